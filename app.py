@@ -1,0 +1,15 @@
+"""Marquee entry point: page navigation and the sidebar catalog picker, nothing else."""
+import streamlit as st
+
+from pages import cached
+
+st.set_page_config(page_title="Marquee", page_icon="🎬", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/eda.py", title="Explore data", icon="📊", url_path="eda"),
+]
+
+navigation = st.navigation(PAGES)
+cached.catalog_sidebar()
+navigation.run()

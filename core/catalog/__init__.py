@@ -1,0 +1,1 @@
+"""Canonical catalog: schema, storage, importers, demo generation, profiling and splits."""

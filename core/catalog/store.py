@@ -1,0 +1,285 @@
+"""A catalog is a folder of typed Parquet tables plus its profile, checksums and manifest.
+
+Layout of ``<data dir>/<name>/``::
+
+    movies.parquet  people.parquet  credits.parquet  ratings.parquet
+    movies_by_year/year=YYYY/part-0.parquet   # the movies table partitioned by year
+    sample_movies.csv                         # a small human-readable sample
+    data_profile.json  manifest.json  checksums.txt
+    ground_truth/…  splits/…                  # optional extras (demo truth, temporal splits)
+
+Writes go to a hidden staging folder that is renamed into place only when every file is
+complete, so a crash or a validation error never leaves a half-written catalog.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from core import config
+from core.catalog.profile import profile_tables
+from core.catalog.schema import SCHEMA_VERSION, SCHEMAS, conform, to_frame
+from core.errors import CatalogNotFound, IntegrityError, MarqueeError
+from core.io import (build_manifest, read_json, replace_dir_atomic, sha256_file, sha256_text,
+                     write_json_atomic, write_text_atomic)
+
+TABLES = ("movies", "people", "credits", "ratings")
+CHECKSUMS = "checksums.txt"
+MANIFEST = "manifest.json"
+PROFILE = "data_profile.json"
+ACTIVE_FILE = ".active_catalog"
+SAMPLE_ROWS = 50
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass
+class Catalog:
+    """An opened catalog: the four canonical tables as DataFrames plus its manifest."""
+
+    name: str
+    path: Path
+    movies: pd.DataFrame
+    people: pd.DataFrame
+    credits: pd.DataFrame
+    ratings: pd.DataFrame
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.manifest.get("synthetic", False))
+
+    @property
+    def data_checksum(self) -> str:
+        return self.manifest.get("data_checksum", "")
+
+    def table(self, name: str) -> pd.DataFrame:
+        return getattr(self, name)
+
+    def cast(self) -> pd.DataFrame:
+        """Cast credits joined to names, ordered by film then billing."""
+        cast = self.credits[self.credits["role"] == "cast"]
+        cast = cast.merge(self.people[["person_id", "name"]], on="person_id", how="left")
+        return cast.sort_values(["movie_id", "bill_order"], kind="stable").reset_index(drop=True)
+
+    def directors(self) -> pd.DataFrame:
+        crew = self.credits[(self.credits["role"] == "crew") & (self.credits["job"] == "Director")]
+        return crew.merge(self.people[["person_id", "name"]], on="person_id", how="left").reset_index(drop=True)
+
+
+def validate_name(name: str) -> str:
+    if not NAME_PATTERN.match(name or ""):
+        raise MarqueeError(f"catalog name {name!r} is not allowed: use letters, digits, '.', '_' or '-' (max 64)")
+    return name
+
+
+def catalog_path(name: str, data_dir: Path | None = None) -> Path:
+    return (data_dir or config.data_dir()) / validate_name(name)
+
+
+def list_catalogs(data_dir: Path | None = None) -> list[str]:
+    root = data_dir or config.data_dir()
+    if not root.exists():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST).exists())
+
+
+def exists(name: str, data_dir: Path | None = None) -> bool:
+    return (catalog_path(name, data_dir) / MANIFEST).exists()
+
+
+def get_active(data_dir: Path | None = None) -> str | None:
+    """The active catalog: the one recorded by ``set_active`` if it still exists, else the first."""
+    root = data_dir or config.data_dir()
+    names = list_catalogs(root)
+    marker = root / ACTIVE_FILE
+    if marker.exists():
+        chosen = marker.read_text(encoding="utf-8").strip()
+        if chosen in names:
+            return chosen
+    return names[0] if names else None
+
+
+def set_active(name: str, data_dir: Path | None = None) -> None:
+    root = data_dir or config.data_dir()
+    if not exists(name, root):
+        raise CatalogNotFound(f"no catalog named {name!r} in {root}")
+    write_text_atomic(root / ACTIVE_FILE, name + "\n")
+
+
+def write_catalog(name: str, tables: dict[str, pd.DataFrame | pa.Table], *, source: str,
+                  parameters: dict[str, Any] | None = None, synthetic: bool = False,
+                  extras: dict[str, Callable[[Path], None]] | None = None,
+                  report: dict[str, Any] | None = None, data_dir: Path | None = None) -> Path:
+    """Validate ``tables`` against the canonical schema and write the catalog atomically.
+
+    ``extras`` maps a sub-folder name to a function that writes into it (ground truth, splits);
+    they are written inside the staging folder and covered by the checksums. ``report`` holds
+    importer statistics (repairs, match rates) stored in the manifest.
+    """
+    target = catalog_path(name, data_dir)
+    unknown = set(tables) - set(TABLES)
+    if unknown:
+        raise MarqueeError(f"unknown catalog tables: {', '.join(sorted(unknown))}")
+    typed = {}
+    for table_name in TABLES:
+        data = tables.get(table_name)
+        if data is None:
+            typed[table_name] = SCHEMAS[table_name].empty_table()
+        elif isinstance(data, pa.Table):
+            typed[table_name] = conform(to_frame(data, table_name), table_name, source)
+        else:
+            typed[table_name] = conform(data, table_name, source)
+    _check_references(typed, source)
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.staging-", dir=target.parent))
+    try:
+        for table_name, table in typed.items():
+            pq.write_table(table, staging / f"{table_name}.parquet", compression="zstd")
+        _write_year_partitions(typed["movies"], staging / "movies_by_year")
+        sample = to_frame(typed["movies"].slice(0, SAMPLE_ROWS), "movies")
+        sample.to_csv(staging / "sample_movies.csv", index=False)
+        write_json_atomic(staging / PROFILE, profile_tables(typed))
+        for folder, writer in (extras or {}).items():
+            (staging / folder).mkdir(parents=True, exist_ok=True)
+            writer(staging / folder)
+        checksums = _checksum_lines(staging)
+        manifest = build_manifest(
+            "catalog", parameters or {}, data_checksum=sha256_text(checksums),
+            name=name, source=source, synthetic=synthetic, schema_version=SCHEMA_VERSION,
+            row_counts={t: typed[t].num_rows for t in TABLES}, report=report or {},
+        )
+        write_json_atomic(staging / MANIFEST, manifest)
+        # The manifest is checksummed too (after it exists); data_checksum covers the data files.
+        write_text_atomic(staging / CHECKSUMS, _checksum_lines(staging))
+        replace_dir_atomic(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _check_references(typed: dict[str, pa.Table], source: str) -> None:
+    movie_ids = set(typed["movies"].column("movie_id").to_pylist())
+    person_ids = set(typed["people"].column("person_id").to_pylist())
+    where = f"{source}: " if source else ""
+    for table_name, column, known in (("credits", "movie_id", movie_ids), ("credits", "person_id", person_ids),
+                                      ("ratings", "movie_id", movie_ids)):
+        values = typed[table_name].column(column).to_pylist()
+        for row, value in enumerate(values):
+            if value not in known:
+                raise MarqueeError(f"{where}{table_name}.{column} row {row}: id {value} has no matching row "
+                                   f"in {'movies' if column == 'movie_id' else 'people'}")
+
+
+def _write_year_partitions(movies: pa.Table, folder: Path) -> None:
+    with_year = movies.filter(pa.compute.is_valid(movies.column("year")))
+    ds.write_dataset(with_year, folder, format="parquet", partitioning=["year"], partitioning_flavor="hive",
+                     basename_template="part-{i}.parquet", existing_data_behavior="overwrite_or_ignore")
+
+
+def _checksum_lines(root: Path) -> str:
+    lines = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != CHECKSUMS):
+        lines.append(f"{sha256_file(path)}  {path.relative_to(root).as_posix()}")
+    return "\n".join(lines) + "\n"
+
+
+def verify_catalog(name_or_path: str | Path, data_dir: Path | None = None) -> list[str]:
+    """Files whose sha256 differs from ``checksums.txt``, plus missing and unlisted files."""
+    root = Path(name_or_path) if isinstance(name_or_path, Path) else catalog_path(name_or_path, data_dir)
+    listing = root / CHECKSUMS
+    if not listing.exists():
+        return [f"{listing}: missing"]
+    recorded = {}
+    for line in listing.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            digest, rel = line.split("  ", 1)
+            recorded[rel] = digest
+    problems = []
+    for rel, digest in recorded.items():
+        path = root / rel
+        if not path.exists():
+            problems.append(f"{rel}: missing")
+        elif sha256_file(path) != digest:
+            problems.append(f"{rel}: checksum mismatch")
+    present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.name != CHECKSUMS}
+    problems += [f"{rel}: not in {CHECKSUMS}" for rel in sorted(present - set(recorded))]
+    return problems
+
+
+def load_catalog(name: str, data_dir: Path | None = None, verify: bool = True,
+                 tables: tuple[str, ...] = TABLES) -> Catalog:
+    """Open a catalog; with ``verify`` a tampered or truncated file raises ``IntegrityError``."""
+    root = catalog_path(name, data_dir)
+    if not (root / MANIFEST).exists():
+        raise CatalogNotFound(f"no catalog named {name!r} in {root.parent} (run `python -m core catalogs`)")
+    if verify:
+        problems = verify_catalog(root)
+        if problems:
+            raise IntegrityError(f"catalog {name!r} failed its checksum check: " + "; ".join(problems[:5]))
+    frames = {}
+    for table_name in TABLES:
+        if table_name in tables:
+            frames[table_name] = to_frame(pq.read_table(root / f"{table_name}.parquet", schema=SCHEMAS[table_name]), table_name)
+        else:
+            frames[table_name] = to_frame(SCHEMAS[table_name].empty_table(), table_name)
+    return Catalog(name=name, path=root, manifest=read_json(root / MANIFEST), **frames)
+
+
+def read_manifest(name: str, data_dir: Path | None = None) -> dict[str, Any]:
+    path = catalog_path(name, data_dir) / MANIFEST
+    if not path.exists():
+        raise CatalogNotFound(f"no catalog named {name!r}")
+    return read_json(path)
+
+
+def read_profile(name: str, data_dir: Path | None = None) -> dict[str, Any]:
+    return read_json(catalog_path(name, data_dir) / PROFILE)
+
+
+def catalog_tables(catalog: Catalog) -> dict[str, pd.DataFrame]:
+    return {t: catalog.table(t) for t in TABLES}
+
+
+def copy_extras_writer(source_folder: Path) -> Callable[[Path], None]:
+    """An ``extras`` writer that carries a sub-folder over from an existing catalog."""
+    def write(dest: Path) -> None:
+        shutil.copytree(source_folder, dest, dirs_exist_ok=True)
+    return write
+
+
+def rewrite_catalog(catalog: Catalog, *, name: str | None = None, source: str | None = None,
+                    parameters: dict[str, Any] | None = None, extra_folders: tuple[str, ...] = (),
+                    extra_writers: dict[str, Callable[[Path], None]] | None = None,
+                    report: dict[str, Any] | None = None, data_dir: Path | None = None,
+                    tables: dict[str, pd.DataFrame] | None = None) -> Path:
+    """Write ``catalog`` (possibly changed tables) again, keeping named extra folders.
+
+    Extras are copied to a temporary folder first because the target may be the catalog itself.
+    """
+    keep = tempfile.mkdtemp(prefix=".keep-")
+    try:
+        writers = dict(extra_writers or {})
+        for folder in extra_folders:
+            src = catalog.path / folder
+            if src.exists() and folder not in writers:
+                shutil.copytree(src, Path(keep) / folder)
+                writers[folder] = copy_extras_writer(Path(keep) / folder)
+        manifest = catalog.manifest
+        return write_catalog(
+            name or catalog.name, tables or catalog_tables(catalog), source=source or manifest.get("source", ""),
+            parameters=parameters if parameters is not None else manifest.get("parameters", {}),
+            synthetic=catalog.synthetic, extras=writers,
+            report=report if report is not None else manifest.get("report", {}), data_dir=data_dir)
+    finally:
+        shutil.rmtree(keep, ignore_errors=True)

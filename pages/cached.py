@@ -1,0 +1,78 @@
+"""The one app-side module: cached wrappers around ``core`` and the shared sidebar.
+
+Pages call these instead of ``core`` directly when a result is worth keeping across reruns.
+``st.cache_resource`` holds shared read-only objects (catalogs, models, indexes);
+``st.cache_data`` holds small computed frames. Cache keys include the catalog's data checksum,
+so a rewritten catalog is reloaded instead of served stale.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.catalog import store
+from core.errors import MarqueeError
+
+DEMO_NAME = "demo"
+
+
+# ---------------------------------------------------------------- catalogs
+@st.cache_resource(show_spinner="Loading catalog…", max_entries=4)
+def _load_catalog(name: str, data_checksum: str) -> store.Catalog:
+    return store.load_catalog(name, verify=False)
+
+
+def load_catalog(name: str) -> store.Catalog:
+    """The catalog, loaded once per process per content version."""
+    manifest = store.read_manifest(name)
+    return _load_catalog(name, manifest.get("data_checksum", ""))
+
+
+def ensure_a_catalog() -> None:
+    """A fresh machine has no data: build the synthetic demo so every page works."""
+    if store.list_catalogs():
+        return
+    from core.catalog.demo import build_demo_catalog
+
+    with st.status("No catalog yet: building the synthetic demo catalog…", expanded=True) as status:
+        bar = st.progress(0.0)
+        build_demo_catalog(DEMO_NAME, progress=lambda done, total, message="": bar.progress(
+            min(done / total, 1.0) if total else 0.0, text=message))
+        status.update(label="Synthetic demo catalog ready", state="complete", expanded=False)
+
+
+def catalog_sidebar() -> None:
+    """Sidebar catalog picker and status; stores the choice in ``st.session_state['catalog']``."""
+    ensure_a_catalog()
+    names = store.list_catalogs()
+    active = st.session_state.get("catalog")
+    if active not in names:
+        active = store.get_active() or names[0]
+    with st.sidebar:
+        chosen = st.selectbox("Catalog", names, index=names.index(active), key="catalog_picker",
+                              help="Catalogs live in the data folder; build more with `python -m core import …`.")
+        if chosen != store.get_active():
+            store.set_active(chosen)
+        st.session_state["catalog"] = chosen
+        manifest = store.read_manifest(chosen)
+        counts = manifest.get("row_counts", {})
+        kind = "🧪 synthetic demo data" if manifest.get("synthetic") else f"📁 {manifest.get('source', 'real data')}"
+        st.caption(f"{kind} · {counts.get('movies', 0):,} films · {counts.get('people', 0):,} people · "
+                   f"{counts.get('ratings', 0):,} ratings")
+
+
+def active_catalog_name() -> str:
+    name = st.session_state.get("catalog") or store.get_active()
+    if name is None:
+        raise MarqueeError("no catalog is active")
+    return name
+
+
+def active_catalog() -> store.Catalog:
+    return load_catalog(active_catalog_name())
+
+
+def download_csv_button(frame: pd.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:
+    """Every table a person sees can be downloaded."""
+    st.download_button(label, frame.to_csv(index=False).encode("utf-8"), file_name=file_name,
+                       mime="text/csv", key=key or f"download-{file_name}")
