@@ -1,0 +1,264 @@
+"""What every importer shares: the ``ImportResult`` they return, deterministic ids, person-name
+cleaning, the credits builder, and the checks that turn bad input into a ``MarqueeError`` naming
+the file, row and column (or into a counted repair in the report)."""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from core.catalog.schema import empty_frame
+from core.errors import ImportError_
+from core.io import sha256_file
+from core.progress import ProgressFn, null_progress
+
+# Ids are 53-bit so they survive JSON and JavaScript unchanged.
+_ID_BITS = 53
+
+
+@dataclass
+class ImportResult:
+    """Canonical tables (movies, people, credits, ratings) plus the import report."""
+
+    tables: dict[str, pd.DataFrame]
+    report: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def rows(self) -> dict[str, int]:
+        return {name: len(frame) for name, frame in self.tables.items()}
+
+
+def save_import(result: ImportResult, name: str, data_dir: Path | None = None) -> Path:
+    """Write an import (or merge) result as catalog ``name``; atomic, all or nothing."""
+    from core.catalog import store
+
+    return store.write_catalog(name, result.tables, source=result.source, parameters=result.parameters,
+                               report=result.report, data_dir=data_dir)
+
+
+def stable_id(namespace: str, key: str) -> int:
+    """A positive 53-bit integer from a blake2b hash: the same key always gives the same id."""
+    digest = hashlib.blake2b(f"{namespace}\x1f{key}".encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> (64 - _ID_BITS)
+
+
+def fold_text(text: str) -> str:
+    """NFKC, non-breaking spaces to spaces, whitespace collapsed, stripped."""
+    text = unicodedata.normalize("NFKC", text).replace("\u00a0", " ")
+    return " ".join(text.split())
+
+
+def person_key(name: str) -> str:
+    return fold_text(name).casefold()
+
+
+def person_id(name: str) -> int:
+    """People ids come from the normalised name, so the same name gets the same id in every source."""
+    return stable_id("person", person_key(name))
+
+
+def file_fingerprint(paths: Iterable[Path]) -> dict[str, str]:
+    return {Path(p).name: sha256_file(Path(p)) for p in paths}
+
+
+class Report:
+    """Counters and notes collected while importing; ``as_dict`` goes into the manifest."""
+
+    def __init__(self, **initial: Any):
+        self.data: dict[str, Any] = dict(initial)
+        self.repairs: dict[str, int] = {}
+        self.examples: dict[str, list[str]] = {}
+
+    def repair(self, kind: str, count: int = 1, example: str | None = None) -> None:
+        if count <= 0:
+            return
+        self.repairs[kind] = self.repairs.get(kind, 0) + int(count)
+        if example is not None and len(self.examples.setdefault(kind, [])) < 5:
+            self.examples[kind].append(example)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dict(self.data)
+        out["repairs"] = dict(sorted(self.repairs.items()))
+        out["repair_examples"] = {k: v for k, v in sorted(self.examples.items())}
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Person names and credits
+
+_CITATION = re.compile(r"\[\[|\]\]|\[\d+\]|\[citation needed\]", re.IGNORECASE)
+_DISAMBIGUATION = re.compile(r"\s*\((?:[a-z][a-z ]*)\)$")  # "Harry Carter (actor)" -> "Harry Carter"
+
+
+def clean_person_name(raw: Any) -> tuple[str | None, str | None]:
+    """``(name, repair)``: the cleaned name (or None to drop the token) and what was repaired.
+
+    Drops tokens with no letters (")", ".", "?"), role fragments such as "nominee)" or
+    "(narrator)" split off a neighbouring name, citation markers and Wikipedia disambiguation
+    suffixes like " (actor)". Keeps real parentheses inside names ("Dave (Tex) O'Brien").
+    """
+    if raw is None or (isinstance(raw, float) and np.isnan(raw)):
+        return None, "empty_name"
+    text = fold_text(str(raw))
+    cleaned = _CITATION.sub("", text).strip()
+    repair = "citation_marker" if cleaned != text else None
+    if not cleaned:
+        return None, "empty_name"
+    if not any(ch.isalpha() for ch in cleaned):
+        return None, "stray_token"
+    if cleaned.count("(") != cleaned.count(")") or (cleaned.startswith("(") and cleaned.endswith(")")):
+        return None, "role_fragment"
+    stripped = _DISAMBIGUATION.sub("", cleaned)
+    if stripped != cleaned and any(ch.isalpha() for ch in stripped):
+        return stripped, "disambiguation_suffix"
+    if repair is None and cleaned != str(raw):
+        repair = "whitespace_or_unicode"
+    return cleaned, repair
+
+
+class CreditsBuilder:
+    """Collects cast and crew credits with deterministic people ids.
+
+    Cast billing order is renumbered 0..n-1 after cleaning; a person billed twice in one film
+    keeps the first (top) billing. Every dropped or altered name is counted in ``report``.
+    """
+
+    def __init__(self, report: Report):
+        self.report = report
+        self._names: dict[int, str] = {}
+        self._rows: list[tuple[int, int, str, str, int | None]] = []
+
+    def _person(self, raw: Any) -> int | None:
+        name, repair = clean_person_name(raw)
+        if repair:
+            self.report.repair(f"person_name_{repair}", example=str(raw))
+        if name is None:
+            return None
+        pid = person_id(name)
+        known = self._names.setdefault(pid, name)
+        if person_key(known) != person_key(name):  # a 53-bit hash collision: never silently conflate
+            raise ImportError_(f"person id collision between {known!r} and {name!r}; rename one of them")
+        return pid
+
+    def add_cast(self, movie_id: int, names: Iterable[Any]) -> None:
+        seen: set[int] = set()
+        order = 0
+        for raw in names:
+            pid = self._person(raw)
+            if pid is None:
+                continue
+            if pid in seen:
+                self.report.repair("duplicate_cast_in_film", example=str(raw))
+                continue
+            seen.add(pid)
+            self._rows.append((movie_id, pid, "cast", "Actor", order))
+            order += 1
+
+    def add_crew(self, movie_id: int, names: Iterable[Any], job: str) -> None:
+        seen: set[int] = set()
+        for raw in names:
+            pid = self._person(raw)
+            if pid is None or pid in seen:
+                continue
+            seen.add(pid)
+            self._rows.append((movie_id, pid, "crew", job, None))
+
+    def people(self) -> pd.DataFrame:
+        if not self._names:
+            return empty_frame("people")
+        ids = sorted(self._names)
+        return pd.DataFrame({"person_id": np.array(ids, dtype="int64"), "name": [self._names[i] for i in ids]})
+
+    def credits(self) -> pd.DataFrame:
+        if not self._rows:
+            return empty_frame("credits")
+        frame = pd.DataFrame(self._rows, columns=["movie_id", "person_id", "role", "job", "bill_order"])
+        frame["bill_order"] = frame["bill_order"].astype("Int32")
+        return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# Input checks shared by the CSV importers
+
+def require_file(path: Path, what: str) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise ImportError_(f"{path}: {what} not found")
+    if not path.is_file():
+        raise ImportError_(f"{path}: expected a file ({what}), found a folder")
+    if path.stat().st_size == 0:
+        raise ImportError_(f"{path}: file is empty")
+    return path
+
+
+def decode_utf8_with_repairs(path: Path, report: Report, max_bad_lines: int = 10) -> tuple[str, list[int]]:
+    """Decode UTF-8, replacing broken bytes with U+FFFD; returns the text and the 1-based line
+    numbers that needed it. More than ``max_bad_lines`` such lines means the file is not UTF-8
+    at all (e.g. Latin-1 or UTF-16) and is refused rather than mangled."""
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+        report.repair("utf8_bom_removed")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or raw[:200].count(b"\x00") > 10:
+        raise ImportError_(f"{path}: looks like UTF-16, expected UTF-8; re-save the file as UTF-8")
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError:
+        pass
+    bad_lines: list[int] = []
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad_lines.append(number)
+            if len(bad_lines) > max_bad_lines:
+                raise ImportError_(
+                    f"{path}: not valid UTF-8 (more than {max_bad_lines} lines with undecodable bytes, "
+                    f"first at line {bad_lines[0]}: {exc.reason}); convert the file to UTF-8") from None
+    text = raw.decode("utf-8", errors="replace")
+    report.repair("undecodable_bytes_replaced", text.count("\ufffd"),
+                  example=f"{path.name} line(s) {', '.join(map(str, bad_lines))}")
+    report.data.setdefault("encoding_repair_lines", bad_lines)
+    return text, bad_lines
+
+
+def require_columns(df: pd.DataFrame, columns: Iterable[str], path: Path) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ImportError_(f"{path}: missing column(s) {', '.join(missing)} "
+                           f"(found: {', '.join(map(str, df.columns)) or 'none'})")
+
+
+def numeric_column(df: pd.DataFrame, column: str, path: Path, line_offset: int = 2) -> pd.Series:
+    """Column as float; text that is not a number raises naming the file line and column."""
+    raw = df[column]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = raw.notna() & values.isna() & (raw.astype(str).str.strip() != "")
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ImportError_(f"{path}: line {row + line_offset}, column {column!r}: "
+                           f"not a number ({raw.iloc[row]!r}); {int(bad.sum())} such value(s)")
+    return values.astype("float64")
+
+
+def null_out_of_range(values: pd.Series, low: float | None, high: float | None, kind: str,
+                      report: Report, labels: pd.Series | None = None) -> pd.Series:
+    """Set implausible values (negative budgets, year 0, scores above 10) to null and count them."""
+    bad = values.notna() & (((values < low) if low is not None else False) | ((values > high) if high is not None else False))
+    if bad.any():
+        first = int(np.flatnonzero(bad.to_numpy())[0])
+        label = f" ({labels.iloc[first]})" if labels is not None else ""
+        report.repair(kind, int(bad.sum()), example=f"{values.iloc[first]!r}{label}")
+        values = values.mask(bad)
+    return values
+
+
+def progress_or_null(progress: ProgressFn | None) -> ProgressFn:
+    return progress or null_progress

@@ -1,0 +1,159 @@
+"""The "IMDB 5000" table (``movie_metadata.csv``).
+
+Repairs, all counted in the report:
+- broken UTF-8 bytes are replaced (and stripped from title ends, where the known one sits);
+  more than a few broken lines means the file is not UTF-8 and it is refused;
+- titles lose their trailing non-breaking space;
+- rows repeating a ``movie_imdb_link`` are dropped, keeping the row with the most votes (the
+  latest scrape);
+- budgets are nulled when they are probably not US dollars: films from outside the USA whose
+  language is not English, and any non-US budget above ``MAX_CREDIBLE_BUDGET_USD`` (the table
+  stores those in local currency: won, yen, rupees...). English-language UK/Canada/Australia
+  films keep their budgets, which the table gives in dollars;
+- negative or impossible numbers (budget, gross, duration, year, score, votes) become null.
+
+``movie_id`` is the number in the IMDb id (tt0499549 -> 499549). Facebook likes are NOT used for
+``popularity``: 43 % of films have 0 (not collected) and the scale is not TMDb's popularity.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.catalog.importers.base import (CreditsBuilder, ImportResult, Report, decode_utf8_with_repairs,
+                                         file_fingerprint, null_out_of_range, numeric_column,
+                                         progress_or_null, require_columns, require_file, stable_id)
+from core.catalog.languages import language_code
+from core.catalog.schema import RATING_RANGE, YEAR_RANGE
+from core.errors import ImportError_
+from core.progress import ProgressFn
+
+log = logging.getLogger(__name__)
+
+SOURCE = "imdb5000"
+MAX_CREDIBLE_BUDGET_USD = 400e6
+USD_COUNTRIES = {"USA"}
+COLUMNS = ("movie_title", "movie_imdb_link", "title_year", "director_name", "actor_1_name", "actor_2_name",
+           "actor_3_name", "genres", "plot_keywords", "language", "country", "budget", "gross", "duration",
+           "imdb_score", "num_voted_users")
+_IMDB_ID = re.compile(r"(tt\d{7,9})")
+_EDGE_JUNK = "\ufffd\u00a0 \t"
+
+
+def _split_pipes(value) -> list[str]:
+    if not isinstance(value, str):
+        return []
+    return list(dict.fromkeys(part.strip() for part in value.split("|") if part.strip()))
+
+
+def _clean_titles(raw: pd.Series, report: Report) -> pd.Series:
+    titles = raw.fillna("").astype(str)
+    report.repair("title_trailing_nbsp_stripped", int(titles.str.contains("\u00a0").sum()))
+    broken = titles.str.contains("\ufffd")
+    cleaned = titles.str.strip(_EDGE_JUNK).str.replace("\u00a0", " ").str.split().str.join(" ")
+    still_broken = cleaned.str.contains("\ufffd")
+    report.repair("broken_byte_stripped_from_title", int((broken & ~still_broken).sum()),
+                  example=next(iter(cleaned[broken & ~still_broken]), None))
+    return cleaned
+
+
+def _dedupe(frame: pd.DataFrame, report: Report) -> pd.DataFrame:
+    """Keep one row per IMDb link: the one with the most votes, first in file order on ties."""
+    frame = frame.assign(_line=np.arange(len(frame)) + 2)
+    has_id = frame["imdb_id"].notna()
+    exact = frame[has_id].drop(columns="_line").duplicated(keep="first").sum()
+    ordered = frame[has_id].sort_values(["num_voted_users", "_line"], ascending=[False, True], kind="stable")
+    keep = ordered.drop_duplicates("imdb_id", keep="first")
+    dropped = int(has_id.sum() - len(keep))
+    report.repair("duplicate_imdb_link_rows_dropped", dropped,
+                  example=f"{dropped - int(exact)} of them differ in some column (votes, likes)" if dropped else None)
+    return pd.concat([keep, frame[~has_id]]).sort_values("_line", kind="stable")
+
+
+def _budgets(frame: pd.DataFrame, report: Report) -> pd.Series:
+    budget = frame["budget"]
+    foreign = frame["country"].fillna("").map(lambda c: c not in USD_COUNTRIES)
+    english = frame["original_language"].eq("en")
+    local_currency = budget.notna() & foreign & (~english | (budget > MAX_CREDIBLE_BUDGET_USD))
+    if local_currency.any():
+        first = frame[local_currency].iloc[0]
+        report.repair("budget_nulled_probably_local_currency", int(local_currency.sum()),
+                      example=f"{first['title']} ({first['country']}, {first['budget']:,.0f})")
+    return budget.mask(local_currency)
+
+
+def import_imdb5000(csv_path: str | Path, progress: ProgressFn | None = None) -> ImportResult:
+    """Import ``movie_metadata.csv`` into canonical tables (see the module doc for repairs)."""
+    progress = progress_or_null(progress)
+    path = require_file(Path(csv_path), "IMDB 5000 csv")
+    report = Report(budget_policy="null when country is not USA and language is not English, "
+                                  f"or non-US budget > {MAX_CREDIBLE_BUDGET_USD:,.0f}",
+                    popularity_policy="not filled (movie_facebook_likes is 0 for 43% of films)")
+    progress(0, 3, "decoding")
+    text, _ = decode_utf8_with_repairs(path, report)
+    try:
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=True)
+    except pd.errors.EmptyDataError:
+        raise ImportError_(f"{path}: file is empty") from None
+    except pd.errors.ParserError as exc:
+        raise ImportError_(f"{path}: not a readable CSV ({exc})") from None
+    require_columns(raw, COLUMNS, path)
+    if raw.empty:
+        raise ImportError_(f"{path}: no data rows below the header")
+    report.data["rows_read"] = len(raw)
+    progress(1, 3, "checking values")
+
+    frame = pd.DataFrame({"title": _clean_titles(raw["movie_title"], report)})
+    if (frame["title"] == "").any():
+        line = int(np.flatnonzero((frame["title"] == "").to_numpy())[0]) + 2
+        raise ImportError_(f"{path}: line {line}, column 'movie_title': empty title")
+    links = raw["movie_imdb_link"].fillna("").astype(str)
+    frame["imdb_id"] = links.str.extract(_IMDB_ID, expand=False)
+    report.repair("rows_without_imdb_link", int(frame["imdb_id"].isna().sum()))
+    for column in ("budget", "gross", "duration", "imdb_score", "num_voted_users", "title_year"):
+        frame[column] = numeric_column(raw, column, path)
+    frame["budget"] = null_out_of_range(frame["budget"], 1, None, "negative_or_zero_budget_nulled", report, frame["title"])
+    frame["gross"] = null_out_of_range(frame["gross"], 0, None, "negative_gross_nulled", report, frame["title"])
+    frame["duration"] = null_out_of_range(frame["duration"], 1, 2000, "impossible_duration_nulled", report, frame["title"])
+    frame["title_year"] = null_out_of_range(frame["title_year"], *YEAR_RANGE, "year_out_of_range_nulled", report, frame["title"])
+    frame["imdb_score"] = null_out_of_range(frame["imdb_score"], *RATING_RANGE, "score_out_of_range_nulled", report, frame["title"])
+    frame["num_voted_users"] = null_out_of_range(frame["num_voted_users"], 0, None, "negative_votes_nulled", report, frame["title"])
+    for column in ("director_name", "actor_1_name", "actor_2_name", "actor_3_name", "genres", "plot_keywords", "country"):
+        frame[column] = raw[column]
+    frame["original_language"] = raw["language"].map(language_code)
+    unknown = raw["language"].notna() & frame["original_language"].isna()
+    report.repair("language_without_iso_code", int(unknown.sum()),
+                  example=", ".join(sorted(raw.loc[unknown, "language"].unique())) if unknown.any() else None)
+    report.data["missing_year"] = int(frame["title_year"].isna().sum())
+    frame = _dedupe(frame, report)
+    frame["budget"] = _budgets(frame, report)
+    report.data["missing_budget"] = int(frame["budget"].isna().sum())
+
+    progress(2, 3, "building tables")
+    frame["movie_id"] = [int(i[2:]) if isinstance(i, str) else stable_id(SOURCE, f"{t}|{y}|{line}")
+                         for i, t, y, line in zip(frame["imdb_id"], frame["title"], frame["title_year"], frame["_line"])]
+    credits = CreditsBuilder(report)
+    for movie_id, director, a1, a2, a3 in zip(frame["movie_id"], frame["director_name"], frame["actor_1_name"],
+                                              frame["actor_2_name"], frame["actor_3_name"]):
+        credits.add_cast(movie_id, [a for a in (a1, a2, a3) if isinstance(a, str)])
+        if isinstance(director, str):
+            credits.add_crew(movie_id, [director], "Director")
+    movies = pd.DataFrame({
+        "movie_id": frame["movie_id"].astype("int64"), "title": frame["title"],
+        "year": frame["title_year"].astype("Int32"), "runtime": frame["duration"],
+        "original_language": frame["original_language"], "genres": frame["genres"].map(_split_pipes),
+        "keywords": frame["plot_keywords"].map(_split_pipes), "vote_average": frame["imdb_score"],
+        "vote_count": frame["num_voted_users"].astype("Int64"), "budget": frame["budget"],
+        "revenue": frame["gross"], "imdb_id": frame["imdb_id"],
+    }).reset_index(drop=True)
+    report.data["films"] = len(movies)
+    progress(3, 3, "done")
+    log.info("imdb5000: %d films", len(movies))
+    return ImportResult(tables={"movies": movies, "people": credits.people(), "credits": credits.credits()},
+                        report=report.as_dict(), source=SOURCE,
+                        parameters={"path": str(path.resolve()), "files": file_fingerprint([path])})
