@@ -20,6 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_json_flag(p)
     p.set_defaults(handler=_demo)
 
+    _register_import(subparsers)
+
     p = subparsers.add_parser("profile", help="recompute and print a catalog's data profile")
     p.add_argument("--catalog")
     add_json_flag(p)
@@ -92,4 +94,82 @@ def _splits(args) -> int:
 
     summary = write_splits(resolve_catalog(args.catalog), args.train_until, args.valid_until)
     emit(summary, args.json)
+    return 0
+
+
+# --- import and merge (importers helper) -----------------------------------------------------
+
+def _register_import(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("import", help="import a public data set (wikipedia, imdb5000, movielens) as a catalog",
+                              description="Import a public data set into a new catalog (written atomically).")
+    sources = p.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    specs = (("wikipedia", "FILE_OR_DIR", "a movies-NNNNs.json file or a folder of them (all decades)"),
+             ("imdb5000", "FILE", "the IMDB 5000 movie_metadata.csv"),
+             ("movielens", "DIR", "a MovieLens folder: 100K (u.data, u.item) or latest (ratings.csv, movies.csv)"))
+    for source, metavar, what in specs:
+        s = sources.add_parser(source, help=f"import {what}", description=f"Import {what}.")
+        s.add_argument("path", metavar=metavar, help=what)
+        s.add_argument("--catalog", required=True, help="name of the catalog to write (replaced if it exists)")
+        if source == "wikipedia":
+            s.add_argument("--years", metavar="FIRST-LAST", help="only films released in these years, e.g. 1990-1999")
+        add_json_flag(s)
+        s.set_defaults(handler=_import)
+
+    p = subparsers.add_parser("merge", help="enrich catalog BASE with OTHER and write the result as a new catalog",
+                              description="Match films (external ids, then normalised title + year), fill BASE's "
+                                          "gaps from OTHER, bring credits and ratings over.")
+    p.add_argument("base", metavar="BASE", help="catalog to enrich")
+    p.add_argument("other", metavar="OTHER", help="catalog to take details, credits and ratings from")
+    p.add_argument("--into", required=True, metavar="NAME", help="name of the merged catalog")
+    p.add_argument("--year-tolerance", type=int, default=1, help="years apart a unique title match may be (default 1)")
+    add_json_flag(p)
+    p.set_defaults(handler=_merge)
+
+
+def _import_summary(name: str, result) -> dict:
+    report = result.report
+    return {"catalog": name, "source": result.source, "rows": result.rows(),
+            "repairs": report.get("repairs", {}), "report": report}
+
+
+def _import(args) -> int:
+    from core.catalog.importers.base import save_import
+
+    progress = StderrProgress(f"import {args.source}")
+    if args.source == "wikipedia":
+        from core.catalog.importers.wikipedia import import_wikipedia
+        result = import_wikipedia(args.path, progress=progress, years=args.years)
+    elif args.source == "imdb5000":
+        from core.catalog.importers.imdb5000 import import_imdb5000
+        result = import_imdb5000(args.path, progress=progress)
+    else:
+        from core.catalog.importers.movielens import import_movielens
+        result = import_movielens(args.path, progress=progress)
+    path = save_import(result, args.catalog)
+    summary = {**_import_summary(args.catalog, result), "path": str(path)}
+    emit(summary, args.json, text=lambda s: "\n".join(
+        [f"wrote catalog {s['catalog']} ({s['source']}) at {s['path']}",
+         "rows: " + ", ".join(f"{t}={n}" for t, n in s["rows"].items()),
+         "repairs: " + (", ".join(f"{k}={v}" for k, v in s["repairs"].items()) or "none")]))
+    return 0
+
+
+def _merge(args) -> int:
+    from core.catalog import store
+    from core.catalog.importers.base import save_import
+    from core.catalog.merge import merge_catalogs
+
+    base = store.load_catalog(resolve_catalog(args.base))
+    other = store.load_catalog(resolve_catalog(args.other))
+    result = merge_catalogs(base, other, progress=StderrProgress("merge"), year_tolerance=args.year_tolerance)
+    path = save_import(result, args.into)
+    report = {k: v for k, v in result.report.items() if not k.endswith("_report")}
+    summary = {"catalog": args.into, "path": str(path), "rows": result.rows(), "report": report}
+    emit(summary, args.json, text=lambda s: "\n".join(
+        [f"wrote catalog {s['catalog']} at {s['path']}",
+         f"matched {report['matched_base']}/{report['base_films']} base films ({report['match_rate_base']:.1%}), "
+         f"{report['matched_other']}/{report['other_films']} other films ({report['match_rate_other']:.1%})",
+         "by method: " + ", ".join(f"{k}={v}" for k, v in report["by_method"].items()),
+         "filled: " + ", ".join(f"{k}={v}" for k, v in report["filled"].items()),
+         f"ratings added: {report['ratings_added']} (dropped, film not matched: {report['ratings_dropped_unmatched_film']})"]))
     return 0
