@@ -62,3 +62,58 @@ def demo_catalog(session_data_dir):
     if not store.exists("demo"):
         build_demo_catalog("demo")
     return store.load_catalog("demo")
+
+
+# --- Real-data catalogs (importers helper): each built once per session, then loaded. ---------
+
+def _real_catalog(name: str, data_dir: Path, build) -> "object":
+    from core.catalog import store
+    from core.catalog.importers.base import save_import
+
+    if not store.exists(name, data_dir):
+        save_import(build(), name, data_dir=data_dir)
+    return store.load_catalog(name, data_dir=data_dir)
+
+
+@pytest.fixture(scope="session")
+def wikipedia_catalog(session_data_dir):
+    """All Wikipedia decades as catalog "wiki" (~36k films, no ratings)."""
+    from core.catalog.importers.wikipedia import import_wikipedia
+
+    folder = require_shared_data("wikipedia-movies")
+    return _real_catalog("wiki", session_data_dir, lambda: import_wikipedia(folder))
+
+
+@pytest.fixture(scope="session")
+def imdb5000_catalog(session_data_dir):
+    """The IMDB 5000 table as catalog "imdb5000" (~4.9k films, directors, 3 billed actors)."""
+    from core.catalog.importers.imdb5000 import import_imdb5000
+
+    path = require_shared_data("imdb-5000", "movie_metadata.csv")
+    return _real_catalog("imdb5000", session_data_dir, lambda: import_imdb5000(path))
+
+
+@pytest.fixture(scope="session")
+def wiki_imdb_catalog(session_data_dir, wikipedia_catalog, imdb5000_catalog):
+    """Wikipedia enriched with IMDB 5000 (budgets, directors, imdb ids) as catalog "wiki_imdb"."""
+    from core.catalog.merge import merge_catalogs
+
+    return _real_catalog("wiki_imdb", session_data_dir, lambda: merge_catalogs(wikipedia_catalog, imdb5000_catalog))
+
+
+@pytest.fixture(scope="session")
+def ml100k_catalog(session_data_dir):
+    """MovieLens 100K (+ IMDb details) as catalog "ml100k": 1,682 films, 100,000 ratings."""
+    from core.catalog.importers.movielens import import_movielens
+
+    folder = require_shared_data("ml-100k")
+    return _real_catalog("ml100k", session_data_dir, lambda: import_movielens(folder))
+
+
+@pytest.fixture(scope="session")
+def ml_small_catalog(session_data_dir):
+    """MovieLens latest-small as catalog "ml_small": 9,742 films, 100,836 ratings, imdb/tmdb ids."""
+    from core.catalog.importers.movielens import import_movielens
+
+    folder = require_shared_data("ml-latest-small")
+    return _real_catalog("ml_small", session_data_dir, lambda: import_movielens(folder))
