@@ -66,7 +66,7 @@ def demo_catalog(session_data_dir):
 
 # --- Real-data catalogs (importers helper): each built once per session, then loaded. ---------
 
-def _real_catalog(name: str, data_dir: Path, build) -> "object":
+def _real_catalog(name: str, data_dir: Path, build):
     from core.catalog import store
     from core.catalog.importers.base import save_import
 
