@@ -170,6 +170,6 @@ def _merge(args) -> int:
          f"matched {report['matched_base']}/{report['base_films']} base films ({report['match_rate_base']:.1%}), "
          f"{report['matched_other']}/{report['other_films']} other films ({report['match_rate_other']:.1%})",
          "by method: " + ", ".join(f"{k}={v}" for k, v in report["by_method"].items()),
-         "filled: " + ", ".join(f"{k}={v}" for k, v in report["filled"].items()),
+         "filled: " + ", ".join(f"{f['column']}={f['films']}" for f in report["filled"]),
          f"ratings added: {report['ratings_added']} (dropped, film not matched: {report['ratings_dropped_unmatched_film']})"]))
     return 0

@@ -238,7 +238,9 @@ def merge_catalogs(base: Catalog, other: Catalog, progress: ProgressFn | None = 
         "by_method": {k: int(v) for k, v in matches["method"].value_counts().items()},
         "ambiguous_not_matched": stats["ambiguous"], "year_tolerance": year_tolerance,
         "title_matches_rejected_conflicting_ids": stats["title_matches_rejected_conflicting_ids"],
-        "filled": filled, **credit_stats, **rating_stats,
+        # a list, not a dict: manifests drop dict keys that look like secrets ("keywords" holds "key")
+        "filled": [{"column": column, "films": count} for column, count in filled.items()],
+        **credit_stats, **rating_stats,
         "base_report": base.manifest.get("report", {}), "other_report": other.manifest.get("report", {}),
     }
     progress(4, 4, "done")

@@ -112,7 +112,7 @@ def clean_person_name(raw: Any) -> tuple[str | None, str | None]:
     if not cleaned:
         return None, "empty_name"
     if not any(ch.isalpha() for ch in cleaned):
-        return None, "stray_token"
+        return None, "stray_punctuation"
     if cleaned.count("(") != cleaned.count(")") or (cleaned.startswith("(") and cleaned.endswith(")")):
         return None, "role_fragment"
     stripped = _DISAMBIGUATION.sub("", cleaned)
