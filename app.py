@@ -10,6 +10,6 @@ PAGES = [
     st.Page("pages/eda.py", title="Explore data", icon="📊", url_path="eda"),
 ]
 
-navigation = st.navigation(PAGES)
 cached.catalog_sidebar()
+navigation = st.navigation(PAGES)
 navigation.run()

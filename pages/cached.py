@@ -62,6 +62,7 @@ def catalog_sidebar() -> None:
 
 
 def active_catalog_name() -> str:
+    ensure_a_catalog()
     name = st.session_state.get("catalog") or store.get_active()
     if name is None:
         raise MarqueeError("no catalog is active")
@@ -70,6 +71,18 @@ def active_catalog_name() -> str:
 
 def active_catalog() -> store.Catalog:
     return load_catalog(active_catalog_name())
+
+
+# ---------------------------------------------------------------- EDA
+@st.cache_data(show_spinner="Summarising catalog…", max_entries=4)
+def _eda_summary(name: str, data_checksum: str):
+    from core.catalog import eda
+
+    return eda.summarize(load_catalog(name))
+
+
+def eda_summary(name: str):
+    return _eda_summary(name, store.read_manifest(name).get("data_checksum", ""))
 
 
 def download_csv_button(frame: pd.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:

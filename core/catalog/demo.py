@@ -282,7 +282,8 @@ def _ratings(rng: np.random.Generator, movies: pd.DataFrame, quality: np.ndarray
     user_bias = rng.normal(0, 0.3, size=n_users)
 
     release = pd.to_datetime(movies["release_date"]).dt.tz_localize("UTC")
-    release_s = (release.astype("int64") // 10**9).to_numpy()
+    # Seconds since the epoch, independent of pandas' datetime resolution.
+    release_s = ((release - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(dtype=np.int64)
     end_s = RATING_END.value // 10**9
     popularity = movies["popularity"].to_numpy()
     log_pop = np.log(popularity)

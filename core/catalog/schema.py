@@ -131,7 +131,8 @@ def _cast_column(series: pd.Series, field: pa.Field, table: str, where: str) -> 
     elif pa.types.is_date32(field.type) and not pd.api.types.is_datetime64_any_dtype(series):
         values = pd.to_datetime(series, errors="coerce")
         _report_coercion_failures(series, values, field, table, where)
-    elif (pa.types.is_integer(field.type) or pa.types.is_floating(field.type)) and series.dtype == object:
+    elif (pa.types.is_integer(field.type) or pa.types.is_floating(field.type)) and not (
+            pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)):
         values = pd.to_numeric(series, errors="coerce")
         _report_coercion_failures(series, values, field, table, where)
     if pa.types.is_date32(field.type):
@@ -177,7 +178,7 @@ def _check_values(table_data: pa.Table, table: str, where: str) -> None:
     dupes = df.duplicated(keep="first")
     if dupes.any():
         row = int(np.flatnonzero(dupes.to_numpy())[0])
-        key = ", ".join(f"{k}={df.iloc[row][k]!r}" for k in PRIMARY_KEYS[table])
+        key = ", ".join(f"{k}={_plain(df.iloc[row][k])!r}" for k in PRIMARY_KEYS[table])
         raise SchemaError(f"{where}{table} row {row}: duplicate key ({key}); {int(dupes.sum())} duplicate rows in all")
     checks = []
     if table == "movies":
