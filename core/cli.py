@@ -17,6 +17,8 @@ from core.errors import MarqueeError
 
 COMMAND_MODULES = (
     "core.catalog.cli",
+    "core.tmdb.cli",
+    "core.personal.cli",
 )
 
 

@@ -1,0 +1,216 @@
+"""``TasteModel``: the "would I watch it?" classifier (scikit-learn conventions over XGBoost).
+
+Input is a DataFrame from ``ItemFeatures.frame``: numeric columns plus ``directors``/``cast`` id
+lists. ``fit`` target-encodes the people on the training rows only (training rows get
+cross-fitted encodings so a film's own label never feeds its own feature), standardises every
+column with means/stds learned on the training rows, and trains an XGBoost booster: binary
+when two label classes are present, multi-class (``multi:softprob``) for three.
+
+Saved as three plain files, never pickled: ``model.json`` (XGBoost's JSON),
+``normalisation.json`` (feature order, means/stds, people encodings, classes) and
+``estimator.json`` (hyper-parameters). The caller adds ``manifest.json``.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import StratifiedKFold
+
+from core.errors import MarqueeError
+from core.io import write_json_atomic
+from core.personal.features import PEOPLE_COLUMNS
+from core.personal.store import LABELS, WOULD_NOT_WATCH
+
+MODEL_FILE, NORMALISATION_FILE, ESTIMATOR_FILE = "model.json", "normalisation.json", "estimator.json"
+
+
+class TasteModel(ClassifierMixin, BaseEstimator):
+    """XGBoost classifier over catalog features with in-fold people target encoding."""
+
+    def __init__(self, n_estimators: int = 300, max_depth: int = 3, learning_rate: float = 0.05,
+                 subsample: float = 0.8, colsample_bytree: float = 0.8, min_child_weight: float = 2.0,
+                 reg_lambda: float = 1.0, encoding_smoothing: float = 5.0, encoding_folds: int = 5,
+                 n_jobs: int = 1, random_state: int = 0):
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.min_child_weight = min_child_weight
+        self.reg_lambda = reg_lambda
+        self.encoding_smoothing = encoding_smoothing
+        self.encoding_folds = encoding_folds
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit / predict
+    def fit(self, X: pd.DataFrame, y) -> "TasteModel":
+        import xgboost as xgb
+
+        y = np.asarray(y, dtype=object)
+        present = [label for label in LABELS if label in set(y)]
+        unknown = set(y) - set(LABELS)
+        if unknown:
+            raise MarqueeError(f"unknown labels {sorted(map(str, unknown))}: expected {', '.join(LABELS)}")
+        if WOULD_NOT_WATCH not in present or len(present) < 2:
+            raise MarqueeError("training needs both 'would not watch' and 'would watch' labels")
+        self.classes_ = np.array(present, dtype=object)
+        codes = np.array([present.index(label) for label in y])
+        self.numeric_columns_ = [c for c in X.columns if c not in PEOPLE_COLUMNS]
+        watch = (codes > 0).astype(float)
+        encoded_train = self._cross_fitted_encodings(X, watch)
+        self.prior_ = float(watch.mean())
+        self.encodings_ = {column: self._fit_encoding(X[column], watch) for column in PEOPLE_COLUMNS if column in X}
+        matrix = pd.concat([X[self.numeric_columns_].astype(float).reset_index(drop=True), encoded_train], axis=1)
+        self.feature_names_ = list(matrix.columns)
+        self.means_ = matrix.mean().fillna(0.0).to_dict()
+        self.stds_ = matrix.std().replace(0, 1.0).fillna(1.0).to_dict()
+        dtrain = xgb.DMatrix(self._normalise(matrix), label=codes, feature_names=self.feature_names_)
+        self.booster_ = xgb.train(self._xgb_params(), dtrain, num_boost_round=self.n_estimators)
+        return self
+
+    def _xgb_params(self) -> dict:
+        params = {"eta": self.learning_rate, "max_depth": self.max_depth, "subsample": self.subsample,
+                  "colsample_bytree": self.colsample_bytree, "min_child_weight": self.min_child_weight,
+                  "lambda": self.reg_lambda, "nthread": self.n_jobs, "seed": self.random_state,
+                  "tree_method": "hist", "verbosity": 0}
+        if len(self.classes_) > 2:
+            params.update(objective="multi:softprob", num_class=len(self.classes_))
+        else:
+            params.update(objective="binary:logistic")
+        return params
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "booster_"):
+            raise MarqueeError("the taste model is not trained yet: call fit() or train a profile first")
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The normalised feature matrix the booster sees (people encoded with the full-fit maps)."""
+        self._check_fitted()
+        missing = [c for c in self.numeric_columns_ if c not in X.columns]
+        if missing:
+            raise MarqueeError(f"features missing for prediction: {', '.join(missing[:5])}")
+        encoded = pd.concat([self._apply_encoding(X[c], self.encodings_[c], c) for c in self.encodings_], axis=1) \
+            if self.encodings_ else pd.DataFrame(index=range(len(X)))
+        matrix = pd.concat([X[self.numeric_columns_].astype(float).reset_index(drop=True), encoded], axis=1)
+        return self._normalise(matrix[self.feature_names_])
+
+    def _dmatrix(self, X: pd.DataFrame):
+        import xgboost as xgb
+
+        return xgb.DMatrix(self.transform(X), feature_names=self.feature_names_)
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        self._check_fitted()
+        raw = self.booster_.predict(self._dmatrix(X))
+        if len(self.classes_) == 2:
+            return np.column_stack([1.0 - raw, raw])
+        return raw
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def watch_probability(self, X: pd.DataFrame) -> np.ndarray:
+        """P(would watch, once or many times)."""
+        return watch_probability(self.predict_proba(X), self.classes_)
+
+    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Per-feature SHAP contributions to the log-odds (binary) or, for three classes, to the
+        margin of "would not watch" with the sign flipped (positive = pushes towards watching)."""
+        self._check_fitted()
+        contribs = self.booster_.predict(self._dmatrix(X), pred_contribs=True)
+        if contribs.ndim == 3:
+            contribs = -contribs[:, 0, :]
+        return pd.DataFrame(contribs[:, :-1], columns=self.feature_names_, index=X.index)
+
+    # ------------------------------------------------------------------ people encodings
+    def _fit_encoding(self, lists: pd.Series, watch: np.ndarray) -> dict[int, float]:
+        pairs = pd.DataFrame({"person": lists.to_numpy(), "y": watch}).explode("person").dropna()
+        if pairs.empty:
+            return {}
+        prior = float(watch.mean())
+        stats = pairs.groupby("person")["y"].agg(["sum", "count"])
+        values = (stats["sum"] + self.encoding_smoothing * prior) / (stats["count"] + self.encoding_smoothing) - prior
+        return {int(k): float(v) for k, v in values.items()}
+
+    @staticmethod
+    def _apply_encoding(lists: pd.Series, mapping: dict[int, float], column: str) -> pd.DataFrame:
+        rows = pd.DataFrame({"row": np.arange(len(lists)), "person": lists.to_numpy()}).explode("person").dropna()
+        rows["value"] = rows["person"].map(lambda p: mapping.get(int(p), np.nan))
+        known = rows.dropna(subset=["value"]).groupby("row")["value"]
+        out = pd.DataFrame(index=pd.RangeIndex(len(lists)))
+        out[f"{column}_te_mean"] = known.mean().reindex(out.index).fillna(0.0)
+        out[f"{column}_te_max"] = known.max().reindex(out.index).fillna(0.0)
+        out[f"{column}_known"] = known.count().reindex(out.index).fillna(0).astype(float)
+        return out
+
+    def _cross_fitted_encodings(self, X: pd.DataFrame, watch: np.ndarray) -> pd.DataFrame:
+        columns = [c for c in PEOPLE_COLUMNS if c in X]
+        parts = {c: [] for c in columns}
+        n_splits = min(self.encoding_folds, int(np.bincount(watch.astype(int)).min()))
+        if n_splits < 2:
+            # Too few of one class to cross-fit: encode nothing rather than leak.
+            return pd.concat([self._apply_encoding(X[c], {}, c) for c in columns], axis=1) if columns else pd.DataFrame(index=range(len(X)))
+        folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=self.random_state)
+        for fit_idx, enc_idx in folds.split(np.zeros(len(watch)), watch):
+            for c in columns:
+                mapping = self._fit_encoding(X[c].iloc[fit_idx], watch[fit_idx])
+                part = self._apply_encoding(X[c].iloc[enc_idx], mapping, c)
+                part.index = enc_idx
+                parts[c].append(part)
+        encoded = [pd.concat(parts[c]).sort_index() for c in columns]
+        return pd.concat(encoded, axis=1) if encoded else pd.DataFrame(index=range(len(X)))
+
+    def _normalise(self, matrix: pd.DataFrame) -> pd.DataFrame:
+        means = pd.Series(self.means_)[matrix.columns]
+        stds = pd.Series(self.stds_)[matrix.columns]
+        return (matrix - means) / stds
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, folder: Path) -> None:
+        """Write model.json, normalisation.json and estimator.json into ``folder``."""
+        self._check_fitted()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        from core.io import atomic_path
+
+        with atomic_path(folder / MODEL_FILE) as tmp:
+            self.booster_.save_model(str(tmp.with_suffix(".json")))
+            tmp.with_suffix(".json").replace(tmp)
+        write_json_atomic(folder / NORMALISATION_FILE, {
+            "feature_names": self.feature_names_, "numeric_columns": self.numeric_columns_,
+            "means": self.means_, "stds": self.stds_, "classes": list(self.classes_), "prior": self.prior_,
+            "encodings": {c: {str(k): v for k, v in m.items()} for c, m in self.encodings_.items()},
+        })
+        write_json_atomic(folder / ESTIMATOR_FILE, {"class": "TasteModel", "params": self.get_params()})
+
+    @classmethod
+    def load(cls, folder: Path) -> "TasteModel":
+        import xgboost as xgb
+
+        folder = Path(folder)
+        for name in (MODEL_FILE, NORMALISATION_FILE, ESTIMATOR_FILE):
+            if not (folder / name).exists():
+                raise MarqueeError(f"model folder {folder} is missing {name}: train the profile again")
+        params = json.loads((folder / ESTIMATOR_FILE).read_text(encoding="utf-8"))["params"]
+        state = json.loads((folder / NORMALISATION_FILE).read_text(encoding="utf-8"))
+        model = cls(**params)
+        model.feature_names_ = state["feature_names"]
+        model.numeric_columns_ = state["numeric_columns"]
+        model.means_, model.stds_ = state["means"], state["stds"]
+        model.classes_ = np.array(state["classes"], dtype=object)
+        model.prior_ = state["prior"]
+        model.encodings_ = {c: {int(k): v for k, v in m.items()} for c, m in state["encodings"].items()}
+        model.booster_ = xgb.Booster()
+        model.booster_.load_model(str(folder / MODEL_FILE))
+        return model
+
+
+def watch_probability(proba: np.ndarray, classes) -> np.ndarray:
+    """Sum of the probabilities of every "would watch" class."""
+    classes = list(classes)
+    return proba[:, [i for i, c in enumerate(classes) if c != WOULD_NOT_WATCH]].sum(axis=1)
