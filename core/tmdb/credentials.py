@@ -1,0 +1,136 @@
+"""Where the TMDb key comes from, and how it is kept out of every message, log line and file.
+
+Sources, first match wins: a value passed in (the page reads ``st.secrets`` and passes it), the
+environment (``TMDB_BEARER_TOKEN`` for a v4 read-access token, ``TMDB_API_KEY`` for a v3 key),
+then a ``.env`` file (``KEY=value`` lines, parsed here by hand). A v4 token travels in the
+``Authorization`` header; a v3 key has to be the ``api_key`` query parameter, which is why every
+URL and message that leaves this package goes through :func:`redact` first.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.config import PROJECT_ROOT
+from core.errors import MarqueeError
+
+DEFAULT_API_BASE = "https://api.themoviedb.org/3"
+ENV_KEY = "TMDB_API_KEY"
+ENV_TOKEN = "TMDB_BEARER_TOKEN"
+ENV_BASE = "TMDB_API_BASE"
+_QUERY_SECRET = re.compile(r"(api_key=)[^&\s'\"]+", re.IGNORECASE)
+_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._\-]+", re.IGNORECASE)
+
+
+class CredentialsMissing(MarqueeError):
+    """No TMDb key or token was found anywhere."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A v3 key or a v4 token; ``repr`` never shows the value."""
+
+    value: str = field(repr=False)
+    kind: str  # "bearer" (v4 token) or "api_key" (v3 key)
+    source: str  # where it came from, for display: "environment", ".env file", "streamlit secrets"...
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.value}"} if self.kind == "bearer" else {}
+
+    def params(self) -> dict[str, str]:
+        return {"api_key": self.value} if self.kind == "api_key" else {}
+
+    def describe(self) -> str:
+        label = "v4 bearer token" if self.kind == "bearer" else "v3 API key"
+        return f"{label} from {self.source}"
+
+
+def classify(value: str, source: str) -> Credentials:
+    """A v4 token is a long JWT (three dot-separated parts); anything else is a v3 key."""
+    value = value.strip()
+    kind = "bearer" if value.count(".") == 2 and len(value) > 60 else "api_key"
+    return Credentials(value=value, kind=kind, source=source)
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``KEY=value`` pairs of a .env file: comments, ``export`` and quotes handled; bad lines skipped."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        if line.startswith("export "):
+            line = line[len("export "):]
+        key, _, raw = line.partition("=")
+        raw = raw.strip()
+        if raw[:1] in ("'", '"') and raw.endswith(raw[0]) and len(raw) >= 2:
+            raw = raw[1:-1]
+        elif " #" in raw:
+            raw = raw.split(" #", 1)[0].rstrip()
+        values[key.strip()] = raw
+    return values
+
+
+def env_file_candidates() -> list[Path]:
+    return [Path.cwd() / ".env", PROJECT_ROOT / ".env"]
+
+
+def load_credentials(explicit: str | None = None, explicit_source: str = "the page",
+                     env_files: list[Path] | None = None) -> Credentials:
+    """The key or token to use; :class:`CredentialsMissing` says where it was looked for."""
+    if explicit and explicit.strip():
+        return classify(explicit, explicit_source)
+    for name in (ENV_TOKEN, ENV_KEY):
+        if os.environ.get(name, "").strip():
+            return classify(os.environ[name], f"environment variable {name}")
+    for path in env_files if env_files is not None else env_file_candidates():
+        values = read_env_file(path)
+        for name in (ENV_TOKEN, ENV_KEY):
+            if values.get(name, "").strip():
+                return classify(values[name], f".env file {path}")
+    raise CredentialsMissing(
+        f"no TMDb credentials: set {ENV_KEY} (v3 key) or {ENV_TOKEN} (v4 read access token) in the environment "
+        "or in a .env file, or add TMDB_API_KEY to .streamlit/secrets.toml")
+
+
+def api_base(explicit: str | None = None) -> str:
+    """Base URL of the API: the value given, else ``TMDB_API_BASE``, else TMDb itself."""
+    base = (explicit or os.environ.get(ENV_BASE) or DEFAULT_API_BASE).strip().rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        raise MarqueeError(f"TMDb API base {base!r} must start with http:// or https://")
+    return base
+
+
+def redact(text: str, *secrets: str) -> str:
+    """``text`` with every known secret, ``api_key=…`` query value and bearer token masked."""
+    text = _QUERY_SECRET.sub(r"\1***", str(text))
+    text = _BEARER.sub(r"\1***", text)
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Masks keys in records of third-party loggers (httpx logs every URL, query string included)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+def install_log_redaction() -> None:
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)
