@@ -78,7 +78,7 @@ def _load_array(path: Path) -> list[Any]:
     return data
 
 
-def _field(record: dict, key: str, kind: type | tuple, path: Path, index: int, required: bool = False):
+def _field(record: dict, key: str, kind: type, path: Path, index: int, required: bool = False):
     value = record.get(key)
     if value is None:
         if required:
@@ -86,7 +86,7 @@ def _field(record: dict, key: str, kind: type | tuple, path: Path, index: int, r
         return None
     if isinstance(value, bool) or not isinstance(value, kind):
         raise ImportError_(f"{path}: film #{index} ({record.get('title')!r}): field {key!r} should be "
-                           f"{getattr(kind, '__name__', 'a ' + ' or '.join(k.__name__ for k in kind))}, "
+                           f"{kind.__name__}, "
                            f"got {type(value).__name__} {value!r}")
     return value
 
