@@ -69,3 +69,20 @@ def test_sidebar_switches_catalog(demo_catalog, isolated_dirs):
     assert not at.exception
     assert [m.value for m in at.metric][0] == "100"
     assert store.get_active() == "small"
+
+
+def test_home_and_eda_on_real_catalog(wiki_imdb_catalog):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["catalog_picker"] = "wiki_imdb"
+    at.run()
+    assert not at.exception
+    assert not any("synthetic" in w.value for w in at.warning)
+    assert int(at.metric[0].value.replace(",", "")) == len(wiki_imdb_catalog.movies) > 30000
+    at.switch_page("pages/eda.py").run()
+    assert not at.exception
+    titles = plotly_titles(at)
+    assert any(t.startswith("Budget vs revenue") for t in titles)
+    per_year = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["y"]
+    assert sum(decode_plotly_array(per_year)) == wiki_imdb_catalog.movies["year"].notna().sum()
+    # Wikipedia thumbnails are poster URLs: the gallery shows images, not the empty state.
+    assert len(at.get("imgs")) > 0 or not any("No poster URLs" in i.value for i in at.info)
