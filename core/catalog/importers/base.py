@@ -134,17 +134,26 @@ class CreditsBuilder:
         self.report = report
         self._names: dict[int, str] = {}
         self._rows: list[tuple[int, int, str, str, int | None]] = []
+        self._seen_raw: dict[Any, tuple[int | None, str | None]] = {}  # raw text -> (id, repair)
+
+    def _resolve(self, raw: Any) -> tuple[int | None, str | None]:
+        name, repair = clean_person_name(raw)
+        if name is None:
+            return None, repair
+        key = person_key(name)
+        pid = stable_id("person", key)
+        known = self._names.setdefault(pid, name)
+        if known != name and person_key(known) != key:  # a 53-bit hash collision: never conflate silently
+            raise ImportError_(f"person id collision between {known!r} and {name!r}; rename one of them")
+        return pid, repair
 
     def _person(self, raw: Any) -> int | None:
-        name, repair = clean_person_name(raw)
+        cache_key = raw if isinstance(raw, str) else repr(raw)
+        if cache_key not in self._seen_raw:
+            self._seen_raw[cache_key] = self._resolve(raw)
+        pid, repair = self._seen_raw[cache_key]
         if repair:
             self.report.repair(f"person_name_{repair}", example=str(raw))
-        if name is None:
-            return None
-        pid = person_id(name)
-        known = self._names.setdefault(pid, name)
-        if person_key(known) != person_key(name):  # a 53-bit hash collision: never silently conflate
-            raise ImportError_(f"person id collision between {known!r} and {name!r}; rename one of them")
         return pid
 
     def add_cast(self, movie_id: int, names: Iterable[Any]) -> None:

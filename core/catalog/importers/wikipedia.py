@@ -95,6 +95,11 @@ def _string_list(record: dict, key: str, path: Path, index: int) -> list:
     return _field(record, key, list, path, index) or []
 
 
+def _content_hash(record: dict) -> int:
+    """Hash of a record's full content, to spot exact duplicates without keeping the records."""
+    return hash(tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in record.items())))
+
+
 def import_wikipedia(path_file_or_dir: str | Path, progress: ProgressFn | None = None,
                      years: tuple[int, int] | str | None = None) -> ImportResult:
     """Import one decade file or a folder of them (optionally only ``years``) into canonical tables."""
@@ -105,8 +110,7 @@ def import_wikipedia(path_file_or_dir: str | Path, progress: ProgressFn | None =
     report = Report(files=[p.name for p in files], language_policy="original_language left null (see importer docs)")
     credits = CreditsBuilder(report)
     rows: list[dict[str, Any]] = []
-    seen_records: set[str] = set()
-    key_counts: dict[str, int] = {}
+    seen_content: dict[str, list[int]] = {}  # per (href, title, year): hashes of the records seen
     ids: dict[int, str] = {}
     raw_total = 0
     for done, path in enumerate(files):
@@ -125,14 +129,14 @@ def import_wikipedia(path_file_or_dir: str | Path, progress: ProgressFn | None =
                 year = None
             if years and (year is None or not years[0] <= year <= years[1]):
                 continue
-            fingerprint = json.dumps(record, sort_keys=True, ensure_ascii=False)
-            if fingerprint in seen_records:
-                report.repair("duplicate_records_dropped", example=f"{title} ({year})")
-                continue
-            seen_records.add(fingerprint)
             href = _field(record, "href", str, path, index)
             key = f"{href or ''}|{title}|{year}"
-            occurrence = key_counts[key] = key_counts.get(key, 0) + 1
+            content = _content_hash(record)
+            if content in seen_content.setdefault(key, []):
+                report.repair("duplicate_records_dropped", example=f"{title} ({year})")
+                continue
+            seen_content[key].append(content)
+            occurrence = len(seen_content[key])
             movie_id = stable_id(SOURCE, key if occurrence == 1 else f"{key}#{occurrence}")
             if movie_id in ids:
                 raise ImportError_(f"{path}: film #{index}: id collision with {ids[movie_id]!r}")
