@@ -114,6 +114,8 @@ def test_imdb5000_counts_dedupe_and_byte_repair(imdb5000_catalog):
     assert _cast_names(imdb5000_catalog, avatar["movie_id"]) == ["CCH Pounder", "Joel David Moore", "Wes Studi"]
     directors = imdb5000_catalog.directors()
     assert directors.loc[directors["movie_id"] == avatar["movie_id"], "name"].tolist() == ["James Cameron"]
+    departments = imdb5000_catalog.people.set_index("name")["known_for_department"]
+    assert (departments["James Cameron"], departments["CCH Pounder"]) == ("Directing", "Acting")
 
 
 def test_imdb5000_budget_and_language_policy(imdb5000_catalog):

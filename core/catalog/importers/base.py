@@ -123,6 +123,9 @@ def clean_person_name(raw: Any) -> tuple[str | None, str | None]:
     return cleaned, repair
 
 
+DEPARTMENTS = {"Actor": "Acting", "Director": "Directing", "Writer": "Writing"}
+
+
 class CreditsBuilder:
     """Collects cast and crew credits with deterministic people ids.
 
@@ -180,10 +183,18 @@ class CreditsBuilder:
             self._rows.append((movie_id, pid, "crew", job, None))
 
     def people(self) -> pd.DataFrame:
+        """People with ``known_for_department`` set to the department of most of their credits
+        in this source (ties: Acting, then Directing, then Writing)."""
         if not self._names:
             return empty_frame("people")
         ids = sorted(self._names)
-        return pd.DataFrame({"person_id": np.array(ids, dtype="int64"), "name": [self._names[i] for i in ids]})
+        credits = pd.DataFrame(self._rows, columns=["movie_id", "person_id", "role", "job", "bill_order"])
+        credits["department"] = credits["job"].map(DEPARTMENTS).fillna("Crew")
+        counts = credits.groupby(["person_id", "department"]).size().rename("n").reset_index()
+        counts["rank"] = counts["department"].map({d: i for i, d in enumerate(DEPARTMENTS.values())}).fillna(len(DEPARTMENTS))
+        best = counts.sort_values(["person_id", "n", "rank"], ascending=[True, False, True]).drop_duplicates("person_id")
+        return pd.DataFrame({"person_id": np.array(ids, dtype="int64"), "name": [self._names[i] for i in ids],
+                             "known_for_department": pd.Series(ids).map(best.set_index("person_id")["department"]).to_numpy()})
 
     def credits(self) -> pd.DataFrame:
         if not self._rows:
