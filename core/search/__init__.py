@@ -1,0 +1,7 @@
+"""Film search: documents from the catalog, dense (FAISS) + BM25 retrieval, fusion, rerankers,
+language and entity intent, explanations and a known-item evaluation."""
+from core.search.engine import METHODS, LANGUAGE_POLICIES, Filters, Hit, SearchParams, SearchResponse, Searcher
+from core.search.index import SearchIndex, build_index, index_dir, index_status, load_index
+
+__all__ = ["METHODS", "LANGUAGE_POLICIES", "Filters", "Hit", "SearchParams", "SearchResponse", "Searcher",
+           "SearchIndex", "build_index", "index_dir", "index_status", "load_index"]

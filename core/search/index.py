@@ -1,0 +1,224 @@
+"""The search index of one catalog: documents, a FAISS inner-product index over normalised
+embeddings, and BM25 over the same texts.
+
+Saved under ``<artifacts>/search/<catalog>/``::
+
+    index.faiss        FAISS IndexFlatIP (row i = documents.parquet row i)
+    documents.parquet  id map (faiss_id, movie_id, hash) plus the fields filters and boosts use
+    manifest.json      model id, catalog checksum, counts, timings
+
+BM25 is refitted on load (about a second for 36,000 films), so it can never disagree with the
+documents. A rebuild reuses vectors from the embedding cache and from the previous index, and
+embeds only documents whose content hash is new.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from core import config
+from core.errors import MarqueeError
+from core.io import build_manifest, read_json, replace_dir_atomic, write_json_atomic, write_parquet_atomic
+from core.progress import ProgressFn, null_progress
+from core.search.bm25 import BM25
+from core.search.documents import DOC_FORMAT_VERSION, TOP_CAST, build_documents
+from core.search.embeddings import EmbeddingCache, Encoder, model_fingerprint
+
+log = logging.getLogger(__name__)
+FAISS_FILE, DOCS_FILE, MANIFEST_FILE = "index.faiss", "documents.parquet", "manifest.json"
+
+
+def index_dir(catalog_name: str) -> Path:
+    return config.artifacts_dir() / "search" / catalog_name
+
+
+@dataclass
+class SearchIndex:
+    """Documents (row order = FAISS ids), their vectors, the FAISS index and BM25."""
+
+    documents: pd.DataFrame
+    vectors: np.ndarray
+    faiss_index: Any
+    bm25: BM25
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+    def dense_search(self, query_vector: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and inner products of the ``k`` nearest documents, optionally within ``mask``."""
+        import faiss
+
+        if k <= 0 or not len(self) or (mask is not None and not mask.any()):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        params = None
+        if mask is not None and not mask.all():
+            selector = faiss.IDSelectorBitmap(np.packbits(mask.astype(np.uint8), bitorder="little"))
+            params = faiss.SearchParameters(sel=selector)
+        scores, rows = self.faiss_index.search(np.asarray(query_vector, dtype=np.float32).reshape(1, -1),
+                                               min(k, len(self)), params=params)
+        keep = rows[0] >= 0
+        return rows[0][keep].astype(np.int64), scores[0][keep]
+
+
+def _faiss_from(vectors: np.ndarray):
+    import faiss
+
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def embed_documents(documents: pd.DataFrame, encoder: Encoder, progress: ProgressFn | None = None,
+                    cache: EmbeddingCache | None = None,
+                    previous: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, dict[str, int]]:
+    """Vectors for ``documents`` in row order, embedding only hashes found in neither the cache
+    nor ``previous`` (hash → vector from the last index). Returns the vectors and the counts."""
+    progress = progress or null_progress
+    cache = cache or EmbeddingCache(encoder.model_id, encoder.dim)
+    hashes = documents["hash"].tolist()
+    unique = list(dict.fromkeys(hashes))
+    known = cache.get(unique)
+    from_cache = len(known)
+    from_index = 0
+    for h in unique:
+        if h not in known and previous and h in previous:
+            known[h] = previous[h]
+            from_index += 1
+    missing = [h for h in unique if h not in known]
+    if missing:
+        text_of = dict(zip(hashes, documents["text"]))
+        fresh = encoder.encode([text_of[h] for h in missing], progress=progress)
+        cache.add(missing, fresh)
+        known.update(zip(missing, fresh))
+    progress(len(missing), len(missing), "embedded")
+    vectors = np.vstack([known[h] for h in hashes]).astype(np.float32) if hashes else np.zeros((0, encoder.dim), np.float32)
+    return vectors, {"embedded": len(missing), "from_cache": from_cache, "from_previous_index": from_index}
+
+
+def assemble_index(documents: pd.DataFrame, vectors: np.ndarray, manifest: dict[str, Any] | None = None,
+                   k1: float = 1.2, b: float = 0.75) -> SearchIndex:
+    documents = documents.reset_index(drop=True)
+    return SearchIndex(documents=documents, vectors=vectors, faiss_index=_faiss_from(vectors),
+                       bm25=BM25(k1=k1, b=b).fit(documents["text"].tolist()), manifest=manifest or {})
+
+
+def build_index(catalog_name: str, encoder: Encoder | None = None, progress: ProgressFn | None = None,
+                cache: EmbeddingCache | None = None, save: bool = True) -> tuple[SearchIndex, dict[str, Any]]:
+    """Build (incrementally) and save the index of a catalog; returns it and build statistics."""
+    from core.catalog import store
+
+    started = time.perf_counter()
+    catalog = store.load_catalog(catalog_name, verify=False, tables=("movies", "people", "credits"))
+    documents = build_documents(catalog)
+    if documents.empty:
+        raise MarqueeError(f"catalog {catalog_name!r} has no films to index")
+    encoder = encoder or Encoder()
+    previous = _previous_vectors(index_dir(catalog_name), encoder.model_id)
+    t_docs = time.perf_counter()
+    vectors, counts = embed_documents(documents, encoder, progress, cache, previous)
+    t_embed = time.perf_counter()
+    stats = {"catalog": catalog_name, "documents": len(documents), **counts,
+             "seconds": {"documents": round(t_docs - started, 3), "embedding": round(t_embed - t_docs, 3)}}
+    manifest = build_manifest(
+        "search-index", {"model": encoder.model_path, "model_id": encoder.model_id, "dim": encoder.dim,
+                         "doc_format_version": DOC_FORMAT_VERSION, "top_cast": TOP_CAST, "bm25": {"k1": 1.2, "b": 0.75}},
+        data_checksum=catalog.data_checksum, extra_versions=("faiss-cpu", "sentence-transformers", "torch", "scipy"),
+        catalog=catalog_name, documents=len(documents), build=counts,
+        files={"faiss": FAISS_FILE, "documents": DOCS_FILE})
+    index = assemble_index(documents, vectors, manifest)
+    if save:
+        save_index(index, index_dir(catalog_name))
+    stats["seconds"]["total"] = round(time.perf_counter() - started, 3)
+    log.info("search index for %s: %s", catalog_name, stats)
+    return index, stats
+
+
+def save_index(index: SearchIndex, folder: Path) -> None:
+    """Write the index to a staging folder and swap it into place (all or nothing)."""
+    import faiss
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.staging-", dir=folder.parent))
+    try:
+        faiss.write_index(index.faiss_index, str(staging / FAISS_FILE))
+        table = pa.Table.from_pandas(index.documents.assign(faiss_id=np.arange(len(index), dtype=np.int64)),
+                                     preserve_index=False)
+        write_parquet_atomic(staging / DOCS_FILE, table)
+        write_json_atomic(staging / MANIFEST_FILE, index.manifest)
+        replace_dir_atomic(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def load_index(catalog_name: str, folder: Path | None = None) -> SearchIndex:
+    import faiss
+
+    folder = folder or index_dir(catalog_name)
+    if not (folder / MANIFEST_FILE).exists():
+        raise MarqueeError(f"no search index for catalog {catalog_name!r} (looked in {folder}): run "
+                           f"`python -m core index build --catalog {catalog_name}` or use Build on the Search page")
+    manifest = read_json(folder / MANIFEST_FILE)
+    faiss_index = faiss.read_index(str(folder / FAISS_FILE))
+    documents = pd.read_parquet(folder / DOCS_FILE)
+    if len(documents) != faiss_index.ntotal or not (documents["faiss_id"].to_numpy() == np.arange(len(documents))).all():
+        raise MarqueeError(f"{folder / DOCS_FILE}: id map does not match {FAISS_FILE} "
+                           f"({len(documents)} rows vs {faiss_index.ntotal} vectors); rebuild the index")
+    documents = documents.drop(columns="faiss_id")
+    for column in ("genres", "cast", "cast_ids", "directors", "director_ids"):
+        documents[column] = [list(v) if v is not None else [] for v in documents[column]]
+    vectors = faiss_index.reconstruct_n(0, faiss_index.ntotal) if faiss_index.ntotal else np.zeros((0, faiss_index.d), np.float32)
+    bm25 = manifest.get("parameters", {}).get("bm25", {})
+    return SearchIndex(documents=documents, vectors=vectors, faiss_index=faiss_index,
+                       bm25=BM25(**bm25).fit(documents["text"].tolist()), manifest=manifest)
+
+
+def _previous_vectors(folder: Path, model_id: str) -> dict[str, np.ndarray]:
+    """Hash → vector from an existing index built with the same model (empty when none)."""
+    import faiss
+
+    try:
+        manifest = read_json(folder / MANIFEST_FILE)
+        if manifest.get("parameters", {}).get("model_id") != model_id:
+            return {}
+        hashes = pd.read_parquet(folder / DOCS_FILE, columns=["hash"])["hash"].tolist()
+        faiss_index = faiss.read_index(str(folder / FAISS_FILE))
+        if faiss_index.ntotal != len(hashes):
+            return {}
+        return dict(zip(hashes, faiss_index.reconstruct_n(0, faiss_index.ntotal)))
+    except FileNotFoundError:
+        return {}
+    except Exception as exc:  # a damaged previous index is only a lost cache, never fatal
+        log.warning("ignoring unreadable previous search index in %s: %s", folder, exc)
+        return {}
+
+
+def index_status(catalog_name: str, model_path: str | None = None) -> dict[str, Any]:
+    """Whether an index exists and matches the catalog's current data and the configured model."""
+    from core.catalog import store
+
+    path = index_dir(catalog_name) / MANIFEST_FILE
+    if not path.exists():
+        return {"exists": False, "fresh": False, "reason": "no index yet"}
+    manifest = read_json(path)
+    catalog_checksum = store.read_manifest(catalog_name).get("data_checksum")
+    model_id = model_fingerprint(model_path or config.embedding_model_path())
+    reasons = []
+    if manifest.get("data_checksum") != catalog_checksum:
+        reasons.append("the catalog changed since the index was built")
+    if manifest.get("parameters", {}).get("model_id") != model_id:
+        reasons.append("the embedding model changed")
+    if manifest.get("parameters", {}).get("doc_format_version") != DOC_FORMAT_VERSION:
+        reasons.append("the document format changed")
+    return {"exists": True, "fresh": not reasons, "reason": "; ".join(reasons), "manifest": manifest}
