@@ -108,6 +108,7 @@ def main() -> int:
         print(f"error: real data not found at {args.shared_data}", file=sys.stderr)
         return 2
     results = []
+    load_before = [round(x, 2) for x in os.getloadavg()]  # other work on the machine inflates timings
     with tempfile.TemporaryDirectory(prefix="marquee-bench-") as tmp:
         env = {**os.environ, "MARQUEE_DATA_DIR": tmp}
         for step in STEPS:
@@ -123,7 +124,8 @@ def main() -> int:
             print(json.dumps(shown), flush=True)
     payload = {"benchmark": "catalog", "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                           "cpus": os.cpu_count()},
+                           "cpus": os.cpu_count(), "load_average_before": load_before,
+                           "load_average_after": [round(x, 2) for x in os.getloadavg()]},
                "steps": results}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
