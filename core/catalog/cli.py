@@ -133,6 +133,15 @@ def _import_summary(name: str, result) -> dict:
 
 
 def _import(args) -> int:
+    from core.errors import MarqueeError
+
+    try:
+        return _run_import(args)
+    except OSError as exc:  # unreadable file, permission denied, disk full
+        raise MarqueeError(f"{exc.filename or args.path}: {exc.strerror or exc}") from None
+
+
+def _run_import(args) -> int:
     from core.catalog.importers.base import save_import
 
     progress = StderrProgress(f"import {args.source}")
