@@ -65,6 +65,8 @@ def _crawl_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=200, help="films per checkpoint file (default 200)")
     p.add_argument("--timeout", type=float, default=15.0, help="seconds per request (default 15)")
     p.add_argument("--retries", type=int, default=6, help="retries per request (default 6)")
+    p.add_argument("--max-pages", type=int, default=500,
+                   help="the server's discover page cap (TMDb: 500; lower only for a test server)")
     p.add_argument("--all-crew", action="store_true", help="keep every crew job, not only the principal ones")
     p.add_argument("--restart", action="store_true", help="discard an unfinished crawl of this catalog")
     p.add_argument("--keep-work", action="store_true", help="keep the raw JSON work folder after success")
@@ -77,10 +79,11 @@ def _options(args):
     if not 1 <= args.concurrency <= MAX_CONNECTIONS:
         raise MarqueeError(f"--concurrency must be between 1 and {MAX_CONNECTIONS} (TMDb allows about "
                            f"{MAX_CONNECTIONS} connections per IP)")
-    if args.batch_size < 1 or args.rate <= 0:
-        raise MarqueeError("--batch-size and --rate must be positive")
+    if args.batch_size < 1 or args.rate <= 0 or args.max_pages < 1:
+        raise MarqueeError("--batch-size, --rate and --max-pages must be positive")
     return CrawlOptions(concurrency=args.concurrency, max_rate=args.rate, batch_size=args.batch_size,
-                        timeout=args.timeout, max_retries=args.retries, keep_work=args.keep_work)
+                        timeout=args.timeout, max_retries=args.retries, keep_work=args.keep_work,
+                        max_pages=args.max_pages)
 
 
 def _connection(args):

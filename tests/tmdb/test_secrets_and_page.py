@@ -1,0 +1,81 @@
+"""The key never reaches output, logs or files; the Download page drives a real crawl."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from streamlit.testing.v1 import AppTest
+
+from core.catalog import store
+from core.tmdb import jobs
+from core.tmdb.fakefilms import FakeFilmsConfig
+from tests.tmdb.helpers import PROJECT_ROOT, cli_env, run_cli
+
+KEY = "v3-key-that-must-never-leak-7f3a9c"
+
+
+def test_the_key_appears_in_no_output_log_or_file(tmdb_server, tmp_path):
+    server = tmdb_server(FakeFilmsConfig(films=300, start="2018-01-01", end="2018-12-31"), api_key=KEY,
+                         fault_rate=0.1, slow_seconds=0.5, max_pages=3)
+    env = {**cli_env(server, tmp_path, key=KEY), "PYTHONUNBUFFERED": "1"}
+    done = run_cli(["-v", "tmdb", "discover", "--catalog", "secret", "--from", "2018-01-01", "--to", "2018-04-30",
+                    "--keep-work", "--timeout", "0.3", "--max-pages", "3", "--json"], env)
+    assert done.returncode == 0, done.stderr
+    assert server.stats.faults  # error paths (timeouts, 5xx, broken JSON) were exercised too
+    failed = run_cli(["-v", "tmdb", "discover", "--catalog", "secret2", "--from", "2018-01-01", "--to", "2018-01-31",
+                      "--api-base", server.base_url.replace("/3", "/nowhere")], env)
+    assert failed.returncode == 2
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name.startswith("batch-") for p in files) and (tmp_path / "secret" / "manifest.json").exists()
+    for text in (done.stdout, done.stderr, failed.stdout, failed.stderr):
+        assert KEY not in text
+    for path in files:
+        assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_download_page_checks_the_key_downloads_stops_and_resumes(tmdb_server, isolated_dirs, monkeypatch):
+    server = tmdb_server(FakeFilmsConfig(films=400, start="2019-01-01", end="2019-12-31"),
+                         latency=(0.004, 0.008))
+    monkeypatch.setenv("TMDB_API_BASE", server.base_url)
+    monkeypatch.setenv("TMDB_API_KEY", "marquee-test-key")
+    store.write_catalog("seed", {"movies": __import__("pandas").DataFrame({"movie_id": [1], "title": ["Seed"]})},
+                        source="test")
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/download.py").run()
+    assert not at.exception
+    assert at.text_input(key="tmdb_base").value == server.base_url
+    at.button(key="tmdb_check").click().run()
+    assert any("popular films" in s.value for s in at.success)
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 5
+
+    at.text_input(key="tmdb_key").set_value("")
+    at.slider(key="tmdb_concurrency").set_value(2)
+    form_inputs = {w.label: w for w in at.text_input}
+    form_inputs["Catalog name"].set_value("web")
+    [box for box in at.selectbox if box.label == "Release dates"][0].set_value("custom")
+    dates = {d.label: d for d in at.date_input}
+    dates["From (custom)"].set_value(dt.date(2019, 1, 1))
+    dates["To (custom)"].set_value(dt.date(2019, 12, 31))
+    [b for b in at.button if b.label == "Start download"][0].click().run()
+    assert not at.exception
+    job = jobs.latest_job()
+    assert job.catalog == "web" and job.kwargs["options"].concurrency == 2
+
+    deadline = time.monotonic() + 30
+    while not (job.phase == "details" and job.done >= 20) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    at.run()
+    assert at.get("progress") and "films" in at.get("progress")[0].proto.text
+    at.button(key="tmdb_stop").click().run()
+    job.join(30)
+    at.run()
+    assert job.snapshot()["status"] == "stopped" and not store.exists("web")
+    at.button(key="tmdb_resume").click().run()
+    resumed = jobs.latest_job()
+    assert resumed is not job
+    resumed.join(60)
+    at.run()
+    assert not at.exception
+    assert resumed.snapshot()["status"] == "complete"
+    assert any("written" in s.value for s in at.success)
+    assert len(store.load_catalog("web").movies) == len(server.films.ids_in_range("2019-01-01", "2019-12-31"))
