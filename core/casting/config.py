@@ -1,0 +1,70 @@
+"""Casting settings: one typed object holding every knob of training and serving.
+
+The defaults are the module constants below; the CLI and the page override them per call.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from core.errors import MarqueeError
+
+TRAIN_CUTOFF_YEAR = 2010      # last training year; later years are the holdout
+ALPHA_CYCLE = 0.5             # weight of the cycle head in the ranking score p_high
+DIRECTOR_WEIGHT = 0.5         # weight of the director synergy bump
+TARGETS = {
+    "vote_average": "top quantile of vote average",
+    "popularity": "top quantile of popularity",
+    "roi": "top quantile of revenue / budget",
+}
+
+
+@dataclass(frozen=True)
+class CastingConfig:
+    """Everything that determines a trained casting model (saved in its manifest)."""
+
+    target: str = "vote_average"
+    quantile: float = 0.75            # label = target ≥ this quantile of training films
+    cutoff: int = TRAIN_CUTOFF_YEAR   # train on years ≤ cutoff, hold out later years
+    calib_years: int = 3              # last training years kept for head choice and calibration
+    candidates: tuple[str, ...] = ("hgb", "rf")
+    flip_margin: float = 0.005        # RF replaces the default HGB only if it wins by this AUROC margin
+    calibration: str = "auto"         # "auto" (Platt unless it collapses, then isotonic), "platt" or "isotonic"
+    alpha_cycle: float = ALPHA_CYCLE
+    director_weight: float = DIRECTOR_WEIGHT
+    n_genres: int = 24                # genre vocabulary size (most frequent training genres)
+    n_languages: int = 8
+    random_state: int = 0
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise MarqueeError(f"unknown casting target {self.target!r}: choose one of {', '.join(TARGETS)}")
+        if not 0.5 <= self.quantile < 1.0:
+            raise MarqueeError(f"quantile must be in [0.5, 1), got {self.quantile}")
+        if self.calibration not in ("auto", "platt", "isotonic"):
+            raise MarqueeError(f"calibration must be auto, platt or isotonic, got {self.calibration!r}")
+        unknown = set(self.candidates) - {"hgb", "rf"}
+        if unknown or not self.candidates:
+            raise MarqueeError(f"actor head candidates must be among hgb, rf; got {', '.join(self.candidates)}")
+        if self.calib_years < 1:
+            raise MarqueeError("calib_years must be at least 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["candidates"] = list(self.candidates)
+        return out
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "CastingConfig":
+        known = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in values.items() if k in known}
+        if "candidates" in kwargs:
+            kwargs["candidates"] = tuple(kwargs["candidates"])
+        return cls(**kwargs)
+
+    def training_key(self) -> dict[str, Any]:
+        """The parameters that change the fitted model (serving weights excluded)."""
+        out = self.to_dict()
+        out.pop("alpha_cycle")
+        out.pop("director_weight")
+        return out

@@ -1,0 +1,137 @@
+"""Why each pick: reason codes from perturbation deltas, and "unsung" alternates from cosine kNN.
+
+Reason codes: for each pick, one feature group at a time is set to a reference value (the
+training median, "a typical actor") and the change in
+p_base is that group's contribution, written in plain words with the actor's own values.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.casting.serving import BFD_TOLERANCE, IDLE_YEARS, Scored
+from core.casting.training import TrainedCasting
+
+REASON_GROUPS = {
+    "track record": ["atr3", "actor_scored_prior"],
+    "experience": ["actor_roles_prior"],
+    "billing history": ["actor_top3_share"],
+    "release pace": ["pace3", "years_since_last"],
+    "genre fit": ["genre_affinity"],
+    "language fit": ["language_affinity"],
+    "budget fit": ["actor_budget_decile", "bfd"],
+}
+TOP_REASONS = 3
+ALTERNATES_PER_PICK = 3
+NEIGHBOURS = 25         # alternates come from the 25 most similar profiles ...
+UNSUNG_WEIGHT = 0.3     # ... re-ranked by similarity − UNSUNG_WEIGHT × exposure percentile
+
+
+def reason_codes(trained: TrainedCasting, pool: Scored, picks: np.ndarray) -> pd.DataFrame:
+    X = pool.X.iloc[picks].reset_index(drop=True)
+    slate = pool.frame.iloc[picks].reset_index(drop=True)
+    batches = []
+    for columns in REASON_GROUPS.values():
+        changed = X.copy()
+        for column in columns:
+            changed[column] = trained.reference[column]
+        batches.append(changed)
+    perturbed = trained.model.predict_base(pd.concat(batches, ignore_index=True)).reshape(len(REASON_GROUPS), len(X))
+    deltas = slate["p_base"].to_numpy()[None, :] - perturbed
+    rows = []
+    for i, pick in slate.iterrows():
+        model_rows = [(group, float(deltas[g, i])) for g, group in enumerate(REASON_GROUPS)]
+        model_rows.sort(key=lambda item: -abs(item[1]))
+        for group, delta in model_rows[:TOP_REASONS]:
+            rows.append(_row(i, pick, "model", group, delta,
+                             f"{_describe(group, X.iloc[i], trained, pool)} ({_points(delta)} vs a typical actor)"))
+        rows += _adjustment_rows(i, pick, pool, trained)
+    return pd.DataFrame(rows, columns=["rank", "person_id", "actor", "kind", "factor", "delta", "reason"])
+
+
+def _row(i: int, pick, kind: str, factor: str, delta: float, text: str) -> dict:
+    return {"rank": i + 1, "person_id": int(pick["person_id"]), "actor": pick["actor"], "kind": kind,
+            "factor": factor, "delta": round(delta, 4), "reason": text}
+
+
+def _points(delta: float) -> str:
+    direction = "raises" if delta >= 0 else "lowers"
+    return f"{direction} the base chance by {abs(delta) * 100:.1f} points"
+
+
+def _describe(group: str, x: pd.Series, trained: TrainedCasting, pool: Scored) -> str:
+    brief = pool.brief
+    if group == "track record":
+        n = int(min(x["actor_scored_prior"], 3))
+        if n == 0:
+            return "No rated earlier films yet"
+        return (f"Last {n} rated film{'s' if n > 1 else ''} averaged percentile {x['atr3'] * 100:.0f} "
+                f"of {trained.config.target.replace('_', ' ')} (shrunk towards the middle)")
+    if group == "experience":
+        return f"{int(x['actor_roles_prior'])} earlier roles"
+    if group == "billing history":
+        return f"Billed in the top 3 in {x['actor_top3_share'] * 100:.0f}% of earlier roles"
+    if group == "release pace":
+        since = int(x["years_since_last"])
+        return f"{int(x['pace3'])} roles in the 3 years before {brief.year}; last role {since} year{'s' if since != 1 else ''} earlier"
+    if group == "genre fit":
+        return f"{x['genre_affinity'] * 100:.0f}% of earlier roles were in {' / '.join(brief.genres)}"
+    if group == "language fit":
+        if np.isnan(x["language_affinity"]):
+            return "Languages of earlier films unknown"
+        return f"{x['language_affinity'] * 100:.0f}% of earlier roles were in language '{brief.language}'"
+    if np.isnan(x["actor_budget_decile"]) or np.isnan(x["budget_decile"]):
+        return "Budget level of earlier films unknown"
+    return (f"Recent films averaged budget decile {x['actor_budget_decile']:.1f} of 0–9 (this film: "
+            f"{x['budget_decile']:.0f}, a gap of {x['bfd']:.1f})")
+
+
+def _adjustment_rows(i: int, pick, pool: Scored, trained: TrainedCasting) -> list[dict]:
+    rows = []
+    if pick["bfd_penalty"] > 0:
+        rows.append(_row(i, pick, "constraint", "budget mismatch", -pick["bfd_penalty"],
+                         f"Budget mismatch of {pick['bfd']:.1f} deciles (more than {BFD_TOLERANCE:.0f}) costs "
+                         f"{pick['bfd_penalty'] * 100:.1f} points of ranking score"))
+    if pick["cadence_penalty"] > 0:
+        busy = pick["pace3"] > trained.pace_high
+        text = (f"Very busy: {pick['pace3']} roles in 3 years (busiest 5% is above {trained.pace_high:.0f})" if busy
+                else f"Idle for {pick['years_since_last']:.0f} years (more than {IDLE_YEARS})")
+        rows.append(_row(i, pick, "constraint", "cadence", -pick["cadence_penalty"],
+                         text + f"; costs {pick['cadence_penalty'] * 100:.1f} points of ranking score"))
+    if pool.director_name and pick["synergy"] != 0:
+        rows.append(_row(i, pick, "synergy", "director", pick["synergy"],
+                         f"Director {pool.director_name}: synergy bump of {pick['synergy'] * 100:+.1f} points "
+                         f"(director track record and shared past films)"))
+    return rows
+
+
+def alternates(pool: Scored, picks: np.ndarray) -> pd.DataFrame:
+    """For each pick, similar but less-exposed actors (cosine kNN over as-of actor profiles).
+
+    Among the pick's NEIGHBOURS most similar profiles, actors with fewer earlier roles than the
+    pick are kept when there are enough, then ranked by similarity − UNSUNG_WEIGHT × exposure.
+    """
+    frame = pool.frame
+    exposure = frame["prior_roles"].rank(pct=True).to_numpy()
+    excluded = np.zeros(len(frame), dtype=bool)
+    excluded[picks] = True
+    rows = []
+    for rank, pick in enumerate(picks, start=1):
+        similarity = pool.profiles @ pool.profiles[pick]
+        similarity[excluded] = -np.inf
+        near = np.argsort(-similarity, kind="stable")[:NEIGHBOURS]
+        near = near[np.isfinite(similarity[near])]
+        unsung = near[frame["prior_roles"].to_numpy()[near] < frame.at[pick, "prior_roles"]]
+        if len(unsung) >= ALTERNATES_PER_PICK:
+            near = unsung  # prefer actors with fewer earlier roles than the pick
+        score = similarity[near] - UNSUNG_WEIGHT * exposure[near]
+        for alt_rank, j in enumerate(near[np.argsort(-score, kind="stable")][:ALTERNATES_PER_PICK], start=1):
+            rows.append({
+                "rank": rank, "pick": frame.at[pick, "actor"], "pick_person_id": int(frame.at[pick, "person_id"]),
+                "alternate_rank": alt_rank, "alternate": frame.at[j, "actor"], "person_id": int(frame.at[j, "person_id"]),
+                "similarity": round(float(similarity[j]), 3), "prior_roles": int(frame.at[j, "prior_roles"]),
+                "pick_prior_roles": int(frame.at[pick, "prior_roles"]),
+                "p_cal": round(float(frame.at[j, "p_cal"]), 4), "p_high": round(float(frame.at[j, "p_high"]), 4),
+            })
+    return pd.DataFrame(rows, columns=["rank", "pick", "pick_person_id", "alternate_rank", "alternate", "person_id",
+                                       "similarity", "prior_roles", "pick_prior_roles", "p_cal", "p_high"])

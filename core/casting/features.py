@@ -1,0 +1,248 @@
+"""Strictly as-of casting features and the feature contract.
+
+``CastingFeaturizer.fit`` learns, from training years only, the resonance threshold and
+percentile scale, the budget decile edges and the genre and language vocabularies. Feature rows
+are then built from ``TrailingHistory`` queries, so a film released in year Y only ever sees
+films released before Y. Training rows and serving briefs go through the same ``_assemble``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.casting.history import TrailingHistory
+from core.casting.longtable import UNKNOWN_LANGUAGE, LongTable, ResonanceTarget
+from core.errors import MarqueeError
+from core.splitting import split_by_year
+
+TRAILING_K = 3        # ATR3 / DTR3 / trailing budget decile look at the last three roles
+PACE_YEARS = 3        # release density: roles in the three years before Y
+SHRINK = 2.0          # pseudo-count pulling short histories towards the neutral percentile 0.5
+BILL_CAP = 15
+GAP_CAP = 30
+CYCLE_PERIOD = 10.0   # years; the cyclical year encoding
+
+BASE_FEATURES = [
+    "bill_order", "actor_roles_prior", "atr3", "actor_scored_prior", "actor_top3_share", "pace3",
+    "years_since_last", "genre_affinity", "language_affinity", "budget_decile", "actor_budget_decile",
+    "bfd", "dtr3", "director_films_prior", "year_sin", "year_cos",
+]
+CYCLE_FEATURES = ["year_sin", "year_cos"]
+
+
+@dataclass
+class FilmSpec:
+    """Film-level inputs of a batch of rows (arrays of equal length)."""
+
+    year: np.ndarray
+    budget: np.ndarray
+    genres: list
+    language: np.ndarray
+    director_id: np.ndarray
+    bill_order: np.ndarray
+
+
+@dataclass
+class Annotated:
+    """The long table with labels, percentiles, deciles and genre/language codes attached."""
+
+    films: pd.DataFrame
+    rows: pd.DataFrame
+    film_genres: np.ndarray   # (n_films, n_vocab) 0/1
+    row_film: np.ndarray      # row -> film position
+
+
+@dataclass
+class Histories:
+    actor: TrailingHistory
+    director: TrailingHistory
+    pair: TrailingHistory
+
+
+def genre_slug(genre: str) -> str:
+    return "genre_" + re.sub(r"[^a-z0-9]+", "_", genre.lower()).strip("_")
+
+
+def pair_keys(person_ids, director_ids) -> list[str]:
+    return [f"{int(p)}|{int(d)}" if d == d else "" for p, d in zip(person_ids, director_ids)]
+
+
+def enforce_contract(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """The columns of ``names`` in that order; a missing column is a broken contract."""
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        raise MarqueeError(f"casting feature contract broken: missing columns {', '.join(missing)}")
+    return frame[names]
+
+
+class CastingFeaturizer:
+    """Training-years-only transforms plus as-of feature assembly (scikit-learn style)."""
+
+    def __init__(self, target: str = "vote_average", quantile: float = 0.75, cutoff: int = 2010,
+                 n_genres: int = 24, n_languages: int = 8):
+        self.target = target
+        self.quantile = quantile
+        self.cutoff = cutoff
+        self.n_genres = n_genres
+        self.n_languages = n_languages
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, table: LongTable) -> "CastingFeaturizer":
+        self.target_ = ResonanceTarget(self.target, self.quantile, self.cutoff).fit(table.films)
+        train = split_by_year(table.films, self.cutoff)["train"]
+        budgets = np.log(train["budget"].dropna().to_numpy(dtype=float))
+        self.budget_edges_ = np.quantile(budgets, np.linspace(0.1, 0.9, 9)) if len(budgets) >= 10 else np.array([])
+        genre_counts = pd.Series([g for gs in train["genres"] for g in gs], dtype=object).value_counts()
+        ranked = sorted(genre_counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        self.genres_ = [g for g, _ in ranked[: self.n_genres]]
+        self.known_genres_ = sorted({g for gs in table.films["genres"] for g in gs})
+        known_language = train.loc[train["language"] != UNKNOWN_LANGUAGE, "language"]
+        lang_counts = known_language.value_counts()
+        self.languages_ = sorted(lang_counts.index[: self.n_languages], key=lambda l: (-lang_counts[l], l))
+        self.default_language_ = self.languages_[0] if self.languages_ else UNKNOWN_LANGUAGE
+        self.known_languages_ = sorted(set(table.films["language"]) - {UNKNOWN_LANGUAGE})
+        self.feature_names_ = BASE_FEATURES + [genre_slug(g) for g in self.genres_]
+        years = table.films["year"]
+        self.year_range_ = (int(years.min()), int(years.max()))
+        return self
+
+    def budget_decile(self, budget) -> np.ndarray:
+        budget = np.asarray(budget, dtype=float)
+        out = np.full(budget.shape, np.nan)
+        ok = np.isfinite(budget) & (budget > 0)
+        if len(self.budget_edges_):
+            out[ok] = np.searchsorted(self.budget_edges_, np.log(budget[ok]), side="right")
+        return out
+
+    def genre_matrix(self, genres_list) -> np.ndarray:
+        index = {g: i for i, g in enumerate(self.genres_)}
+        matrix = np.zeros((len(genres_list), len(self.genres_)))
+        for row, genres in enumerate(genres_list):
+            for g in genres:
+                if g in index:
+                    matrix[row, index[g]] = 1.0
+        return matrix
+
+    def language_index(self, languages) -> np.ndarray:
+        """Vocabulary position; len(vocab) for any other known language; -1 when unknown."""
+        index = {l: i for i, l in enumerate(self.languages_)}
+        index[UNKNOWN_LANGUAGE] = -1
+        return np.array([index.get(l, len(self.languages_)) for l in languages], dtype=np.int64)
+
+    def language_onehot(self, languages) -> np.ndarray:
+        """One column per vocabulary language plus "other"; films of unknown language count in none."""
+        idx = self.language_index(languages)
+        onehot = np.zeros((len(idx), len(self.languages_) + 1))
+        known = idx >= 0
+        onehot[np.flatnonzero(known), idx[known]] = 1.0
+        return onehot
+
+    # ------------------------------------------------------------------ history
+    def annotate(self, table: LongTable) -> Annotated:
+        films = table.films.copy()
+        films["pct"] = self.target_.percentile(films[self.target])
+        films["label"] = self.target_.label(films[self.target])
+        films["budget_decile"] = self.budget_decile(films["budget"])
+        position = pd.Series(np.arange(len(films)), index=films["movie_id"].to_numpy())
+        row_film = position.loc[table.rows["movie_id"].to_numpy()].to_numpy()
+        rows = table.rows.copy()
+        for column in ("pct", "label", "budget_decile"):
+            rows[column] = films[column].to_numpy()[row_film]
+        return Annotated(films=films, rows=rows, film_genres=self.genre_matrix(films["genres"]), row_film=row_film)
+
+    def histories(self, data: Annotated) -> Histories:
+        rows, films = data.rows, data.films
+        lang_onehot = self.language_onehot(rows["language"])
+        actor = TrailingHistory(rows["person_id"].to_numpy(), rows["year"].to_numpy(), {
+            "pct": rows["pct"].to_numpy(), "budget_decile": rows["budget_decile"].to_numpy(),
+            "top3": (rows["bill_order"].to_numpy() < 3).astype(float),
+            "genres": data.film_genres[data.row_film], "lang": lang_onehot,
+        })
+        directed = films[films["director_id"].notna()]
+        director = TrailingHistory(directed["director_id"].to_numpy(dtype=float), directed["year"].to_numpy(),
+                                   {"pct": directed["pct"].to_numpy()})
+        paired = rows[rows["director_id"].notna()]
+        pair = TrailingHistory(pair_keys(paired["person_id"], paired["director_id"]), paired["year"].to_numpy(),
+                               {"pct": paired["pct"].to_numpy()})
+        return Histories(actor=actor, director=director, pair=pair)
+
+    # ------------------------------------------------------------------ features
+    def actor_state(self, hist: Histories, person_ids, years) -> dict[str, np.ndarray]:
+        """Everything about the actors' careers before each year (the actor profile)."""
+        actor = hist.actor
+        years = np.asarray(years, dtype=np.int64)
+        at = actor.locate(np.asarray(person_ids, dtype=np.int64), years)
+        roles = at.count.astype(float)
+        denominator = np.maximum(roles, 1.0)
+        atr_mean, atr_n = actor.last_k_mean("pct", at, TRAILING_K)
+        budget_mean, _ = actor.last_k_mean("budget_decile", at, TRAILING_K)
+        last = actor.last_year(at)
+        return {
+            "actor_roles_prior": roles,
+            "atr3": _shrunk(atr_mean, atr_n),
+            "actor_scored_prior": actor.valid_count("pct", at).astype(float),
+            "actor_top3_share": actor.total("top3", at) / denominator,
+            "pace3": actor.count_since(at, years, PACE_YEARS).astype(float),
+            "years_since_last": np.where(np.isnan(last), GAP_CAP, np.minimum(years - last, GAP_CAP)),
+            "actor_budget_decile": budget_mean,
+            "genre_share": actor.total("genres", at) / denominator[:, None],
+            "lang_share": _share(actor.total("lang", at)),
+        }
+
+    def director_state(self, hist: Histories, director_ids, years) -> dict[str, np.ndarray]:
+        at = hist.director.locate(np.asarray(director_ids, dtype=float), years)
+        mean, n = hist.director.last_k_mean("pct", at, TRAILING_K)
+        return {"dtr3": _shrunk(mean, n), "director_films_prior": at.count.astype(float)}
+
+    def assemble(self, state: dict[str, np.ndarray], director: dict[str, np.ndarray], spec: FilmSpec) -> pd.DataFrame:
+        """Combine actor profiles with film-level inputs into contract-ordered feature rows."""
+        n = len(spec.year)
+        film_genres = self.genre_matrix(spec.genres)
+        n_genres = film_genres.sum(axis=1)
+        affinity = (state["genre_share"] * film_genres).sum(axis=1) / np.maximum(n_genres, 1.0)
+        lang = self.language_index(spec.language)
+        decile = self.budget_decile(spec.budget)
+        angle = 2.0 * np.pi * np.asarray(spec.year, dtype=float) / CYCLE_PERIOD
+        columns = {
+            "bill_order": np.minimum(np.asarray(spec.bill_order, dtype=float), BILL_CAP),
+            **{k: state[k] for k in ("actor_roles_prior", "atr3", "actor_scored_prior", "actor_top3_share",
+                                     "pace3", "years_since_last")},
+            "genre_affinity": affinity,
+            "language_affinity": np.where(lang >= 0, state["lang_share"][np.arange(n), np.maximum(lang, 0)], np.nan),
+            "budget_decile": decile,
+            "actor_budget_decile": state["actor_budget_decile"],
+            "bfd": np.abs(decile - state["actor_budget_decile"]),
+            "dtr3": director["dtr3"], "director_films_prior": director["director_films_prior"],
+            "year_sin": np.sin(angle), "year_cos": np.cos(angle),
+        }
+        for i, genre in enumerate(self.genres_):
+            columns[genre_slug(genre)] = film_genres[:, i]
+        return enforce_contract(pd.DataFrame(columns), self.feature_names_)
+
+    def transform(self, data: Annotated, hist: Histories) -> pd.DataFrame:
+        """Feature rows for every long-table row, each as of its own release year."""
+        rows = data.rows
+        years = rows["year"].to_numpy(dtype=np.int64)
+        spec = FilmSpec(year=years, budget=rows["budget"].to_numpy(dtype=float), genres=list(rows["genres"]),
+                        language=rows["language"].to_numpy(), director_id=rows["director_id"].to_numpy(dtype=float),
+                        bill_order=rows["bill_order"].to_numpy())
+        state = self.actor_state(hist, rows["person_id"].to_numpy(), years)
+        director = self.director_state(hist, spec.director_id, years)
+        frame = self.assemble(state, director, spec)
+        frame.index = rows.index
+        return frame
+
+
+def _share(counts: np.ndarray) -> np.ndarray:
+    """Row shares of known-language roles (NaN rows when no earlier role has a known language)."""
+    total = counts.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, counts / np.where(total > 0, total, 1.0), np.nan)
+
+
+def _shrunk(mean: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """(sum of the last k percentiles + SHRINK·0.5) / (k + SHRINK): 0.5 with no history."""
+    return (np.nan_to_num(mean) * n + 0.5 * SHRINK) / (n + SHRINK)

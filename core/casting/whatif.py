@@ -1,0 +1,90 @@
+"""Comparable past films for each pick, and what-if changes to a brief or its slate."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.casting.brief import Brief, resolve_director, validate_brief
+from core.casting.serving import score_actors
+from core.casting.training import TrainedCasting
+from core.errors import MarqueeError
+
+COMPARABLES_PER_PICK = 3
+
+
+def comparables(trained: TrainedCasting, brief: Brief, slate: pd.DataFrame) -> pd.DataFrame:
+    """Each pick's earlier films, closest first: shared genres, then budget decile distance, then recency."""
+    rows = trained.data.rows
+    target = trained.config.target
+    decile = trained.featurizer.budget_decile([brief.budget_musd * 1e6])[0]
+    wanted = set(brief.genres)
+    out = []
+    for pick in slate.itertuples(index=False):
+        past = rows[(rows["person_id"] == pick.person_id) & (rows["year"] < brief.year)]
+        if past.empty:
+            continue
+        shared = past["genres"].map(lambda gs: len(wanted.intersection(gs)))
+        distance = (past["budget_decile"] - decile).abs()
+        similar = (shared > 0) & (distance.fillna(99) <= 1)
+        ranked = past.assign(shared=shared, distance=distance.fillna(99), similar=similar)
+        ranked = ranked.sort_values(["similar", "shared", "distance", "year"], ascending=[False, False, True, False],
+                                    kind="stable").head(COMPARABLES_PER_PICK)
+        for film in ranked.itertuples(index=False):
+            out.append({
+                "rank": pick.rank, "actor": pick.actor, "person_id": int(pick.person_id), "title": film.title,
+                "year": int(film.year), "budget_musd": None if np.isnan(film.budget) else round(film.budget / 1e6, 2),
+                "genres": ", ".join(film.genres), "bill_order": int(film.bill_order) + 1,
+                target: None if pd.isna(getattr(film, target)) else round(float(getattr(film, target)), 3),
+                "resonated": None if np.isnan(film.label) else bool(film.label),
+                "match": "same genre, similar budget" if film.similar else
+                         ("same genre" if film.shared else "nearest earlier film"),
+            })
+    return pd.DataFrame(out, columns=["rank", "actor", "person_id", "title", "year", "budget_musd", "genres",
+                                      "bill_order", target, "resonated", "match"])
+
+
+def resolve_actor(trained: TrainedCasting, who) -> int:
+    """Person id from an id or a (case-insensitive) actor name in the catalog."""
+    rows = trained.data.rows
+    if isinstance(who, (int, np.integer)) or (isinstance(who, str) and who.strip().isdigit()):
+        person = int(who)
+        if person in set(rows["person_id"]):
+            return person
+        raise MarqueeError(f"no actor with person id {person} in catalog {trained.catalog_name!r}")
+    matches = rows[rows["actor"].str.lower() == str(who).strip().lower()]
+    if matches.empty:
+        raise MarqueeError(f"no actor named {who!r} in catalog {trained.catalog_name!r}")
+    return int(matches["person_id"].value_counts().index[0])
+
+
+def what_if(trained: TrainedCasting, brief: Brief, slate_ids, swap_out=None, swap_in=None,
+            year: int | None = None, budget_musd: float | None = None) -> tuple[pd.DataFrame, dict]:
+    """Original vs changed calibrated probabilities, position by position, and the slate means."""
+    brief = validate_brief(brief, trained)
+    changes = {k: v for k, v in {"year": year, "budget_musd": budget_musd}.items() if v is not None}
+    changed = validate_brief(brief.with_changes(**changes), trained)
+    before_ids = [int(i) for i in slate_ids]
+    after_ids = list(before_ids)
+    if swap_out is not None or swap_in is not None:
+        if swap_out is None or swap_in is None:
+            raise MarqueeError("a swap needs both the actor to take out and the actor to bring in")
+        out_id, in_id = resolve_actor(trained, swap_out), resolve_actor(trained, swap_in)
+        if out_id not in after_ids:
+            raise MarqueeError(f"{swap_out!r} is not in the slate")
+        after_ids[after_ids.index(out_id)] = in_id
+    before = _scores(trained, brief, before_ids)
+    after = _scores(trained, changed, after_ids)
+    table = pd.DataFrame({
+        "position": np.arange(1, len(before_ids) + 1), "actor": before["actor"], "p_cal": before["p_cal"],
+        "actor_after": after["actor"], "p_cal_after": after["p_cal"],
+        "change": after["p_cal"].to_numpy() - before["p_cal"].to_numpy(),
+        "roles_before_year_after": after["prior_roles"],
+    })
+    summary = {"brief": brief.to_dict(), "changed_brief": changed.to_dict(),
+               "slate_mean_p_cal": float(before["p_cal"].mean()), "slate_mean_p_cal_after": float(after["p_cal"].mean())}
+    return table, summary
+
+
+def _scores(trained: TrainedCasting, brief: Brief, ids: list[int]) -> pd.DataFrame:
+    director_id, name = resolve_director(trained, brief.director)
+    return score_actors(trained, brief, ids, director_id, name).frame.reset_index(drop=True)
