@@ -9,6 +9,7 @@ PAGES = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     st.Page("pages/eda.py", title="Explore data", icon="📊", url_path="eda"),
     st.Page("pages/download.py", title="Download", icon="⬇️", url_path="download"),
+    st.Page("pages/search.py", title="Search", icon="🔎", url_path="search"),
 ]
 
 cached.catalog_sidebar()

@@ -89,3 +89,50 @@ def download_csv_button(frame: pd.DataFrame, file_name: str, label: str = "Downl
     """Every table a person sees can be downloaded."""
     st.download_button(label, frame.to_csv(index=False).encode("utf-8"), file_name=file_name,
                        mime="text/csv", key=key or f"download-{file_name}")
+
+
+# ---------------------------------------------------------------- search
+@st.cache_resource(show_spinner="Loading the embedding model…")
+def search_encoder():
+    """The sentence-transformers model, loaded once per process."""
+    from core.search.embeddings import Encoder
+
+    return Encoder()
+
+
+@st.cache_resource(show_spinner="Loading the search index…", max_entries=2)
+def _searcher(name: str, index_key: str):
+    from core.search import Searcher, load_index
+
+    return Searcher(load_index(name), search_encoder())
+
+
+def search_index_status(name: str) -> dict:
+    from core.search import index_status
+
+    return index_status(name)
+
+
+def searcher(name: str):
+    """The catalog's searcher, reloaded when its index is rebuilt."""
+    manifest = search_index_status(name).get("manifest") or {}
+    key = f"{manifest.get('created_at')}|{manifest.get('data_checksum')}|{manifest.get('documents')}"
+    return _searcher(name, key)
+
+
+def build_search_index(name: str, progress) -> dict:
+    from core.search import build_index
+
+    _, stats = build_index(name, encoder=search_encoder(), progress=progress)
+    _searcher.clear()
+    return stats
+
+
+def search_title_options(name: str) -> dict[str, int]:
+    """"Title (Year)" → movie_id for the seed-title picker, from the cached searcher."""
+    docs = searcher(name).docs
+    options: dict[str, int] = {}
+    for title, year, movie_id in zip(docs["title"], docs["year"].astype("float"), docs["movie_id"]):
+        label = f"{title} ({int(year)})" if year == year else title
+        options[label if label not in options else f"{label} #{movie_id}"] = int(movie_id)
+    return options

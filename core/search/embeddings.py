@@ -70,12 +70,14 @@ class Encoder:
     def encode(self, texts: list[str], progress: ProgressFn | None = None) -> np.ndarray:
         progress = progress or null_progress
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        # Longest first over the whole list, so each batch holds texts of similar length (less padding).
+        order = np.argsort([-len(t) for t in texts], kind="stable")
         for start in range(0, len(texts), CHUNK):
-            batch = texts[start:start + CHUNK]
-            out[start:start + len(batch)] = self.model.encode(
-                batch, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False,
-                convert_to_numpy=True)
-            progress(start + len(batch), len(texts), "embedding")
+            rows = order[start:start + CHUNK]
+            out[rows] = self.model.encode(
+                [texts[i] for i in rows], batch_size=self.batch_size, normalize_embeddings=True,
+                show_progress_bar=False, convert_to_numpy=True)
+            progress(start + len(rows), len(texts), "embedding")
         return out
 
     def encode_query(self, text: str) -> np.ndarray:
