@@ -1,0 +1,152 @@
+"""``python -m core cf train|evaluate|simulate|recommend``."""
+from __future__ import annotations
+
+import argparse
+
+from core.cli import add_catalog_arg, add_json_flag, emit, resolve_catalog
+from core.progress import StderrProgress
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    cf = subparsers.add_parser("cf", help="collaborative filtering: train, evaluate, simulate, recommend")
+    commands = cf.add_subparsers(dest="cf_command", required=True, metavar="ACTION")
+
+    p = commands.add_parser("train", help="train the recommender and register it as champion")
+    add_catalog_arg(p)
+    _model_args(p)
+    p.add_argument("--no-promote", action="store_true", help="register the model without making it champion")
+    add_json_flag(p)
+    p.set_defaults(handler=_train)
+
+    p = commands.add_parser("evaluate", help="k-fold RMSE/MAE/R² and fit time of every model in the comparison")
+    add_catalog_arg(p)
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--models", help="comma-separated subset (default: popularity,baseline_only,knn_baseline,svd,"
+                                    "svd_tuned; svdpp is opt-in)")
+    p.add_argument("--holdout", choices=("none", "temporal", "random"), default="none",
+                   help="also report ranking, coverage, diversity and personalization on one holdout split")
+    p.add_argument("-k", type=int, default=10, help="list length for ranking metrics (default 10)")
+    add_json_flag(p)
+    p.set_defaults(handler=_evaluate)
+
+    p = commands.add_parser("simulate", help="run behaviour-simulation rounds with drift checks and retraining")
+    add_catalog_arg(p)
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--scenario", default="baseline",
+                   help="baseline, genre-penalty, cohort-shift, new-users, new-films or mixed")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--run", help="run name (default SCENARIO-seedSEED); an existing run is replaced unless --resume")
+    p.add_argument("--resume", action="store_true", help="continue an existing run instead of starting over")
+    p.add_argument("--start-round", type=int, help="first round with drift (default 2)")
+    p.add_argument("--genre", help="genre to penalise (default: the most-rated genre)")
+    p.add_argument("--penalty", type=float, help="stars subtracted from the penalised genre's ratings")
+    p.add_argument("--cohort-fraction", type=float, help="share of users whose taste shifts")
+    p.add_argument("--cohort-shift", type=float, help="size of the taste shift, in standard deviations")
+    p.add_argument("--new-users", type=int, help="new users per round")
+    p.add_argument("--new-films", type=int, help="new films per round")
+    add_json_flag(p)
+    p.set_defaults(handler=_simulate)
+
+    p = commands.add_parser("recommend", help="top-N films for one user from the registered champion")
+    add_catalog_arg(p)
+    p.add_argument("--user", type=int, required=True)
+    p.add_argument("-n", type=int, default=10)
+    add_json_flag(p)
+    p.set_defaults(handler=_recommend)
+
+
+def _model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--factors", type=int, help="latent factors (default from the champion configuration)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--reg", type=float)
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _params(args) -> dict:
+    chosen = {"n_factors": args.factors, "n_epochs": args.epochs, "lr_all": args.lr, "reg_all": args.reg}
+    return {**{k: v for k, v in chosen.items() if v is not None}, "random_state": args.seed}
+
+
+def _load(args):
+    from core.catalog import store
+
+    return store.load_catalog(resolve_catalog(args.catalog))
+
+
+def _train(args) -> int:
+    from core.cf.train import train_champion
+
+    result = train_champion(_load(args), _params(args), promote=not args.no_promote, progress=StderrProgress("train"))
+    emit(result, args.json)
+    return 0
+
+
+def _evaluate(args) -> int:
+    from core.cf.compare import DEFAULT_MODELS, compare_models, holdout_report
+
+    catalog = _load(args)
+    models = tuple(m.strip() for m in args.models.split(",")) if args.models else DEFAULT_MODELS
+    rows = compare_models(catalog.ratings, models, folds=args.folds, seed=args.seed, progress=StderrProgress("evaluate"))
+    result = {"catalog": catalog.name, "ratings": int(len(catalog.ratings)), "folds": args.folds, "seed": args.seed,
+              "models": rows}
+    if args.holdout != "none":
+        result["holdout"] = holdout_report(catalog.ratings, catalog.movies, split=args.holdout, k=args.k, seed=args.seed)
+    emit(result, args.json, text=_evaluation_text)
+    return 0
+
+
+def _evaluation_text(result: dict) -> str:
+    lines = [f"{result['catalog']}: {result['ratings']:,} ratings, {result['folds']}-fold",
+             f"{'model':<16}{'RMSE':>8}{'MAE':>8}{'R²':>8}{'fit s':>8}"]
+    for row in result["models"]:
+        lines.append(f"{row['model']:<16}{row['rmse']:>8.4f}{row['mae']:>8.4f}{row['r2']:>8.4f}{row['fit_seconds']:>8.2f}")
+    holdout = result.get("holdout")
+    if holdout:
+        k = holdout["k"]
+        lines.append(f"{holdout['split']} holdout: RMSE {holdout['accuracy']['rmse']:.4f}, precision@{k} "
+                     f"{holdout[f'precision@{k}']:.4f}, recall@{k} {holdout[f'recall@{k}']:.4f}, ndcg@{k} "
+                     f"{holdout[f'ndcg@{k}']:.4f}, coverage {holdout['coverage']:.3f}, diversity "
+                     f"{holdout['diversity']:.3f}, personalization {holdout['personalization']:.3f}")
+    return "\n".join(lines)
+
+
+def _simulate(args) -> int:
+    from core.cf.scenario import make_scenario
+    from core.cf.simulate import run_simulation
+
+    scenario = make_scenario(args.scenario, start_round=args.start_round, penalty_genre=args.genre, penalty=args.penalty,
+                             cohort_fraction=args.cohort_fraction, cohort_shift=args.cohort_shift,
+                             new_users_per_round=args.new_users, new_films_per_round=args.new_films)
+    summary = run_simulation(_load(args), args.rounds, scenario, seed=args.seed, run=args.run, resume=args.resume,
+                             progress=StderrProgress("simulate"))
+    emit(summary, args.json, text=_simulation_text)
+    return 0
+
+
+def _simulation_text(summary: dict) -> str:
+    lines = [f"{summary['run']} ({summary['scenario']}): target R² {summary['target_r2']:.3f}, "
+             f"noise sd {summary['noise_sd']:.3f}"]
+    for r in summary["rounds"]:
+        line = (f"round {r['round']:>3}: {r['ratings']:>6} ratings  RMSE {r['rmse']:.3f}  R² {r['r2']:.3f} "
+                f"(baseline {r['baseline_r2']:.3f})  coverage {r['coverage']:.3f}  champion {r['champion_after']}")
+        if r["decision"]:
+            line += f"\n           {'PROMOTED' if r['decision']['promoted'] else 'rejected'} {r['decision']['challenger']}: " \
+                    + "; ".join(r["decision"]["reasons"])
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _recommend(args) -> int:
+    from core.cf.recommender import CFRecommender
+    from core.cf.train import model_dir
+
+    catalog = _load(args)
+    model = CFRecommender.load(model_dir(catalog.name))
+    recs = model.recommend(catalog.ratings, user_ids=[args.user], n=args.n)
+    recs = recs.merge(catalog.movies[["movie_id", "title", "year"]], on="movie_id", how="left")
+    rows = recs.to_dict(orient="records")
+    emit(rows, args.json, text=lambda rs: "\n".join(
+        f"{r['rank']:>3}. {r['title']} ({r['year']})  {r['score']:.2f}  [{r['source']}]" for r in rs) or "no recommendations")
+    return 0

@@ -1,0 +1,185 @@
+"""Model comparison (k-fold RMSE/MAE/R² with fit times) and held-out reports (random or
+temporal split) with ranking and beyond-accuracy metrics.
+
+Every model in the table goes through one adapter shape — ``fit(ratings)`` and
+``predict(user_ids, movie_ids)`` — over the same seeded folds, so the numbers are comparable.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from core.cf import evaluate
+from core.cf.drift import genre_table, segment_metrics
+from core.cf.fallback import PopularityFallback
+from core.cf.data import build_trainset
+from core.cf.recommender import CFRecommender, check_ratings
+from core.errors import MarqueeError
+from core.progress import ProgressFn, null_progress
+from core.splitting import split_by_time, time_quantile_cutoff
+
+# The champion configuration: chosen by the grid in benchmarks/bench_cf.py on MovieLens 100K
+# (see benchmarks/results/cf.json); Surprise's default SVD is the "svd" row.
+CHAMPION_PARAMS: dict[str, Any] = {"n_factors": 100, "n_epochs": 60, "lr_all": 0.005, "reg_all": 0.1}
+# A lighter configuration for interactive simulation rounds (retrained several times per run).
+SIMULATION_PARAMS: dict[str, Any] = {"n_factors": 50, "n_epochs": 25, "lr_all": 0.007, "reg_all": 0.08}
+
+
+class SurpriseModel:
+    """Adapter around any Surprise algorithm: ``fit(ratings)``, vectorised-looking ``predict``."""
+
+    def __init__(self, factory: Callable[[], Any]):
+        self.factory = factory
+
+    def fit(self, ratings: pd.DataFrame) -> "SurpriseModel":
+        self.algo_ = self.factory().fit(build_trainset(check_ratings(ratings)))
+        return self
+
+    def predict(self, user_ids, movie_ids) -> np.ndarray:
+        return np.array([self.algo_.predict(int(u), int(i)).est for u, i in zip(user_ids, movie_ids)])
+
+
+class PopularityModel:
+    """The cold-start fallback scored as a rating predictor (the floor every model must beat)."""
+
+    def __init__(self, **params):
+        self.params = params
+
+    def fit(self, ratings: pd.DataFrame) -> "PopularityModel":
+        self.fallback_ = PopularityFallback(**self.params).fit(ratings)
+        return self
+
+    def predict(self, user_ids, movie_ids) -> np.ndarray:
+        return self.fallback_.predict(movie_ids)
+
+
+def _surprise(name: str, **params) -> Callable[[], SurpriseModel]:
+    def build() -> SurpriseModel:
+        import surprise
+
+        algorithm = getattr(surprise, name)
+        extra = {"verbose": False} if name.startswith(("KNN", "Baseline")) else {}
+        return SurpriseModel(lambda: algorithm(**params, **extra))
+    return build
+
+
+MODELS: dict[str, tuple[str, Callable[[], Any]]] = {
+    "popularity": ("damped item mean (cold-start fallback)", lambda: PopularityModel()),
+    "baseline_only": ("Surprise BaselineOnly (ALS biases)", _surprise("BaselineOnly")),
+    "knn_baseline": ("Surprise KNNBaseline, item-based pearson_baseline, k=40",
+                     _surprise("KNNBaseline", k=40, sim_options={"name": "pearson_baseline", "user_based": False})),
+    "svd": ("Surprise SVD, default parameters", _surprise("SVD", random_state=0)),
+    "svd_tuned": ("Marquee CFRecommender (SVD, champion configuration)", lambda: CFRecommender(**CHAMPION_PARAMS)),
+    "svdpp": ("Surprise SVD++, default parameters (slow)", _surprise("SVDpp", random_state=0)),
+}
+DEFAULT_MODELS = ("popularity", "baseline_only", "knn_baseline", "svd", "svd_tuned")
+
+
+def make_model(name: str):
+    if name not in MODELS:
+        raise MarqueeError(f"unknown model {name!r}: choose from {', '.join(MODELS)}")
+    return MODELS[name][1]()
+
+
+def kfold_indices(n_rows: int, folds: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Seeded random k-fold partition of row positions: [(train, test), ...]."""
+    if folds < 2 or folds > n_rows:
+        raise MarqueeError(f"folds must be between 2 and the number of ratings ({n_rows}), got {folds}")
+    order = np.random.default_rng(seed).permutation(n_rows)
+    parts = np.array_split(order, folds)
+    return [(np.sort(np.concatenate(parts[:k] + parts[k + 1:])), np.sort(parts[k])) for k in range(folds)]
+
+
+def compare_models(ratings: pd.DataFrame, models=DEFAULT_MODELS, folds: int = 5, seed: int = 0,
+                   progress: ProgressFn | None = None, factories: dict[str, Callable[[], Any]] | None = None,
+                   ) -> list[dict[str, Any]]:
+    """Mean and standard deviation of RMSE, MAE and R² over the same ``folds`` for each model,
+    with mean fit and predict seconds per fold. ``factories`` adds or overrides named models."""
+    progress = progress or null_progress
+    ratings = check_ratings(ratings).reset_index(drop=True)
+    factories = {**{name: MODELS[name][1] for name in MODELS}, **(factories or {})}
+    unknown = [m for m in models if m not in factories]
+    if unknown:
+        raise MarqueeError(f"unknown model(s) {', '.join(unknown)}: choose from {', '.join(factories)}")
+    splits = kfold_indices(len(ratings), folds, seed)
+    scores = {name: [] for name in models}
+    total, done = len(models) * folds, 0
+    for fold, (train_idx, test_idx) in enumerate(splits):
+        train, test = ratings.iloc[train_idx], ratings.iloc[test_idx]
+        for name in models:
+            started = time.perf_counter()
+            model = factories[name]().fit(train)
+            fitted = time.perf_counter()
+            predicted = model.predict(test["user_id"].to_numpy(), test["movie_id"].to_numpy())
+            finished = time.perf_counter()
+            scores[name].append({**evaluate.accuracy(test["rating"].to_numpy(), predicted),
+                                 "fit_seconds": fitted - started, "predict_seconds": finished - fitted})
+            done += 1
+            progress(done, total, f"fold {fold + 1}/{folds} {name}: RMSE {scores[name][-1]['rmse']:.4f}")
+    rows = []
+    for name in models:
+        frame = pd.DataFrame(scores[name])
+        row = {"model": name, "description": MODELS[name][0] if name in MODELS else name, "folds": folds}
+        for metric in ("rmse", "mae", "r2"):
+            row[metric] = float(frame[metric].mean())
+            row[f"{metric}_std"] = float(frame[metric].std(ddof=0))
+        row["fit_seconds"] = float(frame["fit_seconds"].mean())
+        row["predict_seconds"] = float(frame["predict_seconds"].mean())
+        row["rmse_per_fold"] = [float(x) for x in frame["rmse"]]
+        rows.append(row)
+    return rows
+
+
+def split_ratings(ratings: pd.DataFrame, split: str = "temporal", test_fraction: float = 0.2,
+                  seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train/test ratings: ``temporal`` keeps the latest ``test_fraction`` of ratings as test
+    (core.splitting), ``random`` draws them with a seeded permutation."""
+    if split == "temporal":
+        if ratings["timestamp"].isna().all():
+            raise MarqueeError("ratings.timestamp: no timestamps, so a temporal split is impossible; use --split random")
+        return split_by_time(ratings, time_quantile_cutoff(ratings, 1.0 - test_fraction))
+    if split == "random":
+        order = np.random.default_rng(seed).permutation(len(ratings))
+        cut = int(round(len(ratings) * (1.0 - test_fraction)))
+        return ratings.iloc[np.sort(order[:cut])], ratings.iloc[np.sort(order[cut:])]
+    raise MarqueeError(f"unknown split {split!r}: use temporal or random")
+
+
+def holdout_report(ratings: pd.DataFrame, movies: pd.DataFrame, estimator: CFRecommender | None = None,
+                   split: str = "temporal", test_fraction: float = 0.2, k: int = 10,
+                   relevance: float | None = None, seed: int = 0) -> dict[str, Any]:
+    """Fit on the training part of a split and report rating accuracy (global and per genre),
+    ranking metrics against the test films each user rated at least ``relevance`` (default 80% of
+    the rating scale's top), catalog coverage, genre diversity and personalization of top-``k``."""
+    estimator = estimator if estimator is not None else CFRecommender(**CHAMPION_PARAMS)
+    train, test = split_ratings(ratings, split, test_fraction, seed)
+    if train.empty or test.empty:
+        raise MarqueeError(f"ratings: the {split} split left an empty train or test part")
+    estimator.fit(train)
+    predictions = estimator.predict(test["user_id"].to_numpy(), test["movie_id"].to_numpy(), history=train)
+    scored = test.assign(prediction=predictions)
+    metrics = segment_metrics(scored, genre_table(movies))
+    relevance = relevance if relevance is not None else 0.8 * float(ratings["rating"].max())
+    relevant = test[test["rating"] >= relevance].groupby("user_id")["movie_id"].agg(set).to_dict()
+    recs = estimator.recommend(train, user_ids=np.sort(test["user_id"].unique()), n=k)
+    lists = recs.groupby("user_id")["movie_id"].agg(list).to_dict()
+    return {
+        "split": split, "train_ratings": int(len(train)), "test_ratings": int(len(test)),
+        "accuracy": metrics["global"], "segments": metrics["segments"], "k": k, "relevance": relevance,
+        "users_ranked": int(sum(1 for r in relevant.values() if r)),
+        f"precision@{k}": evaluate.precision_at_k(lists, relevant, k),
+        f"recall@{k}": evaluate.recall_at_k(lists, relevant, k),
+        f"ndcg@{k}": evaluate.ndcg_at_k(lists, relevant, k),
+        **beyond_accuracy(lists, movies),
+        "sources": recs.drop_duplicates("user_id")["source"].value_counts().to_dict(),
+    }
+
+
+def beyond_accuracy(lists: dict, movies: pd.DataFrame) -> dict[str, float]:
+    """Coverage over the catalog's films, genre diversity and personalization of the lists."""
+    return {"coverage": evaluate.catalog_coverage(lists, len(movies)),
+            "diversity": evaluate.diversity(lists, evaluate.genre_vectors(movies)),
+            "personalization": evaluate.personalization(lists)}

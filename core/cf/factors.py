@@ -1,0 +1,129 @@
+"""Learned matrix-factorisation state as plain arrays, and the scorer that reads them.
+
+A :class:`FactorModel` holds what a biased SVD learns — global mean ``mu``, user and item biases
+``bu``/``bi``, user and item factors ``pu``/``qi`` — plus the raw↔inner id maps. Prediction is
+``mu + bu + bi + pu·qi`` clipped to the rating scale, computed in NumPy (no Surprise object is
+kept, nothing is pickled). Unknown users or items contribute zero bias and zero factors, as in
+Surprise. :meth:`FactorModel.fold_in` places a new user into the trained space by ridge regression
+with the item factors and biases fixed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.errors import MarqueeError
+from core.io import atomic_path
+
+ARRAYS = "factors.npz"
+
+
+@dataclass
+class FactorModel:
+    mu: float
+    bu: np.ndarray            # (n_users,)
+    bi: np.ndarray            # (n_items,)
+    pu: np.ndarray            # (n_users, k)
+    qi: np.ndarray            # (n_items, k)
+    user_ids: np.ndarray      # raw user id of each inner index
+    item_ids: np.ndarray      # raw movie id of each inner index
+    rating_scale: tuple[float, float]
+
+    def __post_init__(self) -> None:
+        self.user_ids = np.asarray(self.user_ids, dtype=np.int64)
+        self.item_ids = np.asarray(self.item_ids, dtype=np.int64)
+        self._user_index = pd.Index(self.user_ids)
+        self._item_index = pd.Index(self.item_ids)
+
+    @classmethod
+    def from_surprise(cls, algo, trainset) -> "FactorModel":
+        """Copy the learned arrays of a fitted ``surprise.SVD`` out of Surprise."""
+        users = np.array([trainset.to_raw_uid(u) for u in range(trainset.n_users)], dtype=np.int64)
+        items = np.array([trainset.to_raw_iid(i) for i in range(trainset.n_items)], dtype=np.int64)
+        k = algo.pu.shape[1]
+        zeros_u, zeros_i = np.zeros(trainset.n_users), np.zeros(trainset.n_items)
+        return cls(mu=float(trainset.global_mean) if algo.biased else 0.0,
+                   bu=np.array(algo.bu if algo.biased else zeros_u, dtype=float),
+                   bi=np.array(algo.bi if algo.biased else zeros_i, dtype=float),
+                   pu=np.array(algo.pu, dtype=float).reshape(-1, k), qi=np.array(algo.qi, dtype=float).reshape(-1, k),
+                   user_ids=users, item_ids=items, rating_scale=tuple(float(x) for x in trainset.rating_scale))
+
+    @property
+    def n_factors(self) -> int:
+        return int(self.qi.shape[1])
+
+    def user_inner(self, user_ids) -> np.ndarray:
+        """Inner index of each raw user id, −1 when unknown."""
+        return self._user_index.get_indexer(np.asarray(user_ids, dtype=np.int64))
+
+    def item_inner(self, movie_ids) -> np.ndarray:
+        return self._item_index.get_indexer(np.asarray(movie_ids, dtype=np.int64))
+
+    def clip(self, values: np.ndarray) -> np.ndarray:
+        return np.clip(values, *self.rating_scale)
+
+    def predict(self, user_ids, movie_ids) -> np.ndarray:
+        """Vectorised predictions for aligned arrays of raw ids (unknown ids get zero terms)."""
+        u, i = self.user_inner(user_ids), self.item_inner(movie_ids)
+        bu, pu = self.user_terms(u)
+        bi, qi = self.item_terms(i)
+        return self.clip(self.mu + bu + bi + np.einsum("nk,nk->n", pu, qi))
+
+    def user_terms(self, inner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        known = inner >= 0
+        bu = np.where(known, self.bu[np.where(known, inner, 0)], 0.0)
+        pu = np.where(known[:, None], self.pu[np.where(known, inner, 0)], 0.0)
+        return bu, pu
+
+    def item_terms(self, inner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        known = inner >= 0
+        bi = np.where(known, self.bi[np.where(known, inner, 0)], 0.0)
+        qi = np.where(known[:, None], self.qi[np.where(known, inner, 0)], 0.0)
+        return bi, qi
+
+    def score_matrix(self, bu: np.ndarray, pu: np.ndarray) -> np.ndarray:
+        """Unclipped scores of every known item for a batch of user vectors: (n_users, n_items)."""
+        return self.mu + bu[:, None] + self.bi[None, :] + pu @ self.qi.T
+
+    def fold_in(self, movie_ids, ratings, reg: float, prior: float = 0.0) -> tuple[float, np.ndarray, int]:
+        """Solve for one user's (bias, factors) with item biases and factors fixed.
+
+        Minimises Σ (r − μ − b_i − b_u − p_u·q_i)² + λ(b_u² + ‖p_u‖²) with λ = ``reg``·n + ``prior``:
+        ``reg``·n mirrors Surprise's per-rating SGD penalty, ``prior`` keeps users with very few
+        ratings near the average taste. Films the model does not know are ignored. Returns
+        ``(b_u, p_u, n_used)``; with no usable rating the user is neutral.
+        """
+        inner = self.item_inner(movie_ids)
+        keep = inner >= 0
+        n = int(keep.sum())
+        if n == 0:
+            return 0.0, np.zeros(self.n_factors), 0
+        inner = inner[keep]
+        target = np.asarray(ratings, dtype=float)[keep] - self.mu - self.bi[inner]
+        design = np.hstack([np.ones((n, 1)), self.qi[inner]])
+        gram = design.T @ design + (reg * n + prior) * np.eye(design.shape[1])
+        solution = np.linalg.solve(gram, design.T @ target)
+        return float(solution[0]), solution[1:], n
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, folder: Path) -> Path:
+        path = Path(folder) / ARRAYS
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez_compressed(handle, mu=np.array([self.mu]), bu=self.bu, bi=self.bi, pu=self.pu, qi=self.qi,
+                                    user_ids=self.user_ids, item_ids=self.item_ids,
+                                    rating_scale=np.array(self.rating_scale, dtype=float))
+        return path
+
+    @classmethod
+    def load(cls, folder: Path) -> "FactorModel":
+        path = Path(folder) / ARRAYS
+        if not path.exists():
+            raise MarqueeError(f"{path}: model arrays not found")
+        with np.load(path, allow_pickle=False) as arrays:
+            return cls(mu=float(arrays["mu"][0]), bu=arrays["bu"], bi=arrays["bi"], pu=arrays["pu"], qi=arrays["qi"],
+                       user_ids=arrays["user_ids"], item_ids=arrays["item_ids"],
+                       rating_scale=tuple(float(x) for x in arrays["rating_scale"]))

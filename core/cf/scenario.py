@@ -1,0 +1,207 @@
+"""Simulation scenarios and the simulated "world" that produces ratings.
+
+The world is a richer factor model fitted to the catalog (the champion configuration of
+:mod:`core.cf.compare`, seeded apart from the deployed model), so the deployed champion is an
+imperfect estimate of it that retraining on new ratings can improve. A simulated rating is the
+world's predicted score plus Gaussian noise of a calibrated size, clipped and rounded to the
+catalog's rating step. Scenario knobs change the world from ``start_round`` on:
+
+* ``penalty_genre``/``penalty``: films of one genre are rated ``penalty`` stars lower;
+* ``cohort_fraction``/``cohort_shift``: a seeded cohort of users shifts its taste vector by
+  ``cohort_shift`` per-dimension standard deviations in one random direction;
+* ``new_users_per_round``/``new_films_per_round``: people and films the champion has never seen
+  arrive, their vectors drawn around randomly chosen existing ones.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.cf.factors import FactorModel
+from core.errors import MarqueeError
+from core.io import atomic_path
+
+WORLD = "world.npz"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str = "baseline"
+    start_round: int = 2
+    penalty_genre: str | None = None
+    penalty: float = 0.0
+    cohort_fraction: float = 0.0
+    cohort_shift: float = 0.0
+    new_users_per_round: int = 0
+    new_films_per_round: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Scenario":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def active(self, round_number: int) -> bool:
+        return round_number >= self.start_round
+
+    def describe(self) -> str:
+        parts = []
+        if self.penalty and self.penalty_genre:
+            parts.append(f"{self.penalty_genre} films rated {self.penalty:g} lower")
+        if self.cohort_fraction and self.cohort_shift:
+            parts.append(f"{100 * self.cohort_fraction:.0f}% of users shift taste by {self.cohort_shift:g} sd")
+        if self.new_users_per_round:
+            parts.append(f"{self.new_users_per_round} new users per round")
+        if self.new_films_per_round:
+            parts.append(f"{self.new_films_per_round} new films per round")
+        what = "; ".join(parts) or "no drift"
+        return f"{self.name}: {what}" + (f" from round {self.start_round}" if parts else "")
+
+
+PRESETS: dict[str, dict] = {
+    "baseline": {},
+    "genre-penalty": {"penalty": 1.0},
+    "cohort-shift": {"cohort_fraction": 0.3, "cohort_shift": 1.5},
+    "new-users": {"new_users_per_round": 40},
+    "new-films": {"new_films_per_round": 60},
+    "mixed": {"penalty": 0.7, "cohort_fraction": 0.2, "cohort_shift": 1.0, "new_users_per_round": 20,
+              "new_films_per_round": 30},
+}
+
+
+def make_scenario(name: str, **overrides) -> Scenario:
+    """A preset scenario with knobs overridden (``None`` overrides are ignored)."""
+    if name not in PRESETS:
+        raise MarqueeError(f"unknown scenario {name!r}: choose from {', '.join(PRESETS)}")
+    knobs = {**PRESETS[name], **{k: v for k, v in overrides.items() if v is not None}}
+    return Scenario(name=name, **knobs)
+
+
+def most_rated_genre(ratings: pd.DataFrame, genres: pd.DataFrame) -> str:
+    counts = ratings[["movie_id"]].merge(genres, on="movie_id")["genre"].value_counts()
+    if counts.empty:
+        raise MarqueeError("the catalog's rated films carry no genres, so a genre penalty has nothing to act on")
+    return str(counts.sort_index().sort_values(ascending=False, kind="stable").index[0])
+
+
+@dataclass
+class World:
+    """The simulated truth: factor arrays for every user and film, plus the cohort's shift."""
+
+    factors: FactorModel
+    step: float
+    cohort: np.ndarray     # raw user ids in the shifting cohort
+    shift: np.ndarray      # taste shift vector added to the cohort's factors
+
+    @classmethod
+    def from_model(cls, model: FactorModel, step: float, scenario: Scenario, rng: np.random.Generator) -> "World":
+        factors = replace(model, bu=model.bu.copy(), bi=model.bi.copy(), pu=model.pu.copy(), qi=model.qi.copy())
+        n_cohort = int(round(scenario.cohort_fraction * len(model.user_ids)))
+        cohort = np.sort(rng.choice(model.user_ids, size=n_cohort, replace=False)) if n_cohort else np.zeros(0, np.int64)
+        direction = rng.normal(size=model.n_factors)
+        direction /= max(np.linalg.norm(direction), 1e-12)
+        shift = scenario.cohort_shift * model.pu.std(axis=0) * direction * np.sqrt(model.n_factors)
+        return cls(factors=factors, step=step, cohort=cohort.astype(np.int64), shift=shift)
+
+    def score(self, user_ids, movie_ids, round_number: int, scenario: Scenario, genre_flags: np.ndarray) -> np.ndarray:
+        """Noise-free rating of aligned (user, film) pairs in a round; ``genre_flags`` marks films of
+        the penalised genre."""
+        f = self.factors
+        bu, pu = f.user_terms(f.user_inner(user_ids))
+        bi, qi = f.item_terms(f.item_inner(movie_ids))
+        if scenario.active(round_number) and len(self.cohort):
+            pu = pu + np.isin(user_ids, self.cohort)[:, None] * self.shift[None, :]
+        score = f.mu + bu + bi + np.einsum("nk,nk->n", pu, qi)
+        if scenario.active(round_number) and scenario.penalty:
+            score = score - scenario.penalty * genre_flags
+        return score
+
+    def observe(self, score: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """Score plus noise, rounded to the rating step and clipped to the scale."""
+        low, high = self.factors.rating_scale
+        return np.clip(np.round((score + noise) / self.step) * self.step, low, high)
+
+    def add_users(self, count: int, rng: np.random.Generator) -> np.ndarray:
+        f = self.factors
+        template = rng.integers(0, len(f.user_ids), size=count)
+        new_ids = f.user_ids.max() + 1 + np.arange(count)
+        bu = f.bu[template] + rng.normal(0, f.bu.std() * 0.5, size=count)
+        pu = f.pu[template] + rng.normal(0, 1, size=(count, f.n_factors)) * f.pu.std(axis=0) * 0.5
+        self.factors = replace(f, bu=np.concatenate([f.bu, bu]), pu=np.vstack([f.pu, pu]),
+                               user_ids=np.concatenate([f.user_ids, new_ids]))
+        return new_ids
+
+    def add_films(self, count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """New films modelled on random existing ones; returns (new ids, template ids)."""
+        f = self.factors
+        template = rng.integers(0, len(f.item_ids), size=count)
+        new_ids = f.item_ids.max() + 1 + np.arange(count)
+        bi = f.bi[template] + rng.normal(0, f.bi.std() * 0.5, size=count)
+        qi = f.qi[template] + rng.normal(0, 1, size=(count, f.n_factors)) * f.qi.std(axis=0) * 0.5
+        self.factors = replace(f, bi=np.concatenate([f.bi, bi]), qi=np.vstack([f.qi, qi]),
+                               item_ids=np.concatenate([f.item_ids, new_ids]))
+        return new_ids, f.item_ids[template]
+
+    def save(self, folder: Path) -> None:
+        f = self.factors
+        with atomic_path(Path(folder) / WORLD) as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez_compressed(handle, mu=np.array([f.mu]), bu=f.bu, bi=f.bi, pu=f.pu, qi=f.qi,
+                                    user_ids=f.user_ids, item_ids=f.item_ids,
+                                    rating_scale=np.array(f.rating_scale), step=np.array([self.step]),
+                                    cohort=self.cohort, shift=self.shift)
+
+    @classmethod
+    def load(cls, folder: Path) -> "World":
+        path = Path(folder) / WORLD
+        if not path.exists():
+            raise MarqueeError(f"{path}: simulation world not found")
+        with np.load(path, allow_pickle=False) as a:
+            factors = FactorModel(mu=float(a["mu"][0]), bu=a["bu"], bi=a["bi"], pu=a["pu"], qi=a["qi"],
+                                  user_ids=a["user_ids"], item_ids=a["item_ids"],
+                                  rating_scale=tuple(float(x) for x in a["rating_scale"]))
+            return cls(factors=factors, step=float(a["step"][0]), cohort=a["cohort"], shift=a["shift"])
+
+
+def rating_step(ratings: pd.Series) -> float:
+    """1 for whole-star catalogs, 0.5 for half stars, else the smallest positive gap (≥ 0.1)."""
+    values = np.unique(ratings.to_numpy(float))
+    if np.allclose(values, np.round(values)):
+        return 1.0
+    if np.allclose(values * 2, np.round(values * 2)):
+        return 0.5
+    gaps = np.diff(values)
+    return float(max(gaps[gaps > 0].min(), 0.1)) if len(gaps) else 1.0
+
+
+def calibrate_noise(score: np.ndarray, prediction: np.ndarray, target_r2: float, world: World,
+                    rng: np.random.Generator) -> float:
+    """Noise sd such that ``prediction`` (the champion's) reaches R² ``target_r2`` on ratings
+    simulated from the world's ``score``; the rounding to the rating step is included.
+
+    Bisection over fixed standard-normal draws. When the champion's disagreement with the world
+    alone already pushes R² below the target, the noise is zero.
+    """
+    target_r2 = float(np.clip(target_r2, 0.02, 0.98))
+    z = rng.standard_normal(len(score))
+
+    def simulated_r2(sigma: float) -> float:
+        y = world.observe(score, sigma * z)
+        total = np.sum((y - y.mean()) ** 2)
+        return 1.0 - np.sum((y - prediction) ** 2) / total if total > 0 else 0.0
+
+    low, high = 0.0, 4.0 * float(np.std(score)) + 1.0
+    if simulated_r2(low) <= target_r2:
+        return 0.0
+    for _ in range(40):
+        middle = 0.5 * (low + high)
+        if simulated_r2(middle) > target_r2:
+            low = middle
+        else:
+            high = middle
+    return 0.5 * (low + high)
