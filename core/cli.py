@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "core.catalog.cli",
     "core.tmdb.cli",
     "core.personal.cli",
+    "core.cf.cli",
     "core.search.cli",
 )
 
