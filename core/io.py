@@ -100,13 +100,17 @@ def library_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
     return versions
 
 
-SECRET_KEY_HINTS = ("key", "token", "secret", "password", "bearer", "authorization")
+# Whole key names (not substrings: "keywords" or "stray_token" counts are not secrets).
+SECRET_KEY_NAMES = frozenset({
+    "key", "api_key", "apikey", "token", "bearer", "bearer_token", "access_token", "secret",
+    "password", "authorization", "tmdb_api_key", "tmdb_bearer_token", "tmdb_read_access_token",
+})
 
 
 def _scrub(value: Any) -> Any:
-    """Drop anything that looks like a credential before it reaches a manifest."""
+    """Drop credential-named entries before anything reaches a manifest."""
     if isinstance(value, dict):
-        return {k: _scrub(v) for k, v in value.items() if not any(h in str(k).lower() for h in SECRET_KEY_HINTS)}
+        return {k: _scrub(v) for k, v in value.items() if str(k).lower() not in SECRET_KEY_NAMES}
     if isinstance(value, (list, tuple)):
         return [_scrub(v) for v in value]
     return value
