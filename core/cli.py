@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "core.personal.cli",
     "core.cf.cli",
     "core.search.cli",
+    "core.casting.cli",
 )
 
 
