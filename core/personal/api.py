@@ -158,6 +158,12 @@ def load_trained(profile: str, catalog: str) -> TrainedModel:
     return TrainedModel(profile, catalog, TasteModel.load(path), features, manifest, path)
 
 
+def trained_version(profile: str, catalog: str) -> str | None:
+    """An id of the saved model version (None: never trained), for cache keys."""
+    path = model_dir(profile, catalog) / "manifest.json"
+    return f"{read_json(path).get('created_at')}|{path.stat().st_mtime_ns}" if path.exists() else None
+
+
 def list_trained() -> list[dict[str, Any]]:
     """Every saved taste model: profile, catalog, when, metrics (for pickers on other pages)."""
     root = config.artifacts_dir() / "personal" / "models"

@@ -100,3 +100,42 @@ def error_lists(movie_ids, titles, y, p_watch, n: int = 10) -> dict[str, list[di
         "false_positives": negatives.sort_values("p_watch", ascending=False).head(n).to_dict("records"),
         "false_negatives": positives.sort_values("p_watch").head(n).to_dict("records"),
     }
+
+
+# ------------------------------------------------------------------------------ rating users as labelers
+def catalog_user_labels(ratings: pd.DataFrame, user_id: int, threshold: float = 4.0) -> pd.DataFrame:
+    """A catalog user's ratings as labels: rating ≥ ``threshold`` → would watch, else would not."""
+    mine = ratings[ratings["user_id"] == user_id]
+    return pd.DataFrame({"movie_id": mine["movie_id"].astype("int64").to_numpy(),
+                         "label": np.where(mine["rating"] >= threshold, "would_watch", WOULD_NOT_WATCH).astype(object),
+                         "rating": mine["rating"].to_numpy()})
+
+
+def user_cv_benchmark(catalog, user_id: int, params: dict[str, Any] | None = None, n_splits: int = 5,
+                      seed: int = 0, threshold: float = 4.0, text_source: str = "tfidf") -> dict[str, Any]:
+    """Per-user stratified-CV ROC-AUC of the taste model against two label-free baselines.
+
+    The user's own ratings are left out of the collaborative features and of the "mean rating of
+    other users" baseline; the vote-average baseline uses the catalog's ``vote_average`` (missing
+    values get the catalog median, so they neither help nor hurt).
+    """
+    from core.personal.features import build_item_features, collaborative_features
+
+    labels = catalog_user_labels(catalog.ratings, user_id, threshold)
+    y = labels["label"].to_numpy(dtype=object)
+    watched = (y != WOULD_NOT_WATCH).astype(int)
+    result = {"user_id": int(user_id), "n": int(len(y)), "positive_rate": float(watched.mean())}
+    if min(watched.sum(), len(watched) - watched.sum()) < n_splits:
+        return {**result, "skipped": "too few labels of one class"}
+    features = build_item_features(catalog, text_source=text_source, exclude_user=user_id)
+    X = features.frame(labels["movie_id"])
+    proba = cross_val_proba(X, y, params, n_splits=n_splits, seed=seed)
+    result["model_auc"] = float(roc_auc_score(watched, watch_probability(proba, present_classes(y))))
+    votes = catalog.movies.set_index("movie_id")["vote_average"].astype(float)
+    vote_scores = labels["movie_id"].map(votes)
+    result["vote_average_auc"] = (float(roc_auc_score(watched, vote_scores.fillna(votes.median()).to_numpy()))
+                                  if vote_scores.notna().any() else None)  # None: the catalog has no vote averages
+    others = collaborative_features(catalog.ratings, pd.Index(labels["movie_id"]), n_factors=0, exclude_user=user_id)
+    other_mean = others["cf_mean_rating"].reindex(labels["movie_id"]) if "cf_mean_rating" in others else pd.Series(np.nan, index=labels["movie_id"])
+    result["others_mean_auc"] = float(roc_auc_score(watched, other_mean.fillna(other_mean.median()).fillna(0).to_numpy()))
+    return result

@@ -129,24 +129,31 @@ class TasteModel(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ people encodings
     def _fit_encoding(self, lists: pd.Series, watch: np.ndarray) -> dict[int, float]:
-        pairs = pd.DataFrame({"person": lists.to_numpy(), "y": watch}).explode("person").dropna()
-        if pairs.empty:
+        rows, persons = _pairs(lists)
+        if len(persons) == 0:
             return {}
         prior = float(watch.mean())
-        stats = pairs.groupby("person")["y"].agg(["sum", "count"])
-        values = (stats["sum"] + self.encoding_smoothing * prior) / (stats["count"] + self.encoding_smoothing) - prior
-        return {int(k): float(v) for k, v in values.items()}
+        ids, inverse = np.unique(persons, return_inverse=True)
+        sums = np.bincount(inverse, weights=watch[rows], minlength=len(ids))
+        counts = np.bincount(inverse, minlength=len(ids))
+        values = (sums + self.encoding_smoothing * prior) / (counts + self.encoding_smoothing) - prior
+        return dict(zip(ids.tolist(), values.tolist()))
 
     @staticmethod
     def _apply_encoding(lists: pd.Series, mapping: dict[int, float], column: str) -> pd.DataFrame:
-        rows = pd.DataFrame({"row": np.arange(len(lists)), "person": lists.to_numpy()}).explode("person").dropna()
-        rows["value"] = rows["person"].map(lambda p: mapping.get(int(p), np.nan))
-        known = rows.dropna(subset=["value"]).groupby("row")["value"]
-        out = pd.DataFrame(index=pd.RangeIndex(len(lists)))
-        out[f"{column}_te_mean"] = known.mean().reindex(out.index).fillna(0.0)
-        out[f"{column}_te_max"] = known.max().reindex(out.index).fillna(0.0)
-        out[f"{column}_known"] = known.count().reindex(out.index).fillna(0).astype(float)
-        return out
+        n = len(lists)
+        rows, persons = _pairs(lists)
+        values = np.array([mapping.get(p, np.nan) for p in persons.tolist()], dtype=float)
+        known = ~np.isnan(values)
+        rows, values = rows[known], values[known]
+        count = np.bincount(rows, minlength=n).astype(float)
+        total = np.bincount(rows, weights=values, minlength=n)
+        maximum = np.full(n, -np.inf)
+        np.maximum.at(maximum, rows, values)
+        has = count > 0
+        return pd.DataFrame({f"{column}_te_mean": np.where(has, total / np.where(has, count, 1.0), 0.0),
+                             f"{column}_te_max": np.where(has, maximum, 0.0),
+                             f"{column}_known": count})
 
     def _cross_fitted_encodings(self, X: pd.DataFrame, watch: np.ndarray) -> pd.DataFrame:
         columns = [c for c in PEOPLE_COLUMNS if c in X]
@@ -208,6 +215,15 @@ class TasteModel(ClassifierMixin, BaseEstimator):
         model.booster_ = xgb.Booster()
         model.booster_.load_model(str(folder / MODEL_FILE))
         return model
+
+
+def _pairs(lists: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(row position, person id) for every person in every row's list."""
+    values = [v if isinstance(v, (list, tuple, np.ndarray)) else [] for v in lists.tolist()]
+    lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
+    rows = np.repeat(np.arange(len(values)), lengths)
+    persons = np.fromiter((int(p) for v in values for p in v), dtype=np.int64, count=int(lengths.sum()))
+    return rows, persons
 
 
 def watch_probability(proba: np.ndarray, classes) -> np.ndarray:

@@ -1,0 +1,56 @@
+"""`python -m core personal label|train|predict` end to end on real MovieLens labels."""
+from __future__ import annotations
+
+import json
+
+from core.cli import main
+
+GRID = '{"max_depth": [2], "n_estimators": [80]}'
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_label_train_predict_cli(capsys, ml100k_catalog, ml100k_user, tmp_path):
+    common = ["--profile", "cli-user", "--catalog", "ml100k"]
+    code, out, _ = run(capsys, "personal", "label", *common, "--from-user", str(ml100k_user), "--json")
+    assert code == 0 and json.loads(out)["imported"] >= 150
+
+    code, out, err = run(capsys, "personal", "train", *common, "--grid", GRID, "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert 0.5 < report["metrics"]["roc_auc"] <= 1 and "pr_auc" in report["metrics"]
+    assert report["metrics"]["confusion_matrix"]["labels"] == ["would_not_watch", "would_watch"]
+
+    code, out, _ = run(capsys, "personal", "predict", *common, "--top", "5", "--json")
+    ranked = json.loads(out)
+    assert code == 0 and [r["rank"] for r in ranked] == [1, 2, 3, 4, 5]
+    movie = ranked[0]["movie_id"]
+    code, out, _ = run(capsys, "personal", "predict", *common, "--movie", str(movie))
+    assert code == 0 and "P(would watch)" in out
+
+    code, out, _ = run(capsys, "personal", "label", *common, "--movie", str(movie), "--as", "no", "--json")
+    assert json.loads(out)["label"] == "would_not_watch"
+    code, out, _ = run(capsys, "personal", "predict", *common, "--top", "50", "--json")
+    assert movie not in {r["movie_id"] for r in json.loads(out)}  # declined titles leave the list
+    code, out, _ = run(capsys, "personal", "label", *common, "--undo", "--json")
+    assert json.loads(out) == {"undone": "would_not_watch", "movie_id": movie, "label_now": None}
+
+    code, out, _ = run(capsys, "personal", "label", *common, "--next", "-n", "3", "--strategy", "uncertain", "--json")
+    assert code == 0 and len(json.loads(out)) == 3 and "unsure" in json.loads(out)[0]["why"]
+
+    code, out, _ = run(capsys, "personal", "label", *common, "--export-csv", "-")
+    assert out.splitlines()[0] == "movie_id,label,labeled_at,title" and len(out.splitlines()) > 150
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("movie_id,label\n1,would_watch\n2,maybe\n", encoding="utf-8")
+    code, _, err = run(capsys, "personal", "label", "--profile", "fresh", "--catalog", "ml100k", "--import-csv", str(bad))
+    assert code == 2 and "bad.csv line 3, field label" in err
+    code, out, _ = run(capsys, "personal", "label", "--profile", "fresh", "--catalog", "ml100k", "--json")
+    assert json.loads(out)["labeled"] == 0
+
+    code, _, err = run(capsys, "personal", "train", "--profile", "fresh", "--catalog", "ml100k")
+    assert code == 2 and "no labels" in err

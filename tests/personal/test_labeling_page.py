@@ -1,0 +1,63 @@
+"""AppTest for the Labeling page: label, skip, undo, search, progress, training errors."""
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from core.personal import api
+from tests.conftest import PROJECT_ROOT
+
+APP = str(PROJECT_ROOT / "app.py")
+
+
+def button(at, key):
+    return next(b for b in at.button if b.key == key)
+
+
+def heading(at):
+    return at.subheader[0].value
+
+
+def test_labeling_page_flow(demo_catalog):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["catalog"] = "demo"
+    at.run()
+    at.switch_page("pages/labeling.py").run()
+    assert not at.exception
+    at.text_input(key="labeling_new_profile").input("page-tester").run()
+    assert at.selectbox(key="labeling_profile").value == "page-tester"
+    labels = {b.key: b.label for b in at.button}
+    for key, text in [("label_would_watch", "Would watch"), ("label_would_not_watch", "Would not watch"),
+                      ("label_would_watch_many", "Would watch many times"), ("label_skip", "Skip"), ("label_undo", "Undo")]:
+        assert labels[key] == text
+    store = api.get_store()
+
+    first = heading(at)
+    button(at, "label_would_watch").click().run()
+    assert not at.exception
+    assert store.labels("page-tester", "demo")["label"].tolist() == ["would_watch"]
+    second = heading(at)
+    assert second != first and any("Would watch: " in s.value for s in at.success)
+
+    button(at, "label_skip").click().run()
+    assert store.labels("page-tester", "demo")["label"].tolist() == ["would_watch"]  # a skip is no label
+    assert len(store.skipped("page-tester", "demo")) == 1 and heading(at) != second
+    button(at, "label_undo").click().run()
+    assert store.skipped("page-tester", "demo") == set() and heading(at) == second
+
+    button(at, "label_would_not_watch").click().run()
+    film = demo_catalog.movies.iloc[123]
+    at.text_input(key="labeling_search").input(film["title"]).run()
+    at.selectbox(key="labeling_match").select(int(film["movie_id"])).run()
+    button(at, "labeling_pin").click().run()
+    assert heading(at).startswith(film["title"])
+    button(at, "label_would_watch_many").click().run()
+    assert not at.exception
+    saved = store.labels("page-tester", "demo").set_index("movie_id")["label"]
+    assert saved[int(film["movie_id"])] == "would_watch_many" and len(saved) == 3
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Labeled"] == "3" and metrics["Would not watch"] == "1" and metrics["Skipped"] == "0"
+
+    at.radio(key="labeling_strategy").set_value("uncertain").run()
+    assert not at.exception and any("Most-uncertain needs" in i.value for i in at.info)
+    button(at, "labeling_train").click().run()
+    assert not at.exception and any("label more titles first" in e.value for e in at.error)

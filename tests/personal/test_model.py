@@ -1,0 +1,97 @@
+"""TasteModel: scikit-learn contract, in-fold people encodings, JSON persistence (no pickle)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+
+from core.errors import MarqueeError
+from core.personal.evaluate import classification_metrics, cross_val_proba, error_lists, grid_search
+from core.personal.model import TasteModel
+
+FAST = {"n_estimators": 60, "max_depth": 2}
+
+
+def synthetic(n=300, seed=0, directors_per=10, signal=True):
+    """Films whose label depends on a numeric feature and on their director (shared by 10 films)."""
+    rng = np.random.default_rng(seed)
+    director = rng.integers(0, n // directors_per, size=n)
+    director_taste = rng.normal(0, 1.5, size=n // directors_per)
+    x = rng.normal(size=n)
+    score = (x + director_taste[director]) if signal else rng.normal(size=n)
+    y = np.where(score + rng.normal(0, 0.5, n) > 0, "would_watch", "would_not_watch").astype(object)
+    X = pd.DataFrame({"x": x, "noise": rng.normal(size=n), "directors": [[int(d)] for d in director],
+                      "cast": [[int(d) + 1000, int(rng.integers(5000, 5100))] for d in director]})
+    return X, y
+
+
+def test_sklearn_contract_and_unfitted_error():
+    model = TasteModel(**FAST)
+    assert clone(model).get_params() == model.get_params()
+    with pytest.raises(MarqueeError, match="not trained"):
+        model.predict_proba(pd.DataFrame({"x": [1.0]}))
+    X, y = synthetic()
+    assert model.fit(X, y) is model
+    proba = model.predict_proba(X)
+    assert proba.shape == (len(X), 2) and np.allclose(proba.sum(axis=1), 1)
+    assert set(model.predict(X)) <= {"would_watch", "would_not_watch"}
+    assert {"directors_te_mean", "cast_te_max", "x"} <= set(model.feature_names_)
+
+
+def test_people_encodings_are_learned_inside_folds_only():
+    # Every film has its own director and labels are pure noise: any leak of a film's own label
+    # through its director encoding would show up as a high cross-validated AUC.
+    rng = np.random.default_rng(3)
+    n = 300
+    X = pd.DataFrame({"noise": rng.normal(size=n), "directors": [[i] for i in range(n)], "cast": [[i + 10_000] for i in range(n)]})
+    y = rng.choice(np.array(["would_watch", "would_not_watch"], dtype=object), size=n)
+    proba = cross_val_proba(X, y, FAST, n_splits=5)
+    assert roc_auc_score(y == "would_watch", proba[:, 1]) < 0.62
+    # ... while a director shared by many films is learned from the training folds.
+    X2, y2 = synthetic(signal=True)
+    proba2 = cross_val_proba(X2.drop(columns=["x"]), y2, FAST, n_splits=5)
+    assert roc_auc_score(y2 == "would_watch", proba2[:, 1]) > 0.75
+
+
+def test_save_load_round_trip_is_json_only(tmp_path):
+    X, y = synthetic()
+    y = y.copy()
+    y[::7] = "would_watch_many"
+    model = TasteModel(**FAST).fit(X, y)
+    assert list(model.classes_) == ["would_not_watch", "would_watch", "would_watch_many"]
+    model.save(tmp_path / "m")
+    files = sorted(p.name for p in (tmp_path / "m").iterdir())
+    assert files == ["estimator.json", "model.json", "normalisation.json"]
+    loaded = TasteModel.load(tmp_path / "m")
+    assert np.allclose(loaded.predict_proba(X), model.predict_proba(X), atol=1e-6)
+    assert loaded.get_params() == model.get_params()
+    contributions = loaded.contributions(X.head(3))
+    assert list(contributions.columns) == loaded.feature_names_
+    with pytest.raises(MarqueeError, match="missing model.json"):
+        TasteModel.load(tmp_path)
+
+
+def test_grid_search_metrics_and_error_lists():
+    X, y = synthetic(seed=5)
+    result = grid_search(X, y, {"max_depth": [1, 3]}, base_params={"n_estimators": 40}, n_splits=4)
+    assert len(result["grid"]) == 2 and result["best_point"]["max_depth"] in (1, 3)
+    metrics = result["metrics"]
+    assert metrics["roc_auc"] == max(row["roc_auc"] for row in result["grid"])
+    assert metrics["roc_auc"] > 0.8 and 0 < metrics["pr_auc"] <= 1
+    matrix = np.array(metrics["confusion_matrix"]["matrix"])
+    assert matrix.sum() == len(y) and matrix.shape == (2, 2)
+    p_watch = result["oof_proba"][:, 1]
+    errors = error_lists(np.arange(len(y)), [f"t{i}" for i in range(len(y))], y, p_watch, n=5)
+    assert all(r["label"] == "would_not_watch" and r["p_watch"] >= 0.5 for r in errors["false_positives"])
+    assert all(r["label"] == "would_watch" and r["p_watch"] < 0.5 for r in errors["false_negatives"])
+    three = classification_metrics(np.where(np.arange(len(y)) % 5 == 0, "would_watch_many", y).astype(object),
+                                   np.tile([0.3, 0.4, 0.3], (len(y), 1)))
+    assert np.array(three["confusion_matrix"]["matrix"]).shape == (3, 3) and "roc_auc_ovr_macro" in three
+
+
+def test_training_needs_both_sides():
+    X, _ = synthetic(n=40)
+    with pytest.raises(MarqueeError, match="both"):
+        TasteModel(**FAST).fit(X, np.array(["would_watch"] * 40, dtype=object))
