@@ -91,6 +91,38 @@ def download_csv_button(frame: pd.DataFrame, file_name: str, label: str = "Downl
                        mime="text/csv", key=key or f"download-{file_name}")
 
 
+# ---------------------------------------------------------------- personal taste model (labeling page)
+@st.cache_resource(show_spinner=False)
+def labels_store(location: str | None = None):
+    """The labels store (SQLite under data/personal/ unless MARQUEE_LABELS_URL says otherwise)."""
+    from core.personal import api
+
+    return api.get_store(location)
+
+
+@st.cache_data(show_spinner="Fitting a quick model to find uncertain titles…", max_entries=8)
+def personal_uncertainty(profile: str, catalog_name: str, labels_version: int, data_checksum: str):
+    """Quick-model P(would watch) per title, recomputed only when the labels change."""
+    from core.personal import api
+
+    return api.uncertainty_scores(labels_store(), profile, load_catalog(catalog_name))
+
+
+@st.cache_resource(show_spinner="Loading the taste model…", max_entries=4)
+def personal_model(profile: str, catalog_name: str, created_at: str):
+    """A saved taste model, reloaded when it is retrained (``created_at`` is the cache key)."""
+    from core.personal import api
+
+    return api.load_trained(profile, catalog_name)
+
+
+def personal_model_or_none(profile: str, catalog_name: str):
+    from core.personal import api
+
+    version = api.trained_version(profile, catalog_name)
+    return None if version is None else personal_model(profile, catalog_name, version)
+
+
 # ---------------------------------------------------------------- search
 @st.cache_resource(show_spinner="Loading the embedding model…")
 def search_encoder():
