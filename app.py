@@ -11,6 +11,7 @@ PAGES = [
     st.Page("pages/labeling.py", title="Labeling", icon="🏷️", url_path="labeling"),
     st.Page("pages/download.py", title="Download", icon="⬇️", url_path="download"),
     st.Page("pages/search.py", title="Search", icon="🔎", url_path="search"),
+    st.Page("pages/monitoring.py", title="Monitoring", icon="📈", url_path="monitoring"),
 ]
 
 cached.catalog_sidebar()

@@ -84,7 +84,9 @@ class Simulation:
         self.registry = ModelRegistry(self.run_dir / "registry")
         self.world = World.load(self.run_dir)
         self.rounds: list[dict] = read_json(self.run_dir / ROUNDS)
-        self.simulated = _read(self.run_dir / SIMULATED, ["user_id", "movie_id", "rating", "timestamp", "round"])
+        self.simulated = _read(self.run_dir / SIMULATED, [*HISTORY_COLUMNS, "round"])
+        if len(self.simulated):  # Parquet stores second timestamps as milliseconds: restore the catalog's types
+            self.simulated = self.simulated.astype({c: catalog.ratings[c].dtype for c in HISTORY_COLUMNS})
         self.new_films = _read(self.run_dir / NEW_FILMS, ["movie_id", "genres"])
         self._champion: tuple[str, CFRecommender] | None = None
         self._history: pd.DataFrame | None = None
@@ -174,7 +176,7 @@ class Simulation:
         if self._history is None:
             base = self.catalog.ratings[list(HISTORY_COLUMNS)]
             self._history = base if self.simulated.empty else pd.concat(
-                [base, self.simulated[base.columns].astype(base.dtypes.to_dict())], ignore_index=True)
+                [base, self.simulated[base.columns]], ignore_index=True)
         return self._history
 
     @property

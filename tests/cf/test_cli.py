@@ -1,0 +1,52 @@
+"""``python -m core cf …``: the JSON contracts of evaluate, simulate, train and recommend."""
+from __future__ import annotations
+
+import json
+
+from core.cli import main
+
+
+def run(capsys, *argv) -> dict | list:
+    assert main(list(argv)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_evaluate_prints_rmse_mae_r2_and_fit_time_per_model(cf_catalog, capsys):
+    result = run(capsys, "cf", "evaluate", "--catalog", cf_catalog.name, "--folds", "2",
+                 "--models", "popularity,baseline_only,svd", "--holdout", "temporal", "--json")
+    assert [row["model"] for row in result["models"]] == ["popularity", "baseline_only", "svd"]
+    for row in result["models"]:
+        assert {"rmse", "mae", "r2", "fit_seconds"} <= set(row) and len(row["rmse_per_fold"]) == 2
+        assert 0.5 < row["rmse"] < 1.5 and row["fit_seconds"] >= 0
+    by_model = {row["model"]: row for row in result["models"]}
+    assert by_model["svd"]["rmse"] < by_model["popularity"]["rmse"]
+    holdout = result["holdout"]
+    assert holdout["split"] == "temporal" and 0 <= holdout["precision@10"] <= 1
+    assert 0 < holdout["coverage"] <= 1 and 0 <= holdout["personalization"] <= 1
+
+
+def test_evaluate_rejects_unknown_model(cf_catalog, capsys):
+    assert main(["cf", "evaluate", "--catalog", cf_catalog.name, "--models", "nope"]) == 2
+    assert "unknown model(s) nope" in capsys.readouterr().err
+
+
+def test_simulate_json(cf_catalog, capsys):
+    summary = run(capsys, "cf", "simulate", "--catalog", cf_catalog.name, "--rounds", "2",
+                  "--scenario", "genre-penalty", "--penalty", "1.5", "--start-round", "2", "--run", "cli-run", "--json")
+    assert summary["run"] == "cli-run" and len(summary["rounds"]) == 2
+    assert summary["scenario"].startswith("genre-penalty: Action films rated 1.5 lower from round 2")
+    assert summary["rounds"][1]["drift_triggered"]
+    assert summary["decisions"][-1]["round"] == 2 and summary["decisions"][-1]["reasons"]
+    resumed = run(capsys, "cf", "simulate", "--catalog", cf_catalog.name, "--rounds", "1", "--run", "cli-run",
+                  "--resume", "--json")
+    assert [r["round"] for r in resumed["rounds"]] == [1, 2, 3]
+
+
+def test_train_then_recommend(cf_catalog, capsys):
+    trained = run(capsys, "cf", "train", "--catalog", cf_catalog.name, "--factors", "10", "--epochs", "10", "--json")
+    assert trained["champion"] == trained["version"] and trained["params"]["n_factors"] == 10
+    assert 0 < trained["holdout"]["rmse"] < 1.5
+    recs = run(capsys, "cf", "recommend", "--catalog", cf_catalog.name, "--user", "1", "-n", "5", "--json")
+    assert len(recs) == 5 and all(r["source"] == "svd" and r["title"] for r in recs)
+    seen = set(cf_catalog.ratings.loc[cf_catalog.ratings["user_id"] == 1, "movie_id"])
+    assert not seen & {r["movie_id"] for r in recs}

@@ -1,0 +1,89 @@
+"""Drift detection and the promotion rule, on hand-made metrics and on real models."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.cf.drift import (DriftPolicy, DriftReport, check_drift, genre_table, judge_challenger,
+                           paired_comparison)
+from core.cf.recommender import CFRecommender
+
+
+def metrics(r2: float, **segments) -> dict:
+    return {"global": {"rmse": 0.9, "mae": 0.7, "r2": r2, "count": 5000, "mse_se": 0.01},
+            "segments": {name: {"rmse": rmse, "mae": rmse * 0.8, "r2": 0.2, "count": count, "mse_se": 0.01}
+                         for name, (rmse, count) in segments.items()}}
+
+
+def test_drift_triggers_on_r2_and_degraded_segments_only():
+    base = metrics(0.30, Drama=(0.80, 900), Horror=(0.85, 300), Western=(0.70, 120))
+    calm = check_drift(base, metrics(0.29, Drama=(0.82, 800), Horror=(0.86, 280), Western=(0.72, 130)))
+    assert not calm.triggered and calm.degraded == [] and calm.reasons == []
+    # Horror +20% degrades; Western +40% but only 60 ratings this round: ignored.
+    drifted = check_drift(base, metrics(0.29, Drama=(0.82, 800), Horror=(1.02, 280), Western=(0.98, 60)))
+    assert drifted.triggered and drifted.degraded == ["Horror"]
+    assert drifted.ignored == ["Western"] and drifted.stable == ["Drama"]
+    assert "segment Horror: RMSE 1.020 vs baseline 0.850" in drifted.reasons[0]
+    fallen = check_drift(base, metrics(0.20, Drama=(0.80, 800)))
+    assert fallen.triggered and "global R² 0.200 fell below the champion's baseline 0.300" in fallen.reasons[0]
+
+
+def test_a_rise_within_noise_is_not_drift():
+    base = metrics(0.30, Drama=(0.80, 150))
+    noisy = metrics(0.30, Drama=(0.92, 150))
+    noisy["segments"]["Drama"]["mse_se"] = base["segments"]["Drama"]["mse_se"] = 0.2
+    assert not check_drift(base, noisy).triggered
+
+
+def comparison(**segments) -> dict:
+    rows = {name: {"count": count, "champion_rmse": old, "challenger_rmse": new, "z": z}
+            for name, (old, new, count, z) in segments.items()}
+    old = np.mean([r["champion_rmse"] for r in rows.values()])
+    new = np.mean([r["challenger_rmse"] for r in rows.values()])
+    return {"global": {"count": 5000, "champion_rmse": old, "challenger_rmse": new, "z": 0.0}, "segments": rows}
+
+
+DRIFT = DriftReport(triggered=True, reasons=["segment Horror…"], degraded=["Horror"], stable=["Drama", "Comedy"], ignored=[])
+
+
+def test_challenger_improving_degraded_segment_without_harm_is_promoted():
+    decision = judge_challenger(comparison(Horror=(1.10, 0.90, 300, -8.0), Drama=(0.80, 0.80, 900, 0.1),
+                                           Comedy=(0.82, 0.81, 700, -1.0)), DRIFT)
+    assert decision.promote
+    assert decision.reasons[0].startswith("promoted: improves 1 degraded segment(s)")
+
+
+def test_challenger_harming_a_stable_segment_is_rejected():
+    decision = judge_challenger(comparison(Horror=(1.10, 0.85, 300, -9.0), Drama=(0.80, 0.90, 900, 6.0),
+                                           Comedy=(0.82, 0.80, 700, -1.0)), DRIFT)
+    assert not decision.promote
+    assert any(r.startswith("stable segment Drama harmed: RMSE 0.900 vs champion 0.800") for r in decision.reasons)
+    assert {c["segment"]: c["outcome"] for c in decision.checks}["Drama"] == "harmed"
+
+
+def test_challenger_not_improving_degraded_segment_or_regressing_is_rejected():
+    decision = judge_challenger(comparison(Horror=(1.10, 1.12, 300, 2.0), Drama=(0.80, 0.80, 900, 0.0)), DRIFT)
+    assert not decision.promote
+    assert any("degraded segment Horror not improved" in r for r in decision.reasons)
+    assert any("global RMSE regressed" in r for r in decision.reasons)
+
+
+def test_real_challenger_trained_on_corrupted_genre_is_rejected(cf_catalog):
+    """A challenger trained on ratings where one stable genre was vandalised must be rejected,
+    with the reason naming that genre."""
+    ratings = cf_catalog.ratings.sample(frac=1.0, random_state=0).reset_index(drop=True)
+    genres = genre_table(cf_catalog.movies)
+    train, validation = ratings.iloc[:13000], ratings.iloc[13000:]
+    comedy = genres.loc[genres["genre"] == "Comedy", "movie_id"]
+    vandalised = train.assign(rating=np.where(train["movie_id"].isin(comedy), 0.5, train["rating"]))
+    params = {"n_factors": 20, "n_epochs": 15, "random_state": 1}
+    champion = CFRecommender(**params).fit(train)
+    challenger = CFRecommender(**params).fit(vandalised)
+    both = validation.assign(champion=champion.predict(validation["user_id"], validation["movie_id"]),
+                             challenger=challenger.predict(validation["user_id"], validation["movie_id"]))
+    result = paired_comparison(both, genres)
+    assert result["segments"]["Comedy"]["z"] > 5
+    no_drift = DriftReport(triggered=True, reasons=["global R² fell"], degraded=[], stable=[], ignored=[])
+    decision = judge_challenger(result, no_drift, DriftPolicy())
+    assert not decision.promote
+    assert any(r.startswith("stable segment Comedy harmed") for r in decision.reasons)

@@ -1,0 +1,138 @@
+"""The recommender: arrays equal Surprise's model, seen films are never recommended, cold users
+get the popularity fallback, fold-in gives new users personal scores, saved arrays round-trip."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.cf.data import build_trainset
+from core.cf.factors import FactorModel
+from core.cf.fallback import PopularityFallback
+from core.cf.recommender import FOLD_IN, POPULARITY, SVD, CFRecommender
+from core.errors import MarqueeError
+
+PARAMS = {"n_factors": 20, "n_epochs": 15, "random_state": 3}
+
+
+@pytest.fixture(scope="module")
+def fitted(cf_catalog):
+    return CFRecommender(**PARAMS).fit(cf_catalog.ratings)
+
+
+def test_arrays_reproduce_surprise_predictions(cf_catalog):
+    from surprise import SVD as SurpriseSVD
+
+    ratings = cf_catalog.ratings
+    trainset = build_trainset(ratings)
+    algo = SurpriseSVD(n_factors=8, n_epochs=5, random_state=0).fit(trainset)
+    model = FactorModel.from_surprise(algo, trainset)
+    users = np.r_[ratings["user_id"].to_numpy()[:200], 99999, 1]      # one unknown user
+    items = np.r_[ratings["movie_id"].to_numpy()[:200], 1, 99999]     # one unknown film
+    expected = [algo.predict(int(u), int(i)).est for u, i in zip(users, items)]
+    np.testing.assert_allclose(model.predict(users, items), expected, atol=1e-9)
+
+
+def test_trainset_builder_matches_surprise_loader(tiny_ratings):
+    from surprise import Dataset, Reader
+
+    ours = build_trainset(tiny_ratings)
+    theirs = Dataset.load_from_df(tiny_ratings[["user_id", "movie_id", "rating"]],
+                                  Reader(rating_scale=(1, 5))).build_full_trainset()
+    assert sorted(ours.all_ratings()) == sorted(theirs.all_ratings())
+    assert ours.global_mean == pytest.approx(theirs.global_mean)
+    assert [ours.to_raw_uid(u) for u in range(ours.n_users)] == [theirs.to_raw_uid(u) for u in range(theirs.n_users)]
+
+
+def test_seen_films_are_never_recommended(cf_catalog, fitted):
+    ratings = cf_catalog.ratings
+    # A few cold users (2 ratings each) so the popularity path is checked too.
+    cold = pd.DataFrame({"user_id": [90001, 90001, 90002, 90002], "movie_id": ratings["movie_id"].iloc[:4].to_numpy(),
+                         "rating": [4.0, 3.0, 5.0, 1.0], "timestamp": ratings["timestamp"].iloc[:4].to_numpy()})
+    history = pd.concat([ratings, cold], ignore_index=True)
+    recs = fitted.recommend(history, n=15)
+    assert set(recs["source"]) == {SVD, POPULARITY}
+    seen = set(zip(history["user_id"], history["movie_id"]))
+    assert not any((u, m) in seen for u, m in zip(recs["user_id"], recs["movie_id"]))
+    assert (recs.groupby("user_id").size() == 15).all()
+    assert recs.groupby("user_id")["score"].apply(lambda s: s.is_monotonic_decreasing).all()
+
+
+def test_cold_start_users_get_the_fallback(cf_catalog, fitted):
+    history = cf_catalog.ratings
+    films = fitted.fallback_.movie_ids_[fitted.fallback_.ranking_[:3]]
+    newcomer = pd.DataFrame({"user_id": 80001, "movie_id": films[:2], "rating": [5.0, 5.0]})
+    full = pd.concat([history, newcomer], ignore_index=True)
+    recs = fitted.recommend(full, user_ids=[80001], n=5)
+    assert (recs["source"] == POPULARITY).all()
+    expected, _ = fitted.fallback_.top_n(5, seen=set(films[:2]))
+    assert recs["movie_id"].tolist() == expected.tolist()
+    assert films[2] == recs["movie_id"].iloc[0]  # the best film not yet seen leads
+    predicted = fitted.predict([80001, 80001], films[:2], history=full)
+    np.testing.assert_allclose(predicted, fitted.fallback_.predict(films[:2]))
+
+
+def test_fallback_is_a_damped_mean_with_minimum_votes(tiny_ratings):
+    fallback = PopularityFallback(min_votes=4, damping=2.0).fit(tiny_ratings)
+    mu = tiny_ratings["rating"].mean()
+    # film 10: ratings 5, 4, 1, 5 → (15 + 2μ) / 6
+    assert fallback.predict([10])[0] == pytest.approx((15 + 2 * mu) / 6)
+    assert fallback.predict([999])[0] == pytest.approx(mu)
+    # films 11, 13, 14 have only three ratings: never recommended with min_votes=4
+    movies, _ = fallback.top_n(10)
+    assert set(movies) == {10, 12}
+
+
+def test_fold_in_gives_new_users_personal_scores(cf_catalog):
+    ratings = cf_catalog.ratings
+    rng = np.random.default_rng(0)
+    newcomers = rng.choice(ratings["user_id"].unique(), 40, replace=False)
+    train = ratings[~ratings["user_id"].isin(newcomers)]
+    model = CFRecommender(**PARAMS).fit(train)
+    theirs = ratings[ratings["user_id"].isin(newcomers)].sort_values(["user_id", "timestamp"])
+    given = theirs.groupby("user_id").head(12)
+    rest = theirs.drop(given.index)
+    history = pd.concat([train, given], ignore_index=True)
+    vectors = model.resolve_users(newcomers, history)
+    assert set(vectors.source) == {FOLD_IN}
+    assert np.abs(vectors.pu).sum() > 0
+    personal = model.predict(rest["user_id"], rest["movie_id"], history=history)
+    popular = model.fallback_.predict(rest["movie_id"])
+    truth = rest["rating"].to_numpy()
+    assert np.sqrt(np.mean((personal - truth) ** 2)) < np.sqrt(np.mean((popular - truth) ** 2))
+    recs = model.recommend(history, user_ids=newcomers[:3], n=5)
+    assert (recs["source"] == FOLD_IN).all()
+
+
+def test_fold_in_recovers_a_trained_user(fitted, cf_catalog):
+    ratings = cf_catalog.ratings
+    user = int(ratings["user_id"].value_counts().index[0])
+    mine = ratings[ratings["user_id"] == user]
+    model = fitted.model_
+    bu, pu, used = model.fold_in(mine["movie_id"].to_numpy(), mine["rating"].to_numpy(), reg=fitted.reg_all)
+    assert used == len(mine)
+    inner = model.user_inner([user])[0]
+    trained = model.score_matrix(model.bu[[inner]], model.pu[[inner]])[0]
+    folded = model.score_matrix(np.array([bu]), pu[None, :])[0]
+    assert np.corrcoef(trained, folded)[0, 1] > 0.9
+
+
+def test_saved_arrays_round_trip(fitted, cf_catalog, tmp_path):
+    fitted.save(tmp_path / "model")
+    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["factors.npz", "params.json", "state.npz"]
+    loaded = CFRecommender.load(tmp_path / "model")
+    assert loaded.get_params() == fitted.get_params()
+    ratings = cf_catalog.ratings.head(500)
+    np.testing.assert_array_equal(loaded.predict(ratings["user_id"], ratings["movie_id"]),
+                                  fitted.predict(ratings["user_id"], ratings["movie_id"]))
+    pd.testing.assert_frame_equal(loaded.recommend(cf_catalog.ratings, user_ids=[1, 2], n=5),
+                                  fitted.recommend(cf_catalog.ratings, user_ids=[1, 2], n=5))
+
+
+def test_clear_errors():
+    with pytest.raises(MarqueeError, match="not trained"):
+        CFRecommender().predict([1], [1])
+    with pytest.raises(MarqueeError, match="missing column"):
+        CFRecommender().fit(pd.DataFrame({"user_id": [1], "movie_id": [2]}))
+    with pytest.raises(MarqueeError, match="not found"):
+        CFRecommender.load("/nonexistent/model")
