@@ -51,6 +51,22 @@ class FactorModel:
                    pu=np.array(algo.pu, dtype=float).reshape(-1, k), qi=np.array(algo.qi, dtype=float).reshape(-1, k),
                    user_ids=users, item_ids=items, rating_scale=tuple(float(x) for x in trainset.rating_scale))
 
+    @classmethod
+    def average(cls, models: list["FactorModel"]) -> "FactorModel":
+        """The model whose prediction is the mean of ``models``' (before clipping): biases averaged,
+        factors concatenated and scaled by 1/√n so that Σ_k p_k·q_k / n is one dot product."""
+        if len(models) == 1:
+            return models[0]
+        first = models[0]
+        for other in models[1:]:
+            if not (np.array_equal(other.user_ids, first.user_ids) and np.array_equal(other.item_ids, first.item_ids)):
+                raise MarqueeError("can only average factor models trained on the same users and films")
+        scale = 1.0 / np.sqrt(len(models))
+        return cls(mu=float(np.mean([m.mu for m in models])), bu=np.mean([m.bu for m in models], axis=0),
+                   bi=np.mean([m.bi for m in models], axis=0), pu=np.hstack([m.pu for m in models]) * scale,
+                   qi=np.hstack([m.qi for m in models]) * scale, user_ids=first.user_ids, item_ids=first.item_ids,
+                   rating_scale=first.rating_scale)
+
     @property
     def n_factors(self) -> int:
         return int(self.qi.shape[1])

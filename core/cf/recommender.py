@@ -44,19 +44,27 @@ class UserVectors:
 class CFRecommender(BaseEstimator):
     """scikit-learn style wrapper: ``fit(ratings)`` → self; ``predict``; ``recommend``.
 
+    ``reg_all`` regularises the factors, ``reg_bias`` (default: ``reg_all``) the biases. With
+    ``n_bags`` > 1, that many SVDs are trained with consecutive seeds and averaged; the average is
+    itself one factor model (biases averaged, factors concatenated and scaled by 1/√n_bags), so
+    scoring, fold-in and saving work unchanged.
+
     Fold-in penalty λ = ``fold_in_reg``·n + ``fold_in_prior``; the defaults (0.1, 3) were the
     best of a small grid for users folded in from 5, 15 and 40 ratings on both the demo catalog
     and MovieLens 100K (they beat the popularity fallback by 0.02–0.1 RMSE).
     """
 
     def __init__(self, n_factors: int = 100, n_epochs: int = 20, lr_all: float = 0.005, reg_all: float = 0.02,
-                 biased: bool = True, init_std_dev: float = 0.1, random_state: int = 0, min_ratings: int = 5,
-                 fallback_min_votes: int = 10, fallback_damping: float = 10.0, fold_in_reg: float = 0.1,
-                 fold_in_prior: float = 3.0, rating_scale: tuple[float, float] | None = None):
+                 reg_bias: float | None = None, n_bags: int = 1, biased: bool = True, init_std_dev: float = 0.1,
+                 random_state: int = 0, min_ratings: int = 5, fallback_min_votes: int = 10,
+                 fallback_damping: float = 10.0, fold_in_reg: float = 0.1, fold_in_prior: float = 3.0,
+                 rating_scale: tuple[float, float] | None = None):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
         self.lr_all = lr_all
         self.reg_all = reg_all
+        self.reg_bias = reg_bias
+        self.n_bags = n_bags
         self.biased = biased
         self.init_std_dev = init_std_dev
         self.random_state = random_state
@@ -75,18 +83,25 @@ class CFRecommender(BaseEstimator):
         ratings = check_ratings(ratings)
         if ratings.empty:
             raise MarqueeError("ratings: no rows to train the recommender on")
-        progress(0, 2, "building the training set")
+        progress(0, self.n_bags + 1, "building the training set")
         trainset = build_trainset(ratings, self.rating_scale)
+        if self.n_bags < 1:
+            raise MarqueeError(f"n_bags must be at least 1, got {self.n_bags}")
         started = time.perf_counter()
-        algo = SurpriseSVD(n_factors=self.n_factors, n_epochs=self.n_epochs, lr_all=self.lr_all, reg_all=self.reg_all,
-                           biased=self.biased, init_std_dev=self.init_std_dev, random_state=self.random_state)
-        algo.fit(trainset)
+        bias_reg = self.reg_all if self.reg_bias is None else self.reg_bias
+        bags = []
+        for bag in range(self.n_bags):
+            algo = SurpriseSVD(n_factors=self.n_factors, n_epochs=self.n_epochs, lr_all=self.lr_all,
+                               reg_pu=self.reg_all, reg_qi=self.reg_all, reg_bu=bias_reg, reg_bi=bias_reg,
+                               biased=self.biased, init_std_dev=self.init_std_dev, random_state=self.random_state + bag)
+            bags.append(FactorModel.from_surprise(algo.fit(trainset), trainset))
+            progress(bag + 1, self.n_bags + 1, f"trained SVD {bag + 1}/{self.n_bags}")
         self.fit_seconds_ = time.perf_counter() - started
-        self.model_ = FactorModel.from_surprise(algo, trainset)
+        self.model_ = FactorModel.average(bags)
         self.fallback_ = PopularityFallback(self.fallback_min_votes, self.fallback_damping).fit(ratings)
         counts = ratings.groupby("user_id").size()
         self.train_counts_ = counts.reindex(self.model_.user_ids).to_numpy(np.int64)
-        progress(2, 2, f"trained SVD on {len(ratings):,} ratings in {self.fit_seconds_:.1f}s")
+        progress(self.n_bags + 1, self.n_bags + 1, f"trained on {len(ratings):,} ratings in {self.fit_seconds_:.1f}s")
         return self
 
     def _check_fitted(self) -> None:

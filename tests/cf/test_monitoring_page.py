@@ -60,3 +60,24 @@ def test_monitoring_page_runs_a_simulation_round(cf_catalog):
     at.button(key="run-simulation-round").click().run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["Rounds"] == "2"
+
+
+def test_reliability_tab_shows_trained_models(cf_catalog, monkeypatch):
+    """The casting source is read through core.casting.api.holdout_predictions (label, p_cal)."""
+    import pandas as pd
+
+    import core.casting.api as casting_api
+
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0, 1, 400)
+    holdout = pd.DataFrame({"label": (rng.uniform(0, 1, 400) < p).astype(int), "p_cal": p})
+    monkeypatch.setattr(casting_api, "holdout_predictions", lambda catalog_name=None, artifact_dir=None: holdout)
+    store.set_active(cf_catalog.name)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/monitoring.py").run()
+    assert not at.exception
+    table = next(df.value for df in at.dataframe if "ece" in df.value.columns)
+    assert table["name"].tolist() == ["casting (holdout, p_cal)"] and table["n"].tolist() == [400]
+    assert table["brier"].iloc[0] == pytest.approx(brier_score(holdout["label"], p))
+    figure = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    assert figure["data"][1]["name"].startswith("casting (holdout, p_cal)")

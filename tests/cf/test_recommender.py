@@ -136,3 +136,15 @@ def test_clear_errors():
         CFRecommender().fit(pd.DataFrame({"user_id": [1], "movie_id": [2]}))
     with pytest.raises(MarqueeError, match="not found"):
         CFRecommender.load("/nonexistent/model")
+
+
+def test_bagged_model_is_the_average_of_its_members(tiny_ratings):
+    params = {"n_factors": 3, "n_epochs": 10, "min_ratings": 1, "random_state": 4}
+    bagged = CFRecommender(**params, n_bags=3).fit(tiny_ratings)
+    members = [CFRecommender(**{**params, "random_state": 4 + k}).fit(tiny_ratings).model_ for k in range(3)]
+    assert bagged.model_.n_factors == 9
+    users, items = tiny_ratings["user_id"].to_numpy(), tiny_ratings["movie_id"].to_numpy()
+    raw = [m.mu + m.user_terms(m.user_inner(users))[0] + m.item_terms(m.item_inner(items))[0]
+           + np.einsum("nk,nk->n", m.user_terms(m.user_inner(users))[1], m.item_terms(m.item_inner(items))[1])
+           for m in members]
+    np.testing.assert_allclose(bagged.predict(users, items), np.clip(np.mean(raw, axis=0), 1, 5), atol=1e-12)
