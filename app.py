@@ -12,6 +12,7 @@ PAGES = [
     st.Page("pages/download.py", title="Download", icon="⬇️", url_path="download"),
     st.Page("pages/search.py", title="Search", icon="🔎", url_path="search"),
     st.Page("pages/monitoring.py", title="Monitoring", icon="📈", url_path="monitoring"),
+    st.Page("pages/casting.py", title="Casting", icon="🎭", url_path="casting"),
 ]
 
 cached.catalog_sidebar()

@@ -168,3 +168,37 @@ def search_title_options(name: str) -> dict[str, int]:
         label = f"{title} ({int(year)})" if year == year else title
         options[label if label not in options else f"{label} #{movie_id}"] = int(movie_id)
     return options
+
+
+# ---------------------------------------------------------------- casting
+@st.cache_resource(show_spinner="Preparing the casting model (trained once per catalog, a few seconds)…",
+                   max_entries=4)
+def _casting_model(name: str, data_checksum: str, config_json: str):
+    import json
+
+    from core.casting import api
+    from core.casting.config import CastingConfig
+
+    return api.get_model(name, CastingConfig.from_dict(json.loads(config_json)) if config_json else None)
+
+
+def casting_model(name: str, cfg=None):
+    """The catalog's trained casting model (saved parameters unless ``cfg`` is given)."""
+    import json
+
+    checksum = store.read_manifest(name).get("data_checksum", "")
+    return _casting_model(name, checksum, json.dumps(cfg.to_dict(), sort_keys=True) if cfg else "")
+
+
+def casting_retrain(name: str, cfg) -> None:
+    from core.casting import api
+
+    api.train_and_save(load_catalog(name), cfg)
+    _casting_model.clear()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def casting_model_card_html(name: str, model_version: str) -> str:
+    from core.casting.export import model_card_html
+
+    return model_card_html(casting_model(name))

@@ -80,3 +80,17 @@ def holdout_predictions(artifact_dir: Path | str | None = None, catalog_name: st
             raise MarqueeError("no catalog is active, so there is no casting model to read")
         artifact_dir = artifacts.artifact_dir(name)
     return artifacts.holdout_frame(Path(artifact_dir))
+
+
+def brief_options(trained: TrainedCasting) -> dict:
+    """What a brief form can offer: genres, the year range, directors (most films first), languages."""
+    featurizer = trained.featurizer
+    first, last = featurizer.year_range_
+    films = trained.data.films
+    directors = films["director"].dropna().value_counts()
+    return {
+        "genres": list(featurizer.known_genres_), "popular_genres": list(featurizer.genres_),
+        "year_min": first + 1, "year_max": last + 1, "default_year": last,
+        "directors": sorted(directors.index[directors >= 2]), "languages": list(featurizer.known_languages_),
+        "default_language": featurizer.default_language_,
+    }

@@ -22,6 +22,7 @@ REASON_GROUPS = {
     "budget fit": ["actor_budget_decile", "bfd"],
 }
 TOP_REASONS = 3
+MIN_DELTA = 0.005       # contributions under half a point are not worth a reason
 ALTERNATES_PER_PICK = 3
 NEIGHBOURS = 25         # alternates come from the 25 most similar profiles ...
 UNSUNG_WEIGHT = 0.3     # ... re-ranked by similarity − UNSUNG_WEIGHT × exposure percentile
@@ -42,7 +43,7 @@ def reason_codes(trained: TrainedCasting, pool: Scored, picks: np.ndarray) -> pd
     for i, pick in slate.iterrows():
         model_rows = [(group, float(deltas[g, i])) for g, group in enumerate(REASON_GROUPS)]
         model_rows.sort(key=lambda item: -abs(item[1]))
-        for group, delta in model_rows[:TOP_REASONS]:
+        for group, delta in [item for item in model_rows if abs(item[1]) >= MIN_DELTA][:TOP_REASONS]:
             rows.append(_row(i, pick, "model", group, delta,
                              f"{_describe(group, X.iloc[i], trained, pool)} ({_points(delta)} vs a typical actor)"))
         rows += _adjustment_rows(i, pick, pool, trained)

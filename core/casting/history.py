@@ -28,9 +28,24 @@ class Located:
         return self.stop - self.first
 
 
-def _prefix(values: np.ndarray) -> np.ndarray:
+def _segment_cumsum(values: np.ndarray, segments: np.ndarray) -> np.ndarray:
+    """Inclusive running sums restarting at each entity, with a leading zero row.
+
+    Restarting per entity (rather than one global running sum) makes every entity's aggregates
+    depend on its own events only, bit for bit: deleting other films cannot change them even in
+    the last floating-point digit.
+    """
+    frame = pd.DataFrame(values.reshape(len(values), -1))
+    sums = frame.groupby(segments, sort=False).cumsum().to_numpy(dtype=float) if len(values) else frame.to_numpy(dtype=float)
     zero = np.zeros((1,) + values.shape[1:], dtype=float)
-    return np.concatenate([zero, np.cumsum(values, axis=0, dtype=float)])
+    return np.concatenate([zero, sums.reshape(values.shape)])
+
+
+def _range_sum(sums: np.ndarray, first: np.ndarray, low: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """Sum of events [low, stop) of each entity whose events start at ``first`` (first ≤ low ≤ stop)."""
+    before = np.where(low > first, 1.0, 0.0)
+    total = sums[stop] - (sums[low].T * before).T
+    return (total.T * np.where(stop > low, 1.0, 0.0)).T
 
 
 class TrailingHistory:
@@ -45,16 +60,18 @@ class TrailingHistory:
         order = np.argsort(code, kind="stable")
         self.code_ = code[order]
         self.years_ = years[order]
+        segments = rank[order]
         self._sums: dict[str, np.ndarray] = {}
         self._valid: dict[str, np.ndarray] = {}
         self._valid_sums: dict[str, np.ndarray] = {}
         for name, raw in values.items():
             column = np.asarray(raw, dtype=float)[order]
-            self._sums[name] = _prefix(np.nan_to_num(column))
+            self._sums[name] = _segment_cumsum(np.nan_to_num(column), segments)
             if column.ndim == 1:
                 valid = ~np.isnan(column)
-                self._valid[name] = _prefix(valid.astype(float)).astype(np.int64)
-                self._valid_sums[name] = _prefix(column[valid])
+                # counts are small integers: a global running count is exact
+                self._valid[name] = np.concatenate([[0], np.cumsum(valid)]).astype(np.int64)
+                self._valid_sums[name] = _segment_cumsum(column[valid], segments[valid])
 
     def locate(self, keys, years) -> Located:
         rank = self.entities_.get_indexer(pd.Index(keys)).astype(np.int64)
@@ -67,13 +84,7 @@ class TrailingHistory:
 
     def total(self, name: str, at: Located) -> np.ndarray:
         """Sum of a column (vector or matrix) over all earlier events."""
-        sums = self._sums[name]
-        return sums[at.stop] - sums[at.first]
-
-    def recent_total(self, name: str, at: Located, k: int) -> np.ndarray:
-        """Sum of a column over the last ``k`` earlier events."""
-        sums = self._sums[name]
-        return sums[at.stop] - sums[np.maximum(at.first, at.stop - k)]
+        return _range_sum(self._sums[name], at.first, at.first, at.stop)
 
     def valid_count(self, name: str, at: Located) -> np.ndarray:
         """How many earlier events have a non-missing value in ``name``."""
@@ -86,9 +97,8 @@ class TrailingHistory:
         end, begin = valid[at.stop], valid[at.first]
         low = np.maximum(begin, end - k)
         n = end - low
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(n > 0, (sums[end] - sums[low]) / np.maximum(n, 1), np.nan)
-        return mean, n
+        total = _range_sum(sums, begin, low, end)
+        return np.where(n > 0, total / np.maximum(n, 1), np.nan), n
 
     def count_since(self, at: Located, years, lookback: int) -> np.ndarray:
         """Events in the ``lookback`` years before each query year."""

@@ -1,0 +1,115 @@
+"""``python -m core casting train|brief``."""
+from __future__ import annotations
+
+import argparse
+import math
+
+from core.cli import add_json_flag, emit, resolve_catalog
+from core.progress import StderrProgress
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    casting = subparsers.add_parser("casting", help="casting model: train it, serve briefs")
+    sub = casting.add_subparsers(dest="casting_command", required=True, metavar="ACTION")
+
+    p = sub.add_parser("train", help="train the casting model and print its holdout metrics")
+    p.add_argument("--catalog")
+    p.add_argument("--cutoff", type=int, help="last training year (default 2010)")
+    p.add_argument("--target", choices=["vote_average", "popularity", "roi"], help="success signal (default vote_average)")
+    p.add_argument("--quantile", type=float, help="label = top (1-quantile) of training films (default 0.75)")
+    p.add_argument("--predictions", metavar="FILE.csv", help="write every holdout row with p_base and p_cal")
+    add_json_flag(p)
+    p.set_defaults(handler=_train)
+
+    p = sub.add_parser("brief", help="cast a brief: slate with alternates and reasons")
+    p.add_argument("--catalog")
+    p.add_argument("--year", type=int, required=True, help="release year of the film")
+    p.add_argument("--budget", type=float, required=True, help="budget in millions of US dollars")
+    p.add_argument("--genres", required=True, help="comma-separated genres, e.g. Action,Adventure")
+    p.add_argument("--bill-order", type=int, default=1, help="billing position of the role (1 = top billed)")
+    p.add_argument("--n", type=int, default=5, help="slate size (default 5)")
+    p.add_argument("--director", help="director's name (adds the director synergy bump)")
+    p.add_argument("--language", help="original language code (default: the catalog's most common)")
+    p.add_argument("--out", metavar="DIR", help="write slate/alternates/reasons CSVs, manifest and model card here")
+    add_json_flag(p)
+    p.set_defaults(handler=_brief)
+
+
+def _config(args):
+    from core.casting.config import CastingConfig
+
+    values = {k: v for k, v in {"cutoff": args.cutoff, "target": args.target, "quantile": args.quantile}.items()
+              if v is not None}
+    return CastingConfig(**values)
+
+
+def _train(args) -> int:
+    from core.casting import api
+    from core.catalog import store
+    from core.io import atomic_path
+
+    name = resolve_catalog(args.catalog)
+    trained = api.train_and_save(store.load_catalog(name), _config(args), progress=StderrProgress("casting train"))
+    if args.predictions:
+        with atomic_path(args.predictions) as tmp:
+            trained.holdout.to_csv(tmp, index=False)
+    metrics = {k: v for k, v in trained.metrics.items()}
+    result = {"catalog": name, "model_version": trained.extra["manifest"]["model_version"],
+              "train_seconds": round(trained.train_seconds, 3), "metrics": _clean(metrics),
+              "predictions": args.predictions}
+    emit(result, args.json, text=lambda r: (
+        f"casting model for {r['catalog']} (version {r['model_version']}, head {metrics['head']}, "
+        f"{metrics['calibrator']} calibration, {r['train_seconds']:.1f}s)\n"
+        f"holdout {metrics['years'][0]}–{metrics['years'][1]}: AUROC {metrics['auroc']:.3f}  PR-AUC {metrics['pr_auc']:.3f}  "
+        f"Brier {metrics['brier']:.3f}  ECE {metrics['ece']:.3f}  ({metrics['n_rows']} rows, base rate {metrics['positive_rate']:.3f})"))
+    return 0
+
+
+def _brief(args) -> int:
+    from core.casting import api
+    from core.casting.brief import Brief
+    from core.casting.export import write_brief_exports
+    from core.casting.serving import cast_brief
+
+    name = resolve_catalog(args.catalog)
+    trained = api.get_model(name, progress=StderrProgress("casting model"))
+    genres = tuple(g.strip() for g in args.genres.split(",") if g.strip())
+    brief = Brief(year=args.year, budget_musd=args.budget, genres=genres, bill_order=args.bill_order, n=args.n,
+                  director=args.director, language=args.language)
+    result = cast_brief(trained, brief)
+    written = [str(p) for p in write_brief_exports(result, trained, args.out)] if args.out else []
+    payload = {
+        "catalog": name, "brief": result.brief.to_dict(), "flags": result.flags,
+        "timings": result.timings, "slate": _records(result.slate),
+        "alternates": _records(result.alternates), "reasons": _records(result.reasons),
+        "comparables": _records(result.comparables), "files": written,
+    }
+    emit(payload, args.json, text=lambda r: _slate_text(result))
+    return 0
+
+
+def _records(frame) -> list[dict]:
+    return _clean(frame.to_dict(orient="records"))
+
+
+def _clean(value):
+    """JSON-safe: NaN becomes null."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _slate_text(result) -> str:
+    lines = [f"slate for {result.brief.year}, ${result.brief.budget_musd:g}M, {', '.join(result.brief.genres)}, "
+             f"bill order {result.brief.bill_order}:"]
+    for pick in result.slate.itertuples(index=False):
+        alts = result.alternates.loc[result.alternates["rank"] == pick.rank, "alternate"].tolist()
+        lines.append(f"{pick.rank:>2}. {pick.actor:<28} p_cal {pick.p_cal:.3f}  score {pick.p_high:.3f}  "
+                     f"alternates: {', '.join(alts) or '-'}")
+        for reason in result.reasons.loc[result.reasons["rank"] == pick.rank, "reason"]:
+            lines.append(f"      - {reason}")
+    return "\n".join(lines)

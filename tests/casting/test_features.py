@@ -1,0 +1,121 @@
+"""As-of features: no peeking at the future, training-years-only transforms, the feature contract."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.casting.features import CastingFeaturizer, enforce_contract
+from core.casting.history import TrailingHistory
+from core.casting.longtable import build_long_table
+from core.errors import MarqueeError
+from tests.casting.conftest import catalog_with
+
+
+def _features(catalog, featurizer=None, cutoff=2010):
+    table = build_long_table(catalog)
+    featurizer = featurizer or CastingFeaturizer(cutoff=cutoff).fit(table)
+    data = featurizer.annotate(table)
+    hist = featurizer.histories(data)
+    return featurizer, data, hist, featurizer.transform(data, hist)
+
+
+def _truncate(catalog, year):
+    """The catalog with every film released in ``year`` or later deleted."""
+    keep = catalog.movies[catalog.movies["year"] < year]
+    return catalog_with(catalog, movies=keep, credits=catalog.credits[catalog.credits["movie_id"].isin(keep["movie_id"])])
+
+
+@pytest.mark.parametrize("year", [1996, 2016])
+def test_features_for_year_do_not_change_when_the_future_is_deleted(demo_catalog, year):
+    featurizer, data, hist, X = _features(demo_catalog)
+    _, data_cut, hist_cut, X_cut = _features(_truncate(demo_catalog, year), featurizer)
+    # every earlier row keeps exactly the same features
+    key = ["movie_id", "person_id"]
+    full = pd.concat([data.rows[key], X], axis=1)
+    full = full[data.rows["year"] < year].sort_values(key).reset_index(drop=True)
+    cut = pd.concat([data_cut.rows[key], X_cut], axis=1).sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(full, cut)
+    # and every actor's and director's state as of `year` (what a brief for that year sees) too
+    actors = hist.actor.entities_.to_numpy()
+    years = np.full(len(actors), year)
+    state, state_cut = featurizer.actor_state(hist, actors, years), featurizer.actor_state(hist_cut, actors, years)
+    for name in state:
+        np.testing.assert_array_equal(state[name], state_cut[name], err_msg=name)
+    directors = hist.director.entities_.to_numpy()
+    d_years = np.full(len(directors), year)
+    for name, values in featurizer.director_state(hist, directors, d_years).items():
+        np.testing.assert_array_equal(values, featurizer.director_state(hist_cut, directors, d_years)[name])
+
+
+def test_holdout_year_brief_features_unchanged_with_a_fresh_fit(demo_catalog):
+    """With the cutoff before Y, refitting on the truncated catalog gives the same brief features."""
+    from core.casting.features import FilmSpec
+
+    year = 2016
+    full, _, hist, _ = _features(demo_catalog)
+    cut, _, hist_cut, _ = _features(_truncate(demo_catalog, year))
+    actors = hist.actor.entities_.to_numpy()
+    n = len(actors)
+    spec = FilmSpec(year=np.full(n, year), budget=np.full(n, 4e7), genres=[("Drama", "Crime")] * n,
+                    language=np.full(n, "en"), director_id=np.full(n, np.nan), bill_order=np.zeros(n))
+
+    def brief_rows(featurizer, history):
+        state = featurizer.actor_state(history, actors, spec.year)
+        return featurizer.assemble(state, featurizer.director_state(history, spec.director_id, spec.year), spec)
+
+    pd.testing.assert_frame_equal(brief_rows(full, hist), brief_rows(cut, hist_cut))
+
+
+def test_thresholds_and_bins_depend_on_training_years_only(demo_catalog):
+    base = CastingFeaturizer(cutoff=2010).fit(build_long_table(demo_catalog))
+    rng = np.random.default_rng(0)
+    movies = demo_catalog.movies.copy()
+    later = movies["year"] > 2010
+    movies.loc[later, "vote_average"] = rng.uniform(1, 10, later.sum()).round(1)
+    movies.loc[later, "budget"] = movies.loc[later, "budget"] * 10
+    holdout_changed = CastingFeaturizer(cutoff=2010).fit(build_long_table(catalog_with(demo_catalog, movies=movies)))
+    assert holdout_changed.target_.threshold_ == base.target_.threshold_
+    np.testing.assert_array_equal(holdout_changed.budget_edges_, base.budget_edges_)
+    assert holdout_changed.genres_ == base.genres_
+
+    movies = demo_catalog.movies.copy()
+    earlier = movies["year"] <= 2010
+    movies.loc[earlier, "vote_average"] = (movies.loc[earlier, "vote_average"] + 0.5).clip(upper=10)
+    movies.loc[earlier, "budget"] = movies.loc[earlier, "budget"] * 3
+    train_changed = CastingFeaturizer(cutoff=2010).fit(build_long_table(catalog_with(demo_catalog, movies=movies)))
+    assert train_changed.target_.threshold_ == pytest.approx(base.target_.threshold_ + 0.5)
+    np.testing.assert_allclose(train_changed.budget_edges_, base.budget_edges_ + np.log(3))
+
+
+def test_trailing_history_sees_only_earlier_years():
+    history = TrailingHistory([7, 7, 7, 7, 9], [2000, 2001, 2001, 2003, 2001],
+                              {"x": np.array([1.0, 2.0, np.nan, 4.0, 8.0])})
+    at = history.locate([7, 7, 7, 9, 42], [2001, 2002, 2010, 2001, 2005])
+    np.testing.assert_array_equal(at.count, [1, 3, 4, 0, 0])
+    mean, n = history.last_k_mean("x", at, k=2)
+    np.testing.assert_array_equal(n, [1, 2, 2, 0, 0])
+    np.testing.assert_allclose(mean[:3], [1.0, 1.5, 3.0])
+    assert np.isnan(mean[3:]).all()
+    np.testing.assert_array_equal(history.count_since(at, [2001, 2002, 2010, 2001, 2005], 1), [1, 2, 0, 0, 0])
+    np.testing.assert_array_equal(history.last_year(at)[:3], [2000, 2001, 2003])
+
+
+def test_feature_contract_is_enforced(casting_demo):
+    names = casting_demo.feature_names
+    frame = pd.DataFrame({n: [0.0] for n in reversed(names)})
+    assert list(enforce_contract(frame, names).columns) == names
+    with pytest.raises(MarqueeError, match="contract broken: missing columns bfd"):
+        enforce_contract(frame.drop(columns=["bfd"]), names)
+    assert casting_demo.model.feature_names_ == names
+
+
+def test_long_table_rows_and_target(demo_catalog):
+    table = build_long_table(demo_catalog)
+    cast = demo_catalog.credits[demo_catalog.credits["role"] == "cast"]
+    assert len(table.rows) == len(cast)
+    assert {"movie_id", "person_id", "year", "budget", "bill_order", "genres", "director", "language",
+            "vote_average", "popularity", "roi"} <= set(table.rows.columns)
+    featurizer = CastingFeaturizer(target="roi", quantile=0.8, cutoff=2005).fit(table)
+    train_roi = table.films.loc[table.films["year"] <= 2005, "roi"].dropna()
+    assert featurizer.target_.threshold_ == pytest.approx(train_roi.quantile(0.8))

@@ -1,0 +1,144 @@
+"""Serving briefs: slate, constraints, synergy, alternates, reasons, comparables, what-if, exports."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.casting.brief import Brief
+from core.casting.export import write_brief_exports
+from core.casting.serving import cast_brief
+from core.casting.whatif import what_if
+from core.errors import MarqueeError
+
+BRIEF = Brief(year=2018, budget_musd=60.0, genres=("Action", "Thriller"), bill_order=1, n=6)
+
+
+@pytest.fixture(scope="module")
+def result(casting_demo):
+    return cast_brief(casting_demo, BRIEF)
+
+
+def test_slate_is_ranked_unique_and_as_of(casting_demo, result):
+    slate = result.slate
+    assert len(slate) == 6 and slate["person_id"].is_unique
+    assert slate["rank"].tolist() == list(range(1, 7))
+    assert ((slate["p_cal"] > 0) & (slate["p_cal"] < 1)).all()
+    rows = casting_demo.data.rows
+    for person in slate["person_id"]:
+        past = rows[(rows["person_id"] == person) & (rows["year"] < 2018)]
+        assert len(past) >= 2 and past["year"].max() >= 2010
+    expected = (slate["p_cal"] + casting_demo.config.alpha_cycle * slate["cycle"] + slate["synergy"]
+                - slate["bfd_penalty"] - slate["cadence_penalty"])
+    np.testing.assert_allclose(slate["p_high"], expected)
+    assert result.flags["candidates"] > 100 and result.flags["synthetic_catalog"] is True
+
+
+def test_constraints_penalise_budget_mismatch_and_cadence(casting_demo):
+    pool_result = cast_brief(casting_demo, BRIEF.with_changes(budget_musd=2.0, n=20))
+    slate = pool_result.slate
+    assert (slate.loc[slate["bfd"] > 2, "bfd_penalty"] > 0).all()
+    assert (slate.loc[slate["bfd"] <= 2, "bfd_penalty"] == 0).all()
+    penalised = pool_result.reasons[pool_result.reasons["factor"] == "budget mismatch"]
+    assert set(penalised["rank"]) == set(slate.loc[slate["bfd_penalty"] > 0, "rank"])
+
+
+def test_alternates_are_similar_less_exposed_and_outside_the_slate(result):
+    alts = result.alternates
+    assert set(alts["rank"]) == set(result.slate["rank"])
+    assert not set(alts["person_id"]) & set(result.slate["person_id"])
+    assert (alts["similarity"] > 0).all()
+    assert (alts["prior_roles"] < alts["pick_prior_roles"]).mean() > 0.8
+
+
+def test_reasons_are_plain_words_with_signed_contributions(result):
+    reasons = result.reasons
+    assert set(reasons["rank"]) == set(result.slate["rank"])
+    model = reasons[reasons["kind"] == "model"]
+    assert model.groupby("rank").size().max() <= 3
+    assert model["reason"].str.contains(r"(?:raises|lowers) the base chance by \d+\.\d points").all()
+    assert (model["delta"].abs() >= 0.005).all()
+    assert set(model["factor"]) <= {"track record", "experience", "billing history", "release pace", "genre fit",
+                                    "language fit", "budget fit"}
+
+
+def test_comparables_are_earlier_films_of_the_pick(casting_demo, result):
+    comps = result.comparables
+    assert len(comps) > 0 and (comps["year"] < 2018).all()
+    rows = casting_demo.data.rows
+    for comp in comps.itertuples(index=False):
+        assert ((rows["person_id"] == comp.person_id) & (rows["title"] == comp.title)).any()
+    similar = comps[comps["match"] == "same genre, similar budget"]
+    assert similar["genres"].str.contains("Action|Thriller").all()
+
+
+def test_director_synergy_bump(casting_demo):
+    films = casting_demo.data.films
+    director = films.loc[films["year"] < 2018, "director"].value_counts().index[0]
+    plain = cast_brief(casting_demo, BRIEF)
+    with_director = cast_brief(casting_demo, BRIEF.with_changes(director=director.upper()))
+    assert with_director.flags["director"] == director
+    assert (plain.slate["synergy"] == 0).all() and (with_director.slate["synergy"] != 0).all()
+    assert (with_director.reasons["factor"] == "director").sum() == len(with_director.slate)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"budget_musd": 0}, "budget must be a positive number"),
+    ({"budget_musd": -5}, "budget must be a positive number"),
+    ({"budget_musd": float("nan")}, "budget must be a positive number"),
+    ({"year": 1950}, r"year 1950 is outside the data: .* films from 1980 to 2024, so briefs can be for 1981–2025"),
+    ({"year": 2031}, "year 2031 is outside the data"),
+    ({"genres": ("Action", "Space Opera")}, "unknown genre 'Space Opera': catalog genres are Action, Adventure"),
+    ({"genres": ()}, "choose at least one genre"),
+    ({"bill_order": 0}, "bill order must be a whole number from 1"),
+    ({"n": 0}, "slate size must be a whole number from 1"),
+    ({"director": "Nobody Atall"}, "no director named 'Nobody Atall'"),
+    ({"language": "xx"}, "unknown language 'xx'"),
+])
+def test_invalid_briefs_get_clear_errors(casting_demo, changes, message):
+    with pytest.raises(MarqueeError, match=message):
+        cast_brief(casting_demo, BRIEF.with_changes(**changes))
+
+
+def test_genre_names_are_matched_case_insensitively(casting_demo):
+    result = cast_brief(casting_demo, BRIEF.with_changes(genres=("action", " THRILLER")), explain=False)
+    assert result.brief.genres == ("Action", "Thriller")
+
+
+def test_what_if_swap_and_year_change(casting_demo, result):
+    ids = result.slate["person_id"].tolist()
+    out_actor, in_actor = result.slate["actor"].iloc[0], result.alternates["alternate"].iloc[0]
+    table, summary = what_if(casting_demo, BRIEF, ids, swap_out=out_actor, swap_in=in_actor)
+    assert table["actor"].tolist() == result.slate["actor"].tolist()
+    assert table["actor_after"].iloc[0] == in_actor and (table["actor_after"].iloc[1:] == table["actor"].iloc[1:]).all()
+    np.testing.assert_allclose(table["p_cal"], result.slate["p_cal"])
+    assert table["change"].iloc[0] != 0 and (table["change"].iloc[1:] == 0).all()
+    alternate_p = result.alternates["p_cal"].iloc[0]
+    assert table["p_cal_after"].iloc[0] == pytest.approx(alternate_p, abs=1e-4)
+
+    moved, summary = what_if(casting_demo, BRIEF, ids, year=2012, budget_musd=10.0)
+    assert summary["changed_brief"]["year"] == 2012 and summary["changed_brief"]["budget_musd"] == 10.0
+    assert (moved["change"] != 0).any()
+    with pytest.raises(MarqueeError, match="no actor named 'Nobody Atall'"):
+        what_if(casting_demo, BRIEF, ids, swap_out=out_actor, swap_in="Nobody Atall")
+    with pytest.raises(MarqueeError, match="is not in the slate"):
+        what_if(casting_demo, BRIEF, ids, swap_out=in_actor, swap_in=out_actor)
+
+
+def test_exports_write_csvs_manifest_and_model_card(casting_demo, result, tmp_path):
+    written = write_brief_exports(result, casting_demo, tmp_path / "brief")
+    names = {p.name for p in written}
+    assert names == {"slate.csv", "alternates.csv", "reasons.csv", "comparables.csv", "manifest.json", "model_card.html"}
+    slate = pd.read_csv(tmp_path / "brief" / "slate.csv")
+    assert slate["actor"].tolist() == result.slate["actor"].tolist()
+    assert len(pd.read_csv(tmp_path / "brief" / "reasons.csv")) == len(result.reasons)
+    manifest = json.loads((tmp_path / "brief" / "manifest.json").read_text())
+    assert manifest["kind"] == "casting-brief" and manifest["parameters"]["year"] == 2018
+    assert manifest["data_checksum"] == casting_demo.data_checksum
+    assert len(manifest["model_version"]) == 12 and manifest["created_at"] and manifest["model_trained_at"]
+    assert manifest["flags"]["candidates"] == result.flags["candidates"]
+    card = (tmp_path / "brief" / "model_card.html").read_text()
+    for title in ("Reliability on holdout years", "Precision–recall", "PR-AUC per holdout year", "Permutation importance"):
+        assert title in card
