@@ -54,13 +54,20 @@ class WorkDir:
                 f"an unfinished TMDb {state.get('kind')} for catalog {self.name!r} with other parameters is in "
                 f"{self.root}; finish it with the same parameters, or restart (--restart) to discard it")
         if state is None or restart:
-            self.remove()
+            self.clear()
             state = {"kind": kind, "parameters": parameters, "started_at": utc_now().isoformat(timespec="seconds")}
             self.save_state(state)
         return state
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def clear(self) -> None:
+        """Everything but the lock (the caller holds it)."""
+        if self.root.exists():
+            for child in self.root.iterdir():
+                if child.name != "lock":
+                    shutil.rmtree(child) if child.is_dir() else child.unlink()
 
     # ------------------------------------------------------------------ lock
     def acquire(self) -> None:

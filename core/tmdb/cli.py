@@ -86,12 +86,6 @@ def _options(args):
                         max_pages=args.max_pages)
 
 
-def _connection(args):
-    from core.tmdb.crawl import Connection
-
-    return Connection(base_url=args.api_base)
-
-
 class PhaseProgress:
     """A fresh stderr bar per phase, its rate counted from where this run started (resumes too)."""
 
@@ -123,6 +117,14 @@ def _check(args) -> int:
     return 0
 
 
+def _common(args) -> dict:
+    """Keyword arguments every crawl takes from the command line."""
+    from core.tmdb.crawl import Connection
+
+    return {"connection": Connection(base_url=args.api_base), "options": _options(args), "restart": args.restart,
+            "progress": PhaseProgress("tmdb"), "language": args.language, "all_crew": args.all_crew}
+
+
 def _discover(args) -> int:
     from core.tmdb.crawl import date_presets, discover
 
@@ -137,9 +139,7 @@ def _discover(args) -> int:
         raise MarqueeError("give --from and --to, or --preset")
     started = time.monotonic()
     result = discover(args.catalog, start, end, details=not args.no_details, include_adult=args.include_adult,
-                      language=args.language, region=args.region, all_crew=args.all_crew,
-                      connection=_connection(args), options=_options(args), progress=PhaseProgress("tmdb"),
-                      restart=args.restart)
+                      region=args.region, **_common(args))
     return _report(result, args, started)
 
 
@@ -147,17 +147,11 @@ def _backfill(args) -> int:
     from core.tmdb.crawl import backfill
 
     started = time.monotonic()
-    result = backfill(args.catalog, limit=args.limit, all_crew=args.all_crew, language=args.language,
-                      connection=_connection(args), options=_options(args), progress=PhaseProgress("tmdb"),
-                      restart=args.restart)
-    return _report(result, args, started)
+    return _report(backfill(args.catalog, limit=args.limit, **_common(args)), args, started)
 
 
 def _sync(args) -> int:
     from core.tmdb.crawl import sync
 
     started = time.monotonic()
-    result = sync(args.catalog, since=args.since, include_new=args.include_new, all_crew=args.all_crew,
-                  language=args.language, connection=_connection(args), options=_options(args),
-                  progress=PhaseProgress("tmdb"), restart=args.restart)
-    return _report(result, args, started)
+    return _report(sync(args.catalog, since=args.since, include_new=args.include_new, **_common(args)), args, started)

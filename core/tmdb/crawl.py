@@ -169,10 +169,13 @@ async def fetch_details(client: TMDbClient, work: WorkDir, ids: list[int], batch
             "stopped": bool(todo) and stop is not None and stop.is_set()}
 
 
-def _run(work: WorkDir, job: Callable[[], Any]) -> Any:
+def _run(work: WorkDir, kind: str, parameters: dict[str, Any], restart: bool,
+         job: Callable[[dict[str, Any]], Any]) -> Any:
+    """Lock the work folder, open (or resume) the job's state, run ``job(state)``, unlock."""
     work.acquire()
     try:
-        return asyncio.run(job())
+        state = work.open(kind, parameters, restart)
+        return asyncio.run(job(state))
     finally:
         work.release()
 
@@ -203,12 +206,11 @@ def discover(name: str, start: str | dt.date, end: str | dt.date, *, details: bo
                   "include_adult": include_adult, "language": language, "region": region, "sort_by": sort_by,
                   "crew": "all" if all_crew else "principal"}
     work = WorkDir(name, data_dir)
-    state = work.open("discover", parameters, restart)
     tracker = Tracker(progress)
     base = {"include_adult": str(include_adult).lower(), "include_video": "false", "sort_by": sort_by,
             "region": region}
 
-    async def job() -> dict[str, Any]:
+    async def job(state: dict[str, Any]) -> dict[str, Any]:
         async with client:
             if "genres" not in state:
                 state["genres"] = {str(k): v for k, v in (await client.genres()).items()}
@@ -249,7 +251,7 @@ def discover(name: str, start: str | dt.date, end: str | dt.date, *, details: bo
                        short_windows=len(windows["short_windows"]), failed=len(fetched["failed"]),
                        requests=client_stats["requests"])
 
-    return _run(work, job)
+    return _run(work, "discover", parameters, restart, job)
 
 
 # ---------------------------------------------------------------------------- backfill and sync
@@ -280,10 +282,9 @@ def backfill(name: str, *, limit: int | None = None, all_crew: bool = False, lan
     parameters = {"catalog_checksum": catalog.data_checksum, "targets": len(targets), "ids": _digest(targets),
                   "crew": "all" if all_crew else "principal", "language": language}
     work = WorkDir(name, data_dir)
-    work.open("backfill", parameters, restart)
     tracker = Tracker(progress)
 
-    async def job() -> dict[str, Any]:
+    async def job(state: dict[str, Any]) -> dict[str, Any]:
         async with client:
             fetched = await fetch_details(client, work, targets, options.batch_size, stop, tracker)
             client_stats = client.stats.as_dict()
@@ -292,7 +293,7 @@ def backfill(name: str, *, limit: int | None = None, all_crew: bool = False, lan
         return _rewrite(catalog, work, options, fetched, client_stats, all_crew, data_dir, "backfill",
                         {"backfilled": len(targets)})
 
-    return _run(work, job)
+    return _run(work, "backfill", parameters, restart, job)
 
 
 def sync(name: str, *, since: str | None = None, include_new: bool = False, all_crew: bool = False,
@@ -316,11 +317,10 @@ def sync(name: str, *, since: str | None = None, include_new: bool = False, all_
     parameters = {"catalog_checksum": catalog.data_checksum, "since": first.isoformat(), "until": until.isoformat(),
                   "include_new": include_new, "crew": "all" if all_crew else "principal", "language": language}
     work = WorkDir(name, data_dir)
-    state = work.open("sync", parameters, restart)
     tracker = Tracker(progress)
     known = _catalog_ids(catalog)
 
-    async def job() -> dict[str, Any]:
+    async def job(state: dict[str, Any]) -> dict[str, Any]:
         async with client:
             if "changed" not in state:
                 tracker.phase("changes", None)
@@ -343,7 +343,7 @@ def sync(name: str, *, since: str | None = None, include_new: bool = False, all_
                         add_new=include_new, accept_new=in_range,
                         parameters={**params, "synced_at": state["started_at"]})
 
-    return _run(work, job)
+    return _run(work, "sync", parameters, restart, job)
 
 
 async def changed_films(client: TMDbClient, first: dt.date, until: dt.date) -> list[tuple[int, bool]]:

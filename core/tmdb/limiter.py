@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 MAX_CONNECTIONS = 20  # TMDb's CDN: about 20 simultaneous connections per IP
-DEFAULT_RATE = 40.0  # requests/s; TMDb's ceiling is about 50
+DEFAULT_RATE = 45.0  # requests/s; TMDb's ceiling is about 50
 
 
 @dataclass

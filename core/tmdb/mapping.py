@@ -153,7 +153,7 @@ def apply_details(tables: dict[str, pd.DataFrame], records: Iterable[dict], *, t
     Films are matched on ``tmdb_id``. ``overwrite`` replaces TMDb fields and credits (a TMDb
     catalog); otherwise only blank fields are filled and credits added where a film has none (a
     catalog from another source). ``tmdb_people`` keeps TMDb person ids; otherwise people are
-    matched by exact name and new ones get fresh ids. A 404 drops the film when
+    matched by normalised name and new ones get the importers' name-hash ids. A 404 drops the film when
     ``drop_missing``; films not yet in the catalog are added when ``add_new`` and
     ``accept_new(row)`` allows. Returns the new tables and a report of counts.
     """
@@ -247,19 +247,15 @@ def _merge_credits(tables, new_credits, new_people, replaced, tmdb_people, overw
 
 
 def _people_by_name(people: pd.DataFrame, fresh_people: pd.DataFrame, fresh_credits: pd.DataFrame):
-    """Give TMDb people the catalog's ids by exact name; unknown names get new ids after the largest."""
-    known = people.drop_duplicates("name", keep=False).set_index("name")["person_id"].to_dict() if len(people) else {}
-    next_id = int(people["person_id"].max()) + 1 if len(people) else 1
-    mapping: dict[int, int] = {}
-    for name, tmdb_id in sorted(set(zip(fresh_people["name"], fresh_people["person_id"]))):
-        if tmdb_id in mapping:
-            continue
-        if name in known:
-            mapping[tmdb_id] = int(known[name])
-        else:
-            mapping[tmdb_id] = next_id
-            known[name] = next_id
-            next_id += 1
+    """Give TMDb people the catalog's ids by normalised name; unknown names get the name-hash id every
+    importer uses (``importers.base.person_id``), so the same person is one id across sources."""
+    from core.catalog.importers.base import person_id, person_key
+
+    keys = people["name"].map(person_key) if len(people) else pd.Series(dtype=str)
+    unique = ~keys.duplicated(keep=False)
+    known = dict(zip(keys[unique], people["person_id"][unique])) if len(people) else {}
+    mapping = {int(tmdb_id): int(known.get(person_key(name), person_id(name)))
+               for name, tmdb_id in zip(fresh_people["name"], fresh_people["person_id"])}
     fresh_people = fresh_people.assign(person_id=fresh_people["person_id"].map(mapping))
     fresh_credits = fresh_credits.assign(person_id=fresh_credits["person_id"].map(mapping))
     return fresh_people, fresh_credits
