@@ -1,0 +1,158 @@
+"""Casting benchmark: holdout quality, training time, re-fit (load) time and brief latency.
+
+Builds the real Wikipedia + IMDB-5000 catalog in a temporary folder, trains the casting model
+with cutoff 2010 (holdout 2011–2016), reloads it from its artifact (deterministic re-fit), then
+times a spread of briefs. The synthetic demo catalog is measured the same way, plus how well the
+model's scores follow the demo's hidden star power. Results: ``benchmarks/results/casting.json``.
+
+    python benchmarks/bench_casting.py [--repeat 3] [--briefs 30] [--skip-demo]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "casting.json"
+METRIC_KEYS = ("auroc", "pr_auc", "brier", "ece", "n_rows", "n_films", "positive_rate", "years", "head",
+               "calibrator", "selection_auroc", "atr3_only_auroc")
+
+
+def _build_real(shared: Path) -> str:
+    from core.catalog import store
+    from core.catalog.importers.base import save_import
+    from core.catalog.importers.imdb5000 import import_imdb5000
+    from core.catalog.importers.wikipedia import import_wikipedia
+    from core.catalog.merge import merge_catalogs
+
+    save_import(import_wikipedia(shared / "wikipedia-movies"), "wiki")
+    save_import(import_imdb5000(shared / "imdb-5000" / "movie_metadata.csv"), "imdb5000")
+    save_import(merge_catalogs(store.load_catalog("wiki"), store.load_catalog("imdb5000")), "wiki_imdb")
+    return "wiki_imdb"
+
+
+def _briefs(trained, count: int):
+    import numpy as np
+
+    from core.casting.brief import Brief
+
+    rng = np.random.default_rng(0)
+    first, last = trained.featurizer.year_range_
+    genres = trained.featurizer.genres_[:10]
+    films = trained.data.films
+    directors = films["director"].dropna().value_counts().index[:50].tolist()
+    low = max(first + 1, trained.config.cutoff + 1)
+    for i in range(count):
+        chosen = tuple(rng.choice(genres, size=int(rng.integers(1, 3)), replace=False))
+        yield Brief(year=int(rng.integers(low, last + 2)), budget_musd=float(np.round(np.exp(rng.normal(3.3, 1.0)), 1)),
+                    genres=chosen, bill_order=int(rng.integers(1, 6)), n=int(rng.choice([5, 10])),
+                    director=directors[i % len(directors)] if (i % 3 == 0 and directors) else None)
+
+
+def _measure(name: str, repeat: int, n_briefs: int) -> dict:
+    from core.casting import api, artifacts
+    from core.casting.config import CastingConfig
+    from core.casting.serving import cast_brief
+    from core.catalog import store
+
+    catalog = store.load_catalog(name)
+    cfg = CastingConfig(cutoff=2010)
+    train_times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        trained = api.train_and_save(catalog, cfg)
+        train_times.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    reloaded = artifacts.load_trained(catalog)
+    load_seconds = time.perf_counter() - start
+    latencies, slate_only = [], []
+    for brief in _briefs(trained, n_briefs):
+        start = time.perf_counter()
+        result = cast_brief(trained, brief)
+        latencies.append(time.perf_counter() - start)
+        slate_only.append(result.timings["slate_s"])
+    latencies.sort()
+    metrics = trained.metrics
+    return {
+        "catalog": name, "rows_long_table": int(len(trained.data.rows)), "labelled_train_rows": metrics["train_rows"],
+        "holdout": {k: metrics[k] for k in METRIC_KEYS},
+        "holdout_base_head": metrics["base"],
+        "per_year_pr_auc": metrics["per_year"],
+        "director_head": metrics["director_head"],
+        "train_seconds": {"median": round(statistics.median(train_times), 3), "all": [round(t, 3) for t in train_times]},
+        "load_refit_seconds": round(load_seconds, 3), "load_reproduced_holdout": reloaded.extra["reproduced"],
+        "brief_latency_seconds": {
+            "n": len(latencies), "median": round(statistics.median(latencies), 4),
+            "p95": round(latencies[int(0.95 * (len(latencies) - 1))], 4), "max": round(latencies[-1], 4),
+            "slate_only_median": round(statistics.median(slate_only), 4), "target": 2.0,
+        },
+        "top_importance": trained.importance.head(8).to_dict(orient="records"),
+    }
+
+
+def _star_power(name: str) -> dict:
+    import pandas as pd
+
+    from core.casting import api
+    from core.casting.brief import Brief
+    from core.casting.serving import candidate_pool
+    from core.catalog import store
+
+    trained = api.get_model(name)
+    truth = pd.read_parquet(store.load_catalog(name).path / "ground_truth" / "actors.parquet")
+    pool = candidate_pool(trained, Brief(2016, 40.0, ("Drama",), 1, 5)).frame.merge(truth, on="person_id")
+    quintile = pd.qcut(pool["star_power"], 5, labels=False)
+    means = pool.groupby(quintile)["p_base"].mean()
+    return {"brief": "2016, $40M, Drama, top billed", "actors": int(len(pool)),
+            "spearman_p_base_vs_star_power": round(float(pool["p_base"].corr(pool["star_power"], method="spearman")), 4),
+            "mean_p_base_by_star_power_quintile": [round(float(v), 4) for v in means]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared-data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--repeat", type=int, default=3, help="training repeats (median reported)")
+    parser.add_argument("--briefs", type=int, default=30)
+    parser.add_argument("--skip-demo", action="store_true")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-casting-"))
+    os.environ["MARQUEE_DATA_DIR"] = str(work / "data")
+    os.environ["MARQUEE_ARTIFACTS_DIR"] = str(work / "artifacts")
+    sys.path.insert(0, str(ROOT))
+
+    out = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                       "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
+           "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    start = time.perf_counter()
+    name = _build_real(args.shared_data)
+    out["build_real_catalog_seconds"] = round(time.perf_counter() - start, 2)
+    out["real"] = _measure(name, args.repeat, args.briefs)
+    print(f"real wiki_imdb: AUROC {out['real']['holdout']['auroc']:.3f} PR-AUC {out['real']['holdout']['pr_auc']:.3f} "
+          f"Brier {out['real']['holdout']['brier']:.3f} ECE {out['real']['holdout']['ece']:.3f}; "
+          f"train {out['real']['train_seconds']['median']:.1f}s; brief median "
+          f"{out['real']['brief_latency_seconds']['median'] * 1000:.0f} ms, p95 "
+          f"{out['real']['brief_latency_seconds']['p95'] * 1000:.0f} ms")
+    if not args.skip_demo:
+        from core.catalog.demo import build_demo_catalog
+
+        build_demo_catalog("demo")
+        out["demo"] = _measure("demo", 1, args.briefs)
+        out["demo"]["star_power"] = _star_power("demo")
+        print(f"demo: AUROC {out['demo']['holdout']['auroc']:.3f}; star-power Spearman "
+              f"{out['demo']['star_power']['spearman_p_base_vs_star_power']:.3f}")
+    out["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(out, indent=2, default=str) + "\n", encoding="utf-8")
+    print(f"wrote {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
