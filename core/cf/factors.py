@@ -125,21 +125,36 @@ class FactorModel:
         return float(solution[0]), solution[1:], n
 
     # ------------------------------------------------------------------ persistence
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {"mu": np.array([self.mu]), "bu": self.bu, "bi": self.bi, "pu": self.pu, "qi": self.qi,
+                "user_ids": self.user_ids, "item_ids": self.item_ids,
+                "rating_scale": np.array(self.rating_scale, dtype=float)}
+
+    @classmethod
+    def from_arrays(cls, arrays) -> "FactorModel":
+        return cls(mu=float(arrays["mu"][0]), bu=arrays["bu"], bi=arrays["bi"], pu=arrays["pu"], qi=arrays["qi"],
+                   user_ids=arrays["user_ids"], item_ids=arrays["item_ids"],
+                   rating_scale=tuple(float(x) for x in arrays["rating_scale"]))
+
     def save(self, folder: Path) -> Path:
-        path = Path(folder) / ARRAYS
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as handle:
-                np.savez_compressed(handle, mu=np.array([self.mu]), bu=self.bu, bi=self.bi, pu=self.pu, qi=self.qi,
-                                    user_ids=self.user_ids, item_ids=self.item_ids,
-                                    rating_scale=np.array(self.rating_scale, dtype=float))
-        return path
+        return save_arrays(Path(folder) / ARRAYS, self.to_arrays())
 
     @classmethod
     def load(cls, folder: Path) -> "FactorModel":
-        path = Path(folder) / ARRAYS
-        if not path.exists():
-            raise MarqueeError(f"{path}: model arrays not found")
-        with np.load(path, allow_pickle=False) as arrays:
-            return cls(mu=float(arrays["mu"][0]), bu=arrays["bu"], bi=arrays["bi"], pu=arrays["pu"], qi=arrays["qi"],
-                       user_ids=arrays["user_ids"], item_ids=arrays["item_ids"],
-                       rating_scale=tuple(float(x) for x in arrays["rating_scale"]))
+        with load_arrays(Path(folder) / ARRAYS, "model arrays") as arrays:
+            return cls.from_arrays(arrays)
+
+
+def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Path:
+    """Write NumPy arrays to a compressed ``.npz`` atomically (plain arrays: no pickling)."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+    return path
+
+
+def load_arrays(path: Path, what: str):
+    """Open an ``.npz`` written by :func:`save_arrays` with pickling refused."""
+    if not Path(path).exists():
+        raise MarqueeError(f"{path}: {what} not found")
+    return np.load(path, allow_pickle=False)

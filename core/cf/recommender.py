@@ -17,10 +17,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from core.cf.data import build_trainset
-from core.cf.factors import FactorModel
+from core.cf.factors import FactorModel, load_arrays, save_arrays
 from core.cf.fallback import PopularityFallback
 from core.errors import MarqueeError
-from core.io import atomic_path, write_json_atomic
+from core.io import write_json_atomic
 from core.progress import ProgressFn, null_progress
 
 SVD = "svd"
@@ -205,11 +205,9 @@ class CFRecommender(BaseEstimator):
         self._check_fitted()
         folder = Path(folder)
         self.model_.save(folder)
-        with atomic_path(folder / STATE) as tmp:
-            with open(tmp, "wb") as handle:
-                np.savez_compressed(handle, train_counts=self.train_counts_, fallback_mu=np.array([self.fallback_.mu_]),
-                                    fallback_movie_ids=self.fallback_.movie_ids_, fallback_sums=self.fallback_.sums_,
-                                    fallback_counts=self.fallback_.counts_, fit_seconds=np.array([self.fit_seconds_]))
+        save_arrays(folder / STATE, {"train_counts": self.train_counts_, "fallback_mu": np.array([self.fallback_.mu_]),
+                                     "fallback_movie_ids": self.fallback_.movie_ids_, "fallback_sums": self.fallback_.sums_,
+                                     "fallback_counts": self.fallback_.counts_, "fit_seconds": np.array([self.fit_seconds_])})
         write_json_atomic(folder / PARAMS, self.get_params())
         return folder
 
@@ -223,7 +221,7 @@ class CFRecommender(BaseEstimator):
             params["rating_scale"] = tuple(params["rating_scale"])
         recommender = cls(**params)
         recommender.model_ = FactorModel.load(folder)
-        with np.load(folder / STATE, allow_pickle=False) as state:
+        with load_arrays(folder / STATE, "recommender state") as state:
             recommender.train_counts_ = state["train_counts"]
             recommender.fit_seconds_ = float(state["fit_seconds"][0])
             recommender.fallback_ = PopularityFallback(recommender.fallback_min_votes, recommender.fallback_damping).set_stats(

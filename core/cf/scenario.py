@@ -20,9 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.cf.factors import FactorModel
+from core.cf.factors import FactorModel, load_arrays, save_arrays
 from core.errors import MarqueeError
-from core.io import atomic_path
 
 WORLD = "world.npz"
 
@@ -128,44 +127,37 @@ class World:
 
     def add_users(self, count: int, rng: np.random.Generator) -> np.ndarray:
         f = self.factors
-        template = rng.integers(0, len(f.user_ids), size=count)
-        new_ids = f.user_ids.max() + 1 + np.arange(count)
-        bu = f.bu[template] + rng.normal(0, f.bu.std() * 0.5, size=count)
-        pu = f.pu[template] + rng.normal(0, 1, size=(count, f.n_factors)) * f.pu.std(axis=0) * 0.5
-        self.factors = replace(f, bu=np.concatenate([f.bu, bu]), pu=np.vstack([f.pu, pu]),
-                               user_ids=np.concatenate([f.user_ids, new_ids]))
+        _, new_ids, ids, bu, pu = _spawn(f.user_ids, f.bu, f.pu, count, rng)
+        self.factors = replace(f, bu=bu, pu=pu, user_ids=ids)
         return new_ids
 
     def add_films(self, count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """New films modelled on random existing ones; returns (new ids, template ids)."""
         f = self.factors
-        template = rng.integers(0, len(f.item_ids), size=count)
-        new_ids = f.item_ids.max() + 1 + np.arange(count)
-        bi = f.bi[template] + rng.normal(0, f.bi.std() * 0.5, size=count)
-        qi = f.qi[template] + rng.normal(0, 1, size=(count, f.n_factors)) * f.qi.std(axis=0) * 0.5
-        self.factors = replace(f, bi=np.concatenate([f.bi, bi]), qi=np.vstack([f.qi, qi]),
-                               item_ids=np.concatenate([f.item_ids, new_ids]))
-        return new_ids, f.item_ids[template]
+        templates, new_ids, ids, bi, qi = _spawn(f.item_ids, f.bi, f.qi, count, rng)
+        self.factors = replace(f, bi=bi, qi=qi, item_ids=ids)
+        return new_ids, templates
 
     def save(self, folder: Path) -> None:
-        f = self.factors
-        with atomic_path(Path(folder) / WORLD) as tmp:
-            with open(tmp, "wb") as handle:
-                np.savez_compressed(handle, mu=np.array([f.mu]), bu=f.bu, bi=f.bi, pu=f.pu, qi=f.qi,
-                                    user_ids=f.user_ids, item_ids=f.item_ids,
-                                    rating_scale=np.array(f.rating_scale), step=np.array([self.step]),
-                                    cohort=self.cohort, shift=self.shift)
+        save_arrays(Path(folder) / WORLD, {**self.factors.to_arrays(), "step": np.array([self.step]),
+                                           "cohort": self.cohort, "shift": self.shift})
 
     @classmethod
     def load(cls, folder: Path) -> "World":
-        path = Path(folder) / WORLD
-        if not path.exists():
-            raise MarqueeError(f"{path}: simulation world not found")
-        with np.load(path, allow_pickle=False) as a:
-            factors = FactorModel(mu=float(a["mu"][0]), bu=a["bu"], bi=a["bi"], pu=a["pu"], qi=a["qi"],
-                                  user_ids=a["user_ids"], item_ids=a["item_ids"],
-                                  rating_scale=tuple(float(x) for x in a["rating_scale"]))
-            return cls(factors=factors, step=float(a["step"][0]), cohort=a["cohort"], shift=a["shift"])
+        with load_arrays(Path(folder) / WORLD, "simulation world") as a:
+            return cls(factors=FactorModel.from_arrays(a), step=float(a["step"][0]), cohort=a["cohort"], shift=a["shift"])
+
+
+def _spawn(ids: np.ndarray, bias: np.ndarray, factors: np.ndarray, count: int, rng: np.random.Generator):
+    """``count`` newcomers, each a noisy copy of a random existing row (half the population spread).
+
+    Returns (template ids, new ids, and the ids, biases and factors with the newcomers appended)."""
+    template = rng.integers(0, len(ids), size=count)
+    new_ids = ids.max() + 1 + np.arange(count)
+    new_bias = bias[template] + rng.normal(0, bias.std() * 0.5, size=count)
+    new_factors = factors[template] + rng.normal(0, 1, size=(count, factors.shape[1])) * factors.std(axis=0) * 0.5
+    return (ids[template], new_ids, np.concatenate([ids, new_ids]), np.concatenate([bias, new_bias]),
+            np.vstack([factors, new_factors]))
 
 
 def rating_step(ratings: pd.Series) -> float:
