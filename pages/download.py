@@ -65,8 +65,9 @@ with new_tab, st.form("tmdb_discover"):
     presets = date_presets()
     preset = st.selectbox("Release dates", [*presets, "custom"], index=list(presets).index("last-year"))
     left, right = st.columns(2)
-    start = left.date_input("From (custom)", presets["last-year"][0])
-    end = right.date_input("To (custom)", presets["last-year"][1])
+    bounds = {"min_value": presets["everything"][0], "max_value": presets["everything"][1]}
+    start = left.date_input("From (custom)", presets["last-year"][0], **bounds)
+    end = right.date_input("To (custom)", presets["last-year"][1], **bounds)
     left, middle, right = st.columns(3)
     language = left.text_input("Language", "en-US")
     region = middle.text_input("Region (optional)", "")

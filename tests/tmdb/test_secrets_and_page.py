@@ -54,7 +54,7 @@ def test_download_page_checks_the_key_downloads_stops_and_resumes(tmdb_server, i
     form_inputs["Catalog name"].set_value("web")
     [box for box in at.selectbox if box.label == "Release dates"][0].set_value("custom")
     dates = {d.label: d for d in at.date_input}
-    dates["From (custom)"].set_value(dt.date(2019, 1, 1))
+    dates["From (custom)"].set_value(dt.date(1999, 1, 1))
     dates["To (custom)"].set_value(dt.date(2019, 12, 31))
     [b for b in at.button if b.label == "Start download"][0].click().run()
     assert not at.exception
