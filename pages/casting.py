@@ -30,13 +30,17 @@ with st.form("casting-brief"):
     bill = c3.number_input("Bill order (1 = top billed)", 1, 50, 1, step=1, key="casting-bill")
     size = c4.number_input("Slate size", 1, 20, 5, step=1, key="casting-n")
     genres = st.multiselect("Genres", options["genres"], default=options["popular_genres"][:1], key="casting-genres")
-    director = st.selectbox("Director (optional)", ["(none)"] + options["directors"], key="casting-director")
+    d1, d2 = st.columns([3, 1])
+    director = d1.selectbox("Director (optional)", ["(none)"] + options["directors"], key="casting-director")
+    weight = d2.number_input("Director synergy weight", 0.0, 2.0, trained.config.director_weight, step=0.1,
+                             key="casting-director-weight")
     if st.form_submit_button("Cast this brief", type="primary"):
-        st.session_state["casting-last-brief"] = Brief(int(year), float(budget), tuple(genres), int(bill), int(size),
-                                                  None if director == "(none)" else director)
+        st.session_state["casting-last-brief"] = (Brief(int(year), float(budget), tuple(genres), int(bill), int(size),
+                                                        None if director == "(none)" else director), float(weight))
 
-brief = st.session_state.get("casting-last-brief")
-if brief is not None:
+if "casting-last-brief" in st.session_state:
+    brief, weight = st.session_state["casting-last-brief"]
+    trained = api.with_weights(trained, director_weight=weight)
     try:
         result = cast_brief(trained, brief)
     except MarqueeError as exc:

@@ -68,6 +68,14 @@ def get_model(catalog_name: str, cfg: CastingConfig | None = None, train_if_miss
     return _with_serving(trained, wanted)
 
 
+def with_weights(trained: TrainedCasting, alpha_cycle: float | None = None,
+                 director_weight: float | None = None) -> TrainedCasting:
+    """The same fitted model with other serving weights (no re-fit)."""
+    changes = {k: float(v) for k, v in {"alpha_cycle": alpha_cycle, "director_weight": director_weight}.items()
+               if v is not None}
+    return _with_serving(trained, dataclasses.replace(trained.config, **changes)) if changes else trained
+
+
 def holdout_predictions(artifact_dir: Path | str | None = None, catalog_name: str | None = None) -> pd.DataFrame:
     """Saved holdout rows of a trained casting model (``artifact_dir`` or the catalog's default).
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from core.casting.config import TARGETS
 from core.cli import add_json_flag, emit, resolve_catalog
 from core.progress import StderrProgress
 
@@ -15,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train the casting model and print its holdout metrics")
     p.add_argument("--catalog")
     p.add_argument("--cutoff", type=int, help="last training year (default 2010)")
-    p.add_argument("--target", choices=["vote_average", "popularity", "roi"], help="success signal (default vote_average)")
+    p.add_argument("--target", choices=list(TARGETS), help="success signal (default vote_average)")
     p.add_argument("--quantile", type=float, help="label = top (1-quantile) of training films (default 0.75)")
     p.add_argument("--predictions", metavar="FILE.csv", help="write every holdout row with p_base and p_cal")
     add_json_flag(p)
@@ -30,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=int, default=5, help="slate size (default 5)")
     p.add_argument("--director", help="director's name (adds the director synergy bump)")
     p.add_argument("--language", help="original language code (default: the catalog's most common)")
+    p.add_argument("--director-weight", type=float, help="weight of the director synergy bump (default 0.5)")
+    p.add_argument("--alpha-cycle", type=float, help="weight of the cycle head in the ranking score (default 0.5)")
     p.add_argument("--out", metavar="DIR", help="write slate/alternates/reasons CSVs, manifest and model card here")
     add_json_flag(p)
     p.set_defaults(handler=_brief)
@@ -72,7 +75,8 @@ def _brief(args) -> int:
     from core.casting.serving import cast_brief
 
     name = resolve_catalog(args.catalog)
-    trained = api.get_model(name, progress=StderrProgress("casting model"))
+    trained = api.with_weights(api.get_model(name, progress=StderrProgress("casting model")),
+                               args.alpha_cycle, args.director_weight)
     genres = tuple(g.strip() for g in args.genres.split(",") if g.strip())
     brief = Brief(year=args.year, budget_musd=args.budget, genres=genres, bill_order=args.bill_order, n=args.n,
                   director=args.director, language=args.language)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.casting.api import with_weights
 from core.casting.brief import Brief
 from core.casting.export import write_brief_exports
 from core.casting.serving import cast_brief
@@ -82,6 +83,12 @@ def test_director_synergy_bump(casting_demo):
     assert with_director.flags["director"] == director
     assert (plain.slate["synergy"] == 0).all() and (with_director.slate["synergy"] != 0).all()
     assert (with_director.reasons["factor"] == "director").sum() == len(with_director.slate)
+    doubled = cast_brief(with_weights(casting_demo, director_weight=1.0), BRIEF.with_changes(director=director), explain=False)
+    off = cast_brief(with_weights(casting_demo, director_weight=0.0), BRIEF.with_changes(director=director), explain=False)
+    assert (off.slate["synergy"] == 0).all()
+    same = with_director.slate.set_index("person_id")["synergy"]
+    np.testing.assert_allclose(doubled.slate.set_index("person_id")["synergy"].reindex(same.index).dropna(),
+                               2 * same.loc[same.index.isin(doubled.slate["person_id"])])
 
 
 @pytest.mark.parametrize("changes, message", [
