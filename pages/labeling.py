@@ -32,6 +32,12 @@ def _act(action, profile, movie_id, title):
     st.session_state["labeling_message"] = f"{'Skipped' if action == SKIP else LABEL_TEXT[action]}: {title}"
 
 
+def _exclude(profile, movie_id, title):
+    labels.exclude(profile, catalog.name, [movie_id], reason="not available")
+    st.session_state.pop("labeling_pinned", None)
+    st.session_state["labeling_message"] = f"Excluded from recommendations: {title}"
+
+
 def _undo(profile):
     undone = labels.undo(profile, catalog.name)
     st.session_state["labeling_message"] = "Nothing to undo" if undone is None else \
@@ -84,13 +90,19 @@ else:
     body.write(f"**Director:** {', '.join(card['directors']) or 'unknown'}  \n**Cast:** {', '.join(card['cast']) or 'unknown'}")
     trained = cached.personal_model_or_none(profile, catalog.name)
     if trained is not None:
-        body.metric("Model: P(would watch)", f"{api.predict_titles(profile, catalog.name, [current], trained)['p_watch'].iloc[0]:.0%}")
-    buttons = st.columns(5)
+        why = api.explain(profile, catalog.name, current, top=3, store=labels, trained=trained)
+        body.metric("Model: P(would watch)", f"{why['p_watch']:.0%}")
+        reasons = [f"{c['feature']} ({c['contribution']:+.2f})" for c in why["top_positive"] + why["top_negative"]]
+        body.caption("Largest effects: " + ", ".join(reasons) + (". Because you liked " + ", ".join(
+            s["title"] for s in why["because_you_liked"]) if why["because_you_liked"] else ""))
+    buttons = st.columns([1, 1.1, 1.6, 0.7, 0.7])
     for column, action, text in zip(buttons, [WOULD_WATCH, WOULD_NOT_WATCH, WOULD_WATCH_MANY, SKIP],
                                     ["Would watch", "Would not watch", "Would watch many times", "Skip"]):
         column.button(text, key=f"label_{action}", on_click=_act, args=(action, profile, current, card["title"]),
                       type="primary" if action != SKIP else "secondary", width="stretch")
     buttons[4].button("Undo", key="label_undo", on_click=_undo, args=(profile,), width="stretch")
+    st.button("Not available to me (never recommend)", key="label_exclude", type="tertiary", on_click=_exclude,
+              args=(profile, current, card["title"]))
 
 summary = api.label_summary(labels, profile, catalog.name)
 counts = summary["counts"]

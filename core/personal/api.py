@@ -326,7 +326,9 @@ def title_card(catalog, movie_id: int, n_cast: int = 6) -> dict[str, Any]:
     directors = credits[(credits["role"] == "crew") & (credits["job"] == "Director")]["person_id"]
 
     def clean(value):
-        return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
+        if value is None or (np.ndim(value) == 0 and pd.isna(value)):
+            return None
+        return value.item() if isinstance(value, np.generic) else value
     year = clean(row.get("year"))
     return {"movie_id": movie_id, "title": str(row["title"]), "year": int(year) if year is not None else None,
             "genres": list(row.get("genres") or []), "overview": clean(row.get("overview")) or "",

@@ -4,8 +4,9 @@ Blocks (each a set of numeric columns, NaN where unknown):
 
 * ``meta``: year, runtime, log popularity, vote average, log vote count, log budget, genre
   count, one-hot genres and the most common original languages;
-* ``text``: a few components of the overview/keywords text from a pluggable ``TextSource``
-  (TF-IDF + truncated SVD by default; no model download);
+* ``text``: a few components of the film's text from a pluggable ``TextSource``: ``tfidf``
+  (TF-IDF of overview + keywords, truncated SVD; fast, the default) or ``minilm`` (the search
+  package's cached MiniLM document embeddings, PCA-reduced);
 * ``collab`` (only when the catalog has ratings): shrunk mean rating and log count per title and
   item factors from a truncated SVD of the user-centred ratings matrix. ``exclude_user`` leaves
   one catalog user's ratings out of this block, so a MovieLens user standing in for a labeler
@@ -39,11 +40,11 @@ RATING_SHRINKAGE = 5.0
 
 # ------------------------------------------------------------------------------ text sources
 class TextSource(Protocol):
-    """Turns the catalog's films into a few dense text components (rows align with ``movies``)."""
+    """Turns a catalog's films into a few dense text components (rows align with ``catalog.movies``)."""
 
     name: str
 
-    def components(self, movies: pd.DataFrame) -> np.ndarray: ...
+    def components(self, catalog) -> np.ndarray: ...
 
 
 def film_text(movies: pd.DataFrame) -> pd.Series:
@@ -60,10 +61,11 @@ class TfidfSvdText:
     n_components: int = 16
     name: str = "tfidf"
 
-    def components(self, movies: pd.DataFrame) -> np.ndarray:
+    def components(self, catalog) -> np.ndarray:
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import TfidfVectorizer
 
+        movies = catalog.movies
         docs = film_text(movies)
         has_text = docs.str.len() > 0
         out = np.full((len(movies), self.n_components), np.nan)
@@ -82,8 +84,38 @@ class TfidfSvdText:
         return out
 
 
+@dataclass
+class SearchEmbeddingText:
+    """MiniLM sentence embeddings of the search documents (``core.search``), reduced by PCA.
+
+    Vectors come from the search package's content-hash embedding cache, so a catalog whose search
+    index is built costs nothing here, and the two features never disagree about a film's text.
+    """
+
+    n_components: int = 16
+    name: str = "minilm"
+
+    def components(self, catalog) -> np.ndarray:
+        from sklearn.decomposition import PCA
+
+        from core.search.documents import build_documents
+        from core.search.embeddings import Encoder
+        from core.search.index import embed_documents
+
+        documents = build_documents(catalog)
+        vectors, counts = embed_documents(documents, Encoder())
+        log.info("text embeddings for %s: %s", catalog.name, counts)
+        k = min(self.n_components, len(documents) - 1, vectors.shape[1])
+        reduced = PCA(n_components=k, random_state=0).fit_transform(vectors)
+        rows = pd.Index(documents["movie_id"]).get_indexer(catalog.movies["movie_id"].astype("int64"))
+        out = np.full((len(catalog.movies), self.n_components), np.nan)
+        out[:, :k] = reduced[rows]
+        return out
+
+
 TEXT_SOURCES: dict[str, Callable[[int], TextSource]] = {
     "tfidf": lambda n: TfidfSvdText(n_components=n),
+    "minilm": lambda n: SearchEmbeddingText(n_components=n),
 }
 
 
@@ -157,7 +189,7 @@ def _cached_base(catalog, text_source: str, n_text: int, use_cache: bool) -> pd.
     base = meta_features(catalog.movies)
     source = make_text_source(text_source, n_text)
     if source is not None:
-        text = source.components(catalog.movies)
+        text = source.components(catalog)
         for i in range(text.shape[1]):
             base[f"text_{i}"] = text[:, i]
     if use_cache and catalog.data_checksum:

@@ -8,7 +8,7 @@ One small interface (``LabelStore``) with two back ends sharing the same SQL:
 * ``PostgresLabelStore``: for a household server, opened from a ``postgresql://`` URL through the
   optional ``psycopg`` package (not a project dependency; a clear ``MarqueeError`` when missing).
 
-Every change is an event (label, skip, clear) carrying a snapshot of the state it replaced, so
+Every change is an event (label, skip, clear, exclude) carrying a snapshot of the state it replaced, so
 ``undo`` restores exactly the previous state. A skip is stored apart from labels and is never a
 negative label. Labels are keyed by (profile, catalog, movie_id) because movie ids belong to a
 catalog.
@@ -41,7 +41,7 @@ WOULD_WATCH, WOULD_NOT_WATCH, WOULD_WATCH_MANY = "would_watch", "would_not_watch
 LABELS = (WOULD_NOT_WATCH, WOULD_WATCH, WOULD_WATCH_MANY)
 LABEL_TEXT = {WOULD_WATCH: "Would watch", WOULD_NOT_WATCH: "Would not watch",
               WOULD_WATCH_MANY: "Would watch many times"}
-SKIP, CLEAR = "skip", "clear"
+SKIP, CLEAR, EXCLUDE, UNEXCLUDE = "skip", "clear", "exclude", "unexclude"
 PROFILE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 CSV_COLUMNS = ("movie_id", "label", "labeled_at", "title")
 
@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS profile_users (
 CREATE TABLE IF NOT EXISTS events (
     id {serial} PRIMARY KEY, profile TEXT NOT NULL, catalog TEXT NOT NULL, movie_id BIGINT NOT NULL,
     action TEXT NOT NULL, created_at TEXT NOT NULL, prev_label TEXT, prev_labeled_at TEXT,
-    prev_title TEXT, prev_skipped_at TEXT, undone INTEGER NOT NULL DEFAULT 0);
+    prev_title TEXT, prev_skipped_at TEXT, prev_excluded TEXT, undone INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS events_by_profile ON events (profile, catalog, undone, id);
 """
 
@@ -194,12 +194,15 @@ class LabelStore(abc.ABC):
         cur.execute(self._sql("SELECT skipped_at FROM skips WHERE profile = ? AND catalog = ? AND movie_id = ?"),
                     (profile, catalog, movie_id))
         skip_row = cur.fetchone()
-        return (*label_row, skip_row[0] if skip_row else None)
+        cur.execute(self._sql("SELECT COALESCE(reason, '') FROM exclusions WHERE profile = ? AND catalog = ? AND movie_id = ?"),
+                    (profile, catalog, movie_id))
+        excluded_row = cur.fetchone()
+        return (*label_row, skip_row[0] if skip_row else None, excluded_row[0] if excluded_row else None)
 
     def _record(self, cur, profile: str, catalog: str, movie_id: int, action: str, at: str) -> None:
         prev = self._state(cur, profile, catalog, movie_id)
         cur.execute(self._sql("INSERT INTO events (profile, catalog, movie_id, action, created_at, prev_label, "
-                              "prev_labeled_at, prev_title, prev_skipped_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                              "prev_labeled_at, prev_title, prev_skipped_at, prev_excluded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
                     (profile, catalog, movie_id, action, at, *prev))
 
     def set_label(self, profile: str, catalog: str, movie_id: int, label: str, title: str | None = None,
@@ -242,8 +245,8 @@ class LabelStore(abc.ABC):
             self._delete_state(cur, profile, catalog, movie_id)
         self._write(write)
 
-    def _delete_state(self, cur, profile: str, catalog: str, movie_id: int) -> None:
-        for table in ("labels", "skips"):
+    def _delete_state(self, cur, profile: str, catalog: str, movie_id: int, tables=("labels", "skips")) -> None:
+        for table in tables:
             cur.execute(self._sql(f"DELETE FROM {table} WHERE profile = ? AND catalog = ? AND movie_id = ?"),
                         (profile, catalog, movie_id))
 
@@ -251,20 +254,23 @@ class LabelStore(abc.ABC):
         """Revert the latest change of this profile in this catalog; None when there is none."""
 
         def write(cur):
-            cur.execute(self._sql("SELECT id, movie_id, action, prev_label, prev_labeled_at, prev_title, prev_skipped_at "
-                                  "FROM events WHERE profile = ? AND catalog = ? AND undone = 0 ORDER BY id DESC LIMIT 1"),
+            cur.execute(self._sql("SELECT id, movie_id, action, prev_label, prev_labeled_at, prev_title, prev_skipped_at, "
+                                  "prev_excluded FROM events WHERE profile = ? AND catalog = ? AND undone = 0 ORDER BY id DESC LIMIT 1"),
                         (profile, catalog))
             row = cur.fetchone()
             if row is None:
                 return None
-            event_id, movie_id, action, prev_label, prev_at, prev_title, prev_skipped = row
-            self._delete_state(cur, profile, catalog, movie_id)
+            event_id, movie_id, action, prev_label, prev_at, prev_title, prev_skipped, prev_excluded = row
+            self._delete_state(cur, profile, catalog, movie_id, tables=("labels", "skips", "exclusions"))
             if prev_label is not None:
                 cur.execute(self._sql("INSERT INTO labels (profile, catalog, movie_id, label, labeled_at, title) "
                                       "VALUES (?, ?, ?, ?, ?, ?)"), (profile, catalog, movie_id, prev_label, prev_at, prev_title))
             if prev_skipped is not None:
                 cur.execute(self._sql("INSERT INTO skips (profile, catalog, movie_id, skipped_at) VALUES (?, ?, ?, ?)"),
                             (profile, catalog, movie_id, prev_skipped))
+            if prev_excluded is not None:
+                cur.execute(self._sql("INSERT INTO exclusions (profile, catalog, movie_id, reason, created_at) VALUES (?, ?, ?, ?, ?)"),
+                            (profile, catalog, movie_id, prev_excluded, _now()))
             cur.execute(self._sql("UPDATE events SET undone = 1 WHERE id = ?"), (event_id,))
             return UndoResult(int(movie_id), action, prev_label)
         return self._write(write)
@@ -294,12 +300,14 @@ class LabelStore(abc.ABC):
 
     # ------------------------------------------------------------------ exclusions
     def exclude(self, profile: str, catalog: str, movie_ids: Sequence[int], reason: str = "") -> int:
+        """Never recommend these titles to the profile (e.g. not on its services); undoable."""
         validate_profile(profile)
         at = _now()
 
         def write(cur):
             self._ensure_profile(cur, profile)
             for movie_id in movie_ids:
+                self._record(cur, profile, catalog, int(movie_id), EXCLUDE, at)
                 cur.execute(self._sql("INSERT INTO exclusions (profile, catalog, movie_id, reason, created_at) "
                                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT (profile, catalog, movie_id) DO UPDATE SET "
                                       "reason = excluded.reason"), (profile, catalog, int(movie_id), reason, at))
@@ -309,6 +317,7 @@ class LabelStore(abc.ABC):
     def unexclude(self, profile: str, catalog: str, movie_ids: Sequence[int]) -> None:
         def write(cur):
             for movie_id in movie_ids:
+                self._record(cur, profile, catalog, int(movie_id), UNEXCLUDE, _now())
                 cur.execute(self._sql("DELETE FROM exclusions WHERE profile = ? AND catalog = ? AND movie_id = ?"),
                             (profile, catalog, int(movie_id)))
         self._write(write)

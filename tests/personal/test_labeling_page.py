@@ -57,7 +57,35 @@ def test_labeling_page_flow(demo_catalog):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Labeled"] == "3" and metrics["Would not watch"] == "1" and metrics["Skipped"] == "0"
 
+    excluded_title = heading(at)
+    button(at, "label_exclude").click().run()
+    assert len(store.exclusions("page-tester", "demo")) == 1 and heading(at) != excluded_title
+    button(at, "label_undo").click().run()
+    assert store.exclusions("page-tester", "demo").empty and heading(at) == excluded_title
+
     at.radio(key="labeling_strategy").set_value("uncertain").run()
     assert not at.exception and any("Most-uncertain needs" in i.value for i in at.info)
     button(at, "labeling_train").click().run()
     assert not at.exception and any("label more titles first" in e.value for e in at.error)
+
+
+def test_labeling_page_with_a_trained_model(demo_catalog):
+    store = api.get_store()
+    user = int(demo_catalog.ratings["user_id"].value_counts().index[5])
+    api.import_user_ratings(store, "page-model", demo_catalog, user)
+    report = api.train("page-model", "demo", store=store, grid={"max_depth": [2], "n_estimators": [60]}, n_splits=3)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["catalog"] = "demo"
+    at.run()
+    at.switch_page("pages/labeling.py").run()
+    at.selectbox(key="labeling_profile").select("page-model").run()
+    at.radio(key="labeling_strategy").set_value("uncertain").run()
+    assert not at.exception
+    assert not any("Most-uncertain needs" in i.value for i in at.info)
+    assert any("model unsure" in c.value for c in at.caption)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Model: P(would watch)"].endswith("%")
+    assert metrics["Labeled"] == f"{report['n_labels']:,}"
+    assert any(f"{report['metrics']['roc_auc']:.3f}" in m.value for m in at.markdown)
+    ranked = at.dataframe[-1].value
+    assert len(ranked) == 15 and not set(ranked["movie_id"]) & set(store.labels("page-model", "demo")["movie_id"])

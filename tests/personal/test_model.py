@@ -95,3 +95,32 @@ def test_training_needs_both_sides():
     X, _ = synthetic(n=40)
     with pytest.raises(MarqueeError, match="both"):
         TasteModel(**FAST).fit(X, np.array(["would_watch"] * 40, dtype=object))
+
+
+def test_text_sources_are_pluggable():
+    from core.catalog.demo import build_demo_catalog
+    from core.catalog import store
+    from core.personal.features import build_item_features, register_text_source, TEXT_SOURCES
+
+    build_demo_catalog("personal-tiny", n_movies=80, seed=3)
+    tiny = store.load_catalog("personal-tiny")
+
+    class Constant:
+        name = "constant"
+
+        def components(self, catalog):
+            return np.tile(np.arange(3.0), (len(catalog.movies), 1)) + catalog.movies[["movie_id"]].to_numpy()
+
+    register_text_source("constant", lambda n: Constant())
+    try:
+        features = build_item_features(tiny, text_source="constant", use_cache=False)
+        assert features.groups["text"] == ["text_0", "text_1", "text_2"]
+        assert features.numeric.loc[5, "text_2"] == 7.0
+    finally:
+        TEXT_SOURCES.pop("constant")
+    tfidf = build_item_features(tiny, text_source="tfidf")
+    assert len(tfidf.groups["text"]) > 3 and not tfidf.numeric[tfidf.groups["text"]].isna().all().any()
+    minilm = build_item_features(tiny, text_source="minilm", n_text=8)
+    assert len(minilm.groups["text"]) == 8 and minilm.numeric[minilm.groups["text"]].notna().all().all()
+    with pytest.raises(MarqueeError, match="unknown text source"):
+        build_item_features(tiny, text_source="nope", use_cache=False)

@@ -64,6 +64,14 @@ def test_profiles_and_catalogs_are_separate_and_exclusions(label_store):
     assert s.exclusions("a", "c1")["movie_id"].tolist() == [5, 6]
     s.unexclude("a", "c1", [5])
     assert s.exclusions("a", "c1")["movie_id"].tolist() == [6]
+    s.undo("a", "c1")  # undo the unexclude
+    assert s.exclusions("a", "c1")["movie_id"].tolist() == [5, 6]
+    s.set_label("a", "c1", 6, WOULD_NOT_WATCH)
+    s.undo("a", "c1")
+    assert s.exclusions("a", "c1").set_index("movie_id")["reason"].to_dict() == {5: "not on my services", 6: "not on my services"}
+    s.undo("a", "c1")
+    s.undo("a", "c1")
+    assert s.exclusions("a", "c1").empty and s.labels("a", "c1")["label"].tolist() == [WOULD_WATCH]
     with pytest.raises(MarqueeError, match="profile name"):
         s.set_label("bad name!", "c1", 1, WOULD_WATCH)
 
@@ -159,8 +167,10 @@ def test_labels_survive_sigkill(tmp_path):
             break
         confirmed.append(int(line))
     os.kill(proc.pid, signal.SIGKILL)  # mid-session, possibly mid-transaction
-    rest, _ = proc.communicate(timeout=30)
-    confirmed += [int(x) for x in rest.split()]
+    # read what is left through the same buffered reader readline() used (communicate() would
+    # bypass its buffer and lose lines already read from the pipe)
+    confirmed += [int(x) for x in proc.stdout.read().split()]
+    proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     assert len(confirmed) >= 150
     store = SQLiteLabelStore(path)
