@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--models", help="comma-separated subset (default: popularity,baseline_only,knn_baseline,svd,"
-                                    "svd_tuned; svdpp is opt-in)")
+                                    "svd_single,svd_tuned; svdpp is opt-in)")
     p.add_argument("--holdout", choices=("none", "temporal", "random"), default="none",
                    help="also report ranking, coverage, diversity and personalization on one holdout split")
     p.add_argument("-k", type=int, default=10, help="list length for ranking metrics (default 10)")

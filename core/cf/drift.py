@@ -19,9 +19,9 @@ from core.cf.evaluate import accuracy
 
 @dataclass(frozen=True)
 class DriftPolicy:
-    r2_tolerance: float = 0.03        # retrain when global R² < baseline R² − this
-    segment_tolerance: float = 0.10   # a segment degrades when RMSE > baseline RMSE × (1 + this) …
-    min_z: float = 3.0                # … and the rise in mean squared error is this many standard errors
+    r2_tolerance: float = 0.03        # retrain when global R² < baseline R² − this …
+    segment_tolerance: float = 0.10   # … or a segment's RMSE > baseline RMSE × (1 + this) …
+    min_z: float = 3.0                # … and in either case the change is this many standard errors
     min_segment_count: int = 100      # smaller segments are ignored
     harm_tolerance: float = 0.02      # a challenger harms a stable segment when RMSE > champion × (1 + this) …
     harm_z: float = 2.0               # … and the paired rise in squared error is this many standard errors
@@ -63,7 +63,9 @@ def _stats(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     """Accuracy plus the standard error of the mean squared error (for significance tests)."""
     squared = (y_true - y_pred) ** 2
     se = float(squared.std(ddof=1) / np.sqrt(len(squared))) if len(squared) > 1 else float("nan")
-    return {**accuracy(y_true, y_pred), "mse_se": se}
+    variance = float(y_true.var()) if len(y_true) else 0.0
+    # R² = 1 − MSE / Var(y): its standard error is about that of the MSE over Var(y).
+    return {**accuracy(y_true, y_pred), "mse_se": se, "r2_se": se / variance if variance > 0 else float("nan")}
 
 
 def segment_metrics(frame: pd.DataFrame, genres: pd.DataFrame) -> dict:
@@ -100,9 +102,10 @@ def check_drift(baseline: dict, current: dict, policy: DriftPolicy = DriftPolicy
     """Should the champion be retrained? Compares ``current`` metrics with its ``baseline``."""
     reasons, degraded, stable, ignored = [], [], [], []
     base_r2, cur_r2 = baseline["global"]["r2"], current["global"]["r2"]
-    if np.isfinite(base_r2) and np.isfinite(cur_r2) and cur_r2 < base_r2 - policy.r2_tolerance:
+    r2_z = _z(base_r2 - cur_r2, baseline["global"].get("r2_se"), current["global"].get("r2_se"))
+    if np.isfinite(base_r2) and np.isfinite(cur_r2) and cur_r2 < base_r2 - policy.r2_tolerance and r2_z >= policy.min_z:
         reasons.append(f"global R² {cur_r2:.3f} fell below the champion's baseline {base_r2:.3f} "
-                       f"(tolerance {policy.r2_tolerance:.3f})")
+                       f"(z {r2_z:.1f}; tolerance {policy.r2_tolerance:.3f}, z {policy.min_z:g})")
     for segment in sorted(set(baseline["segments"]) | set(current["segments"])):
         if not (_usable(baseline, segment, policy) and _usable(current, segment, policy)):
             ignored.append(segment)
@@ -121,7 +124,7 @@ def check_drift(baseline: dict, current: dict, policy: DriftPolicy = DriftPolicy
 
 def _z(difference: float, se_a: float | None, se_b: float | None) -> float:
     """Difference over its standard error; without standard errors any rise counts as significant."""
-    se = np.sqrt(np.nansum([(se_a or 0.0) ** 2, (se_b or 0.0) ** 2]))
+    se = float(np.sqrt(np.nansum([(se_a or 0.0) ** 2, (se_b or 0.0) ** 2])))
     return float(difference / se) if se > 0 else (np.inf if difference > 0 else 0.0)
 
 

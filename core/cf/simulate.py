@@ -41,7 +41,7 @@ from core.progress import ProgressFn, null_progress
 log = logging.getLogger(__name__)
 
 HISTORY_COLUMNS = ("user_id", "movie_id", "rating", "timestamp")
-WORLD_PARAMS = CHAMPION_PARAMS
+WORLD_PARAMS = {**CHAMPION_PARAMS, "n_bags": 1}
 CONFIG, ROUNDS, SIMULATED, SEGMENTS, NEW_FILMS = ("config.json", "rounds.json", "simulated.parquet",
                                                   "segments.parquet", "new_films.parquet")
 

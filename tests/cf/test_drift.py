@@ -33,6 +33,11 @@ def test_a_rise_within_noise_is_not_drift():
     noisy = metrics(0.30, Drama=(0.92, 150))
     noisy["segments"]["Drama"]["mse_se"] = base["segments"]["Drama"]["mse_se"] = 0.2
     assert not check_drift(base, noisy).triggered
+    small_round = metrics(0.25)
+    small_round["global"]["r2_se"] = base["global"]["r2_se"] = 0.02   # a 0.05 drop is under 2 standard errors
+    assert not check_drift(base, small_round).triggered
+    base["global"]["r2_se"] = small_round["global"]["r2_se"] = 0.01   # … and over 3 with more ratings
+    assert check_drift(base, small_round).triggered
 
 
 def comparison(**segments) -> dict:
