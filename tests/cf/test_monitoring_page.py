@@ -15,6 +15,22 @@ from tests.conftest import PROJECT_ROOT
 APP = str(PROJECT_ROOT / "app.py")
 
 
+@pytest.fixture
+def cf_active(cf_catalog):
+    """Make the CF test catalog active, then put the active-catalog marker back exactly as it was,
+    so later tests in the session see the catalog they expect."""
+    from core.config import data_dir
+
+    marker = data_dir() / store.ACTIVE_FILE
+    before = marker.read_text(encoding="utf-8") if marker.exists() else None
+    store.set_active(cf_catalog.name)
+    yield cf_catalog
+    if before is None:
+        marker.unlink(missing_ok=True)
+    else:
+        marker.write_text(before, encoding="utf-8")
+
+
 def test_reliability_summary_by_hand():
     y, p = [0, 0, 1, 1], [0.1, 0.3, 0.6, 0.9]
     summary = reliability_summary(y, p, "toy", n_bins=2)
@@ -28,8 +44,7 @@ def test_reliability_summary_by_hand():
         reliability_summary([0, 1], [0.5, 1.5], "bad")
 
 
-def test_monitoring_page_runs_a_simulation_round(cf_catalog):
-    store.set_active(cf_catalog.name)
+def test_monitoring_page_runs_a_simulation_round(cf_active):
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/monitoring.py").run()
     assert not at.exception
@@ -62,7 +77,7 @@ def test_monitoring_page_runs_a_simulation_round(cf_catalog):
     assert {m.label: m.value for m in at.metric}["Rounds"] == "2"
 
 
-def test_reliability_tab_shows_trained_models(cf_catalog, monkeypatch):
+def test_reliability_tab_shows_trained_models(cf_active, monkeypatch):
     """The casting source is read through core.casting.api.holdout_predictions (label, p_cal)."""
     import pandas as pd
 
@@ -72,7 +87,6 @@ def test_reliability_tab_shows_trained_models(cf_catalog, monkeypatch):
     p = rng.uniform(0, 1, 400)
     holdout = pd.DataFrame({"label": (rng.uniform(0, 1, 400) < p).astype(int), "p_cal": p})
     monkeypatch.setattr(casting_api, "holdout_predictions", lambda catalog_name=None, artifact_dir=None: holdout)
-    store.set_active(cf_catalog.name)
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/monitoring.py").run()
     assert not at.exception
