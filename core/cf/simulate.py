@@ -29,11 +29,12 @@ import pyarrow as pa
 
 from core import config
 from core.catalog.store import Catalog, validate_name
-from core.cf.compare import CHAMPION_PARAMS, SIMULATION_PARAMS, beyond_accuracy, split_ratings
+from core.cf.compare import CHAMPION_PARAMS, SIMULATION_PARAMS, beyond_accuracy
 from core.cf.drift import DriftPolicy, check_drift, genre_table, judge_challenger, paired_comparison, segment_metrics
 from core.cf.recommender import CFRecommender
 from core.cf.registry import ModelRegistry
 from core.cf.scenario import Scenario, World, calibrate_noise, most_rated_genre, rating_step
+from core.cf.train import holdout_baseline
 from core.errors import MarqueeError
 from core.io import read_json, write_json_atomic, write_parquet_atomic
 from core.progress import ProgressFn, null_progress
@@ -114,10 +115,7 @@ class Simulation:
             scenario = Scenario.from_dict({**scenario.to_dict(), "penalty_genre": most_rated_genre(ratings, genres)})
         params = {**SIMULATION_PARAMS, **(params or {}), "random_state": seed}
         progress(0, 4, "measuring real held-out accuracy on a temporal holdout")
-        train, test = split_ratings(ratings, "temporal", behaviour.holdout_fraction)
-        holdout_model = CFRecommender(**params).fit(train)
-        holdout = segment_metrics(test.assign(prediction=holdout_model.predict(
-            test["user_id"].to_numpy(), test["movie_id"].to_numpy(), history=train)), genres)
+        holdout = holdout_baseline(ratings, catalog.movies, params, behaviour.holdout_fraction)
         progress(1, 4, "training the first champion on all ratings")
         champion = CFRecommender(**params).fit(ratings)
         progress(2, 4, "fitting the simulated world")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from core.cf.drift import (DriftPolicy, DriftReport, check_drift, genre_table, judge_challenger,
                            paired_comparison)
