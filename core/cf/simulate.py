@@ -113,6 +113,9 @@ class Simulation:
         genres = genre_table(catalog.movies)
         if scenario.penalty and not scenario.penalty_genre:
             scenario = Scenario.from_dict({**scenario.to_dict(), "penalty_genre": most_rated_genre(ratings, genres)})
+        if scenario.penalty_genre and scenario.penalty_genre not in set(genres["genre"]):
+            raise MarqueeError(f"genre {scenario.penalty_genre!r} does not occur in catalog {catalog.name!r} "
+                               f"(known: {', '.join(sorted(set(genres['genre']))[:20])})")
         params = {**SIMULATION_PARAMS, **(params or {}), "random_state": seed}
         progress(0, 4, "measuring real held-out accuracy on a temporal holdout")
         holdout = holdout_baseline(ratings, catalog.movies, params, behaviour.holdout_fraction)

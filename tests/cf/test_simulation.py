@@ -112,3 +112,6 @@ def test_changed_catalog_refuses_to_resume(cf_catalog, penalty_run):
         Simulation.open(changed, "penalty-test")
     with pytest.raises(MarqueeError, match="no simulation named"):
         Simulation.open(cf_catalog, "never-ran")
+    with pytest.raises(MarqueeError, match="genre 'Noir' does not occur"):
+        Simulation.create(cf_catalog, "bad-genre", make_scenario("genre-penalty", penalty_genre="Noir"), params=FAST)
+    assert "bad-genre" not in list_runs(cf_catalog.name)
