@@ -13,7 +13,7 @@ from core.progress import StderrProgress
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from core.search.engine import LANGUAGE_POLICIES, METHODS
+    from core.search.engine import LANGUAGE_POLICIES, METHODS, SearchParams
 
     p = subparsers.add_parser("index", help="build or inspect the search index of a catalog")
     actions = p.add_subparsers(dest="index_action", required=True, metavar="ACTION")
@@ -34,13 +34,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--queries-file", type=Path, help="JSONL file, one object with a 'query' field per line")
     p.add_argument("--like", action="append", default=[], metavar="TITLE",
                    help="'more like these': a seed title (repeat for several; 'Title (Year)' disambiguates)")
-    p.add_argument("--language-policy", choices=LANGUAGE_POLICIES, default="auto-soft")
-    p.add_argument("--mmr-lambda", type=float, default=0.7)
-    p.add_argument("--dense-k", type=int, default=100)
-    p.add_argument("--sparse-k", type=int, default=100)
-    p.add_argument("--rrf-k", type=float, default=60.0)
-    p.add_argument("--dense-weight", type=float, default=1.0)
-    p.add_argument("--sparse-weight", type=float, default=1.0)
+    defaults = SearchParams()
+    p.add_argument("--language-policy", choices=LANGUAGE_POLICIES, default=defaults.language_policy)
+    p.add_argument("--mmr-lambda", type=float, default=defaults.mmr_lambda)
+    p.add_argument("--dense-k", type=int, default=defaults.dense_k, help="dense candidates fused by hybrid")
+    p.add_argument("--sparse-k", type=int, default=defaults.sparse_k, help="BM25 candidates fused by hybrid")
+    p.add_argument("--rrf-k", type=float, default=defaults.rrf_k, help="RRF constant: 1/(rrf_k + rank)")
+    p.add_argument("--dense-weight", type=float, default=defaults.dense_weight)
+    p.add_argument("--sparse-weight", type=float, default=defaults.sparse_weight)
     p.add_argument("--year-min", type=int)
     p.add_argument("--year-max", type=int)
     p.add_argument("--genre", action="append", default=[], help="keep films of this genre (repeatable)")

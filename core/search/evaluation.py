@@ -2,8 +2,9 @@
 
 Two kinds of query, neither of which the evaluated index has seen:
 
-* ``overview`` — one sentence of a film's overview (not its first, at least eight words, the
-  title removed) is held out: the evaluation index is built from documents *without* that
+* ``overview`` — one sentence of a film's overview (not its first, at least eight words, naming
+  at most one of the film's credited people, no release or production trivia, the title removed) is
+  held out: the evaluation index is built from documents *without* that
   sentence, and the sentence is the query. Only the changed documents are embedded (the rest
   come from the embedding cache), so this costs seconds, not a full rebuild.
 * ``keywords`` — a film's keywords (when the catalog has them and at least one is rare: used by
@@ -29,6 +30,11 @@ from core.search.engine import METHODS, SearchParams, Searcher
 from core.search.index import assemble_index, embed_documents
 
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+# Production and release trivia ("It premiered at Sundance…") describes no film a person could
+# recall by it; such sentences are not used as queries.
+TRIVIA = re.compile(r"\b(releas\w*|premiere\w*|gross\w*|box office|filming|principal photography|production|"
+                    r"screenplay|written by|festival|distribut\w*|budget|reviews?|critics?|nominat\w*|award\w*)\b",
+                    re.IGNORECASE)
 MIN_WORDS, MAX_WORDS = 8, 30
 RARE_KEYWORD = 3
 
@@ -44,6 +50,13 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE.split(text or "") if s.strip()]
 
 
+def _names_people(sentence: str, people: list[str]) -> bool:
+    """A cast or crew list ("The film stars A, B and C") tests the indexed credits, not the
+    description: sentences naming two or more of the film's credited people are not used."""
+    folded = sentence.casefold()
+    return sum(name in folded for name in people) >= 2
+
+
 def _without_title(sentence: str, title: str) -> str:
     cleaned = re.sub(re.escape(title), " ", sentence, flags=re.IGNORECASE) if len(title) > 2 else sentence
     return " ".join(cleaned.split()[:MAX_WORDS])
@@ -56,8 +69,10 @@ def generate_known_items(catalog, n: int = 300, seed: int = 0) -> tuple[list[Kno
     items: list[KnownItem] = []
     texts = documents["text"].tolist()
     eligible = []
-    for row, overview in enumerate(documents["overview"]):
-        candidates = [i for i, s in enumerate(_sentences(overview)) if i > 0 and len(s.split()) >= MIN_WORDS]
+    for row, (overview, cast, directors) in enumerate(zip(documents["overview"], documents["cast"], documents["directors"])):
+        people = [p.casefold() for p in (*cast, *directors)]
+        candidates = [i for i, s in enumerate(_sentences(overview))
+                      if i > 0 and len(s.split()) >= MIN_WORDS and not TRIVIA.search(s) and not _names_people(s, people)]
         if candidates:
             eligible.append((row, candidates))
     keyword_films = _rare_keyword_films(catalog)
