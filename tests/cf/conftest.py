@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-CF_CATALOG = "cf_demo"
+CF_CATALOG = "demo_cf"  # sorts after "demo", which stays the default active catalog
 
 
 @pytest.fixture(scope="session")
