@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -36,7 +37,7 @@ from core.cf.registry import ModelRegistry
 from core.cf.scenario import Scenario, World, calibrate_noise, most_rated_genre, rating_step
 from core.cf.train import holdout_baseline
 from core.errors import MarqueeError
-from core.io import read_json, write_json_atomic, write_parquet_atomic
+from core.io import read_json, replace_dir_atomic, write_json_atomic, write_parquet_atomic
 from core.progress import ProgressFn, null_progress
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def list_runs(catalog: str) -> list[str]:
     root = simulations_root(catalog)
     if not root.exists():
         return []
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / CONFIG).exists())
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / CONFIG).exists())
 
 
 class Simulation:
@@ -136,29 +137,33 @@ class Simulation:
                                   "rating": world.observe(score, sigma * rng.standard_normal(len(score)))})
         baseline = segment_metrics(reference, genres)
 
-        if run_dir.exists():
-            shutil.rmtree(run_dir)
-        run_dir.mkdir(parents=True)
-        registry = ModelRegistry(run_dir / "registry")
-        version = registry.register(champion, baseline=baseline, data_checksum=catalog.data_checksum,
-                                    trained_on={"catalog_ratings": len(ratings), "simulated_ratings": 0},
-                                    note="initial champion", holdout=holdout)
-        registry.promote(version)
-        registry.log_decision({"round": 0, "champion": None, "challenger": version, "promoted": True, "drift": None,
-                               "reasons": [f"initial champion trained on {len(ratings):,} catalog ratings; real held-out "
-                                           f"R² {holdout['global']['r2']:.3f} on the latest "
-                                           f"{100 * behaviour.holdout_fraction:.0f}% of ratings; simulated baseline "
-                                           f"R² {baseline['global']['r2']:.3f} with noise sd {sigma:.3f}"]})
-        world.save(run_dir)
-        write_json_atomic(run_dir / CONFIG, {
-            "run": run, "catalog": catalog.name, "data_checksum": catalog.data_checksum, "seed": seed,
-            "scenario": scenario.to_dict(), "scenario_text": scenario.describe(), "policy": policy.to_dict(),
-            "behaviour": asdict(behaviour), "params": params, "challenger_params": challenger_params or {},
-            "world_params": WORLD_PARAMS, "sigma": sigma,
-            "target_r2": holdout["global"]["r2"], "holdout": holdout["global"], "baseline": baseline["global"],
-            "start": ratings["timestamp"].max(),
-        })
-        write_json_atomic(run_dir / ROUNDS, [])
+        run_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{run}.staging-", dir=run_dir.parent))
+        try:  # written whole in a staging folder, then swapped in: a failed start leaves no half run
+            registry = ModelRegistry(staging / "registry")
+            version = registry.register(champion, baseline=baseline, data_checksum=catalog.data_checksum,
+                                        trained_on={"catalog_ratings": len(ratings), "simulated_ratings": 0},
+                                        note="initial champion", holdout=holdout)
+            registry.promote(version)
+            registry.log_decision({"round": 0, "champion": None, "challenger": version, "promoted": True, "drift": None,
+                                   "reasons": [f"initial champion trained on {len(ratings):,} catalog ratings; real "
+                                               f"held-out R² {holdout['global']['r2']:.3f} on the latest "
+                                               f"{100 * behaviour.holdout_fraction:.0f}% of ratings; simulated baseline "
+                                               f"R² {baseline['global']['r2']:.3f} with noise sd {sigma:.3f}"]})
+            world.save(staging)
+            write_json_atomic(staging / CONFIG, {
+                "run": run, "catalog": catalog.name, "data_checksum": catalog.data_checksum, "seed": seed,
+                "scenario": scenario.to_dict(), "scenario_text": scenario.describe(), "policy": policy.to_dict(),
+                "behaviour": asdict(behaviour), "params": params, "challenger_params": challenger_params or {},
+                "world_params": WORLD_PARAMS, "sigma": sigma,
+                "target_r2": holdout["global"]["r2"], "holdout": holdout["global"], "baseline": baseline["global"],
+                "start": ratings["timestamp"].max(),
+            })
+            write_json_atomic(staging / ROUNDS, [])
+            replace_dir_atomic(staging, run_dir)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         progress(4, 4, f"ready: noise sd {sigma:.3f} for a target R² of {holdout['global']['r2']:.3f}")
         return cls(run_dir, catalog)
 
