@@ -8,7 +8,8 @@ mean rating of the *other* users. The user's own ratings are left out of the col
 features and of the second baseline.
 
     python benchmarks/bench_personal.py                     # ML-100K, every user with ≥150 ratings
-    python benchmarks/bench_personal.py --small             # also MovieLens latest-small
+    python benchmarks/bench_personal.py --small             # also MovieLens latest-small (60 sampled users)
+    python benchmarks/bench_personal.py --text-source minilm  # MiniLM text components instead of TF-IDF
     python benchmarks/bench_personal.py --max-users 40      # a seeded sample (reported)
 
 Prints a summary and writes ``benchmarks/results/personal.json``.
@@ -41,15 +42,15 @@ def _init(data_dir: str, artifacts_dir: str, name: str) -> None:
 def _one(args: tuple[int, dict]) -> dict:
     from core.personal.evaluate import user_cv_benchmark
 
-    user_id, params = args
+    user_id, params, text_source = args
     start = time.perf_counter()
-    result = user_cv_benchmark(_CATALOG, user_id, params=params)
+    result = user_cv_benchmark(_CATALOG, user_id, params=params, text_source=text_source)
     result["seconds"] = round(time.perf_counter() - start, 2)
     return result
 
 
 def run_catalog(name: str, folder: Path, min_ratings: int, max_users: int | None, params: dict,
-                workers: int, seed: int) -> dict:
+                workers: int, seed: int, text_source: str = "tfidf") -> dict:
     import numpy as np
     import pandas as pd
 
@@ -61,7 +62,7 @@ def run_catalog(name: str, folder: Path, min_ratings: int, max_users: int | None
     if not store.exists(name):
         save_import(import_movielens(folder), name)
     catalog = store.load_catalog(name, verify=False)
-    build_item_features(catalog)  # fills the text-feature cache once for the workers
+    build_item_features(catalog, text_source=text_source)  # fills the text-feature cache once for the workers
     counts = catalog.ratings.groupby("user_id").size()
     eligible = sorted(int(u) for u in counts[counts >= min_ratings].index)
     users = eligible
@@ -71,7 +72,7 @@ def run_catalog(name: str, folder: Path, min_ratings: int, max_users: int | None
     with ProcessPoolExecutor(max_workers=workers, initializer=_init,
                              initargs=(os.environ["MARQUEE_DATA_DIR"], os.environ["MARQUEE_ARTIFACTS_DIR"], name)) as pool:
         rows = []
-        for i, row in enumerate(pool.map(_one, [(u, params) for u in users]), start=1):
+        for i, row in enumerate(pool.map(_one, [(u, params, text_source) for u in users]), start=1):
             rows.append(row)
             if i % 20 == 0 or i == len(users):
                 print(f"  {name}: {i}/{len(users)} users, {time.perf_counter() - start:.0f}s", file=sys.stderr, flush=True)
@@ -106,6 +107,9 @@ def main(argv=None) -> int:
     parser.add_argument("--min-ratings", type=int, default=150)
     parser.add_argument("--max-users", type=int, help="evaluate a seeded random sample of the eligible users")
     parser.add_argument("--small", action="store_true", help="also run MovieLens latest-small (no cast/overview there)")
+    parser.add_argument("--small-max-users", type=int, default=60,
+                        help="seeded sample size for latest-small (its users have up to 2,700 ratings; default 60)")
+    parser.add_argument("--text-source", default="tfidf", help="text features: tfidf (default), minilm, none")
     parser.add_argument("--params", default="{}", help="TasteModel parameters as JSON (default: the model's defaults)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
@@ -127,9 +131,12 @@ def main(argv=None) -> int:
     results = {"benchmark": "personal taste model, per-user stratified 5-fold CV ROC-AUC",
                "label_rule": "rating >= 4 -> would_watch, else would_not_watch",
                "model_params": TasteModel(**params).get_params(), "runs": []}
-    datasets = [("bench_ml100k", shared / "ml-100k")] + ([("bench_ml_small", shared / "ml-latest-small")] if args.small else [])
-    for name, folder in datasets:
-        summary = run_catalog(name, folder, args.min_ratings, args.max_users, params, args.workers, args.seed)
+    datasets = [("bench_ml100k", shared / "ml-100k", args.max_users)]
+    if args.small:
+        datasets.append(("bench_ml_small", shared / "ml-latest-small", args.small_max_users))
+    results["text_source"] = args.text_source
+    for name, folder, max_users in datasets:
+        summary = run_catalog(name, folder, args.min_ratings, max_users, params, args.workers, args.seed, args.text_source)
         results["runs"].append(summary)
         vote = summary["mean_vote_average_auc"]
         print(f"{name}: {summary['users_evaluated']} users (of {summary['eligible_users']} with >= {args.min_ratings} ratings) "

@@ -34,7 +34,7 @@ from core.progress import ProgressFn, null_progress
 log = logging.getLogger(__name__)
 
 MODEL_KIND = "personal-taste-model"
-DEFAULT_GRID = {"max_depth": [2, 4], "learning_rate": [0.03, 0.1], "min_child_weight": [1.0, 5.0]}
+DEFAULT_GRID = {"max_depth": [1, 2, 3], "learning_rate": [0.02, 0.05]}
 THREE_WAY_MODES = ("auto", "binary", "three-way")
 MIN_MANY_FOR_THREE_WAY = 10
 GROUP_NAMES = {"text_": "overview text", "cf_": "viewing-pattern factors", "directors_": "director (your labels)",
@@ -96,7 +96,8 @@ def train(profile: str, catalog: str, *, store: LabelStore | None = None, grid: 
         "profile": profile, "catalog": catalog, "mode": mode, "n_labels": int(len(y)), "n_splits": n_splits,
         "metrics": search["metrics"], "best_params": search["best_params"], "grid": search["grid"],
         "text_source": text_source, "exclude_user": exclude_user, "feature_groups": {g: len(c) for g, c in features.groups.items()},
-        **error_lists(labels["movie_id"], labels["title"].fillna(""), y, p_watch),
+        **error_lists(labels["movie_id"], labels["movie_id"].map(cat.movies.set_index("movie_id")["title"]).fillna(""),
+                      y, p_watch),
     }
     oof = {"movie_id": labels["movie_id"].tolist(), "label": list(y), "p_watch": p_watch.round(6).tolist(),
            "classes": list(model.classes_), "proba": search["oof_proba"].round(6).tolist()}

@@ -124,3 +124,21 @@ def test_text_sources_are_pluggable():
     assert len(minilm.groups["text"]) == 8 and minilm.numeric[minilm.groups["text"]].notna().all().all()
     with pytest.raises(MarqueeError, match="unknown text source"):
         build_item_features(tiny, text_source="nope", use_cache=False)
+
+
+def test_three_way_mode_selection():
+    from core.personal.api import training_targets
+
+    def frame(n_not, n_once, n_many):
+        return pd.DataFrame({"label": ["would_not_watch"] * n_not + ["would_watch"] * n_once + ["would_watch_many"] * n_many})
+
+    y, mode = training_targets(frame(20, 20, 12))
+    assert mode == "three-way" and set(y) == {"would_not_watch", "would_watch", "would_watch_many"}
+    y, mode = training_targets(frame(20, 20, 4))  # too few "many" to cross-validate: merged
+    assert mode == "binary" and (y == "would_watch").sum() == 24
+    y, mode = training_targets(frame(20, 20, 12), three_way="binary")
+    assert mode == "binary"
+    with pytest.raises(MarqueeError, match="three-way training needs"):
+        training_targets(frame(20, 20, 3), three_way="three-way")
+    with pytest.raises(MarqueeError, match="label more titles first"):
+        training_targets(frame(3, 20, 0))
