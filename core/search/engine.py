@@ -284,7 +284,8 @@ class Searcher:
         """
         relevance = fusion.minmax(raw)
         wanted = {r for pid in intent.people for r in self.analyzer.person_rows.get(pid, [])} | set(intent.title_rows)
-        extra = np.array(sorted(r for r in wanted if mask[r] and r not in set(rows.tolist())), dtype=np.int64)
+        present = set(rows.tolist())
+        extra = np.array(sorted(r for r in wanted if mask[r] and r not in present), dtype=np.int64)
         if not len(extra):
             return rows, raw, relevance
         tie = (self.index.vectors[extra] @ qvec) * 1e-3 if qvec is not None else np.zeros(len(extra))

@@ -115,3 +115,22 @@ def test_more_like_these_uses_the_seeds_taste(demo_searcher):
         demo_searcher.more_like(["No Such Film Ever Made"])
     with pytest.raises(MarqueeError, match="at least one seed"):
         demo_searcher.more_like([])
+
+
+def test_ce_reorders_the_hybrid_head_with_the_given_scorer(demo_catalog, demo_searcher):
+    """Wiring of the ``ce`` method: a pair scorer passed in explicitly (a test double that prefers
+    short documents) reorders exactly the hybrid head; no model is downloaded or faked."""
+    from core.search.engine import Searcher
+
+    class ShortestFirst:
+        def predict(self, pairs):
+            return [-float(len(text)) for _, text in pairs]
+
+    searcher = Searcher(demo_searcher.index, demo_searcher.encoder, cross_encoder=ShortestFirst())
+    query = "a detective hunts a killer in the city"
+    head = searcher.search(query, SearchParams(method="hybrid", k=20, language_policy="off"))
+    reranked = searcher.search(query, SearchParams(method="ce", k=20, rerank_depth=20, language_policy="off"))
+    lengths = {h.movie_id: len(searcher.docs["text"].iloc[searcher.row_of_movie[h.movie_id]]) for h in head.hits}
+    assert {h.movie_id for h in reranked.hits} == set(lengths)
+    assert [h.movie_id for h in reranked.hits] == sorted(lengths, key=lambda m: lengths[m])
+    assert [h.score for h in reranked.hits] == [-float(lengths[h.movie_id]) for h in reranked.hits]
