@@ -10,54 +10,46 @@ from core.search.intent import QueryIntent
 from core.search.text import terms
 
 
+class _Why:
+    """Collects each fact twice: as a readable reason and under a key in the details dict."""
+
+    def __init__(self):
+        self.reasons: list[str] = []
+        self.details: dict[str, Any] = {}
+
+    def add(self, key: str, values: list, label: str, limit: int = 8) -> None:
+        if values:
+            self.details[key] = values
+            self.reasons.append(label + ", ".join(map(str, values[:limit])))
+
+
 def explain(doc: pd.Series, query_terms: list[str], intent: QueryIntent | None,
             seeds: pd.DataFrame | None = None) -> tuple[list[str], dict[str, Any]]:
     """Human-readable reasons and the same facts as a dict for one document (a documents row)."""
-    details: dict[str, Any] = {}
-    reasons: list[str] = []
+    why = _Why()
     if intent is not None:
         if intent.title_rows and doc.name in intent.title_rows:
-            details["title_match"] = True
-            reasons.append("title matches the query")
+            why.details["title_match"] = True
+            why.reasons.append("title matches the query")
         doc_terms = set(terms(doc["text"]))
-        matched = [t for t in query_terms if t in doc_terms]
-        if matched:
-            details["matched_terms"] = matched
-            reasons.append("matches: " + ", ".join(matched[:8]))
-        cast = [name for pid, name in zip(doc["cast_ids"], doc["cast"]) if pid in intent.people]
-        directors = [name for pid, name in zip(doc["director_ids"], doc["directors"]) if pid in intent.people]
-        if cast:
-            details["cast"] = cast
-            reasons.append("with " + ", ".join(cast))
-        if directors:
-            details["directors"] = directors
-            reasons.append("directed by " + ", ".join(directors))
-        genres = [g for g in intent.genres if g in doc["genres"]]
-        if genres:
-            details["genres"] = genres
-            reasons.append("genre: " + ", ".join(genres))
+        why.add("matched_terms", [t for t in query_terms if t in doc_terms], "matches: ")
+        why.add("cast", [n for pid, n in zip(doc["cast_ids"], doc["cast"]) if pid in intent.people], "with ")
+        why.add("directors", [n for pid, n in zip(doc["director_ids"], doc["directors"]) if pid in intent.people],
+                "directed by ")
+        why.add("genres", [g for g in intent.genres if g in doc["genres"]], "genre: ")
         if doc["language"] and doc["language"] in intent.languages:
-            details["language"] = doc["language"]
-            reasons.append(f"in {languages.name(doc['language'])}")
+            why.details["language"] = doc["language"]
+            why.reasons.append(f"in {languages.name(doc['language'])}")
     if seeds is not None and len(seeds):
-        _shared(doc, seeds, details, reasons)
-    return reasons, details
+        seed_cast = _names_by_id(seeds, "cast_ids", "cast")
+        seed_directors = _names_by_id(seeds, "director_ids", "directors")
+        seed_genres = {g for gs in seeds["genres"] for g in gs}
+        why.add("shared_cast", [seed_cast[p] for p in doc["cast_ids"] if p in seed_cast], "shares cast: ")
+        why.add("shared_directors", [seed_directors[p] for p in doc["director_ids"] if p in seed_directors],
+                "same director: ")
+        why.add("shared_genres", [g for g in doc["genres"] if g in seed_genres], "shared genres: ")
+    return why.reasons, why.details
 
 
-def _shared(doc: pd.Series, seeds: pd.DataFrame, details: dict[str, Any], reasons: list[str]) -> None:
-    seed_cast = {pid: name for ids, names in zip(seeds["cast_ids"], seeds["cast"]) for pid, name in zip(ids, names)}
-    seed_directors = {pid: name for ids, names in zip(seeds["director_ids"], seeds["directors"])
-                      for pid, name in zip(ids, names)}
-    seed_genres = {g for gs in seeds["genres"] for g in gs}
-    cast = [seed_cast[p] for p in doc["cast_ids"] if p in seed_cast]
-    directors = [seed_directors[p] for p in doc["director_ids"] if p in seed_directors]
-    genres = [g for g in doc["genres"] if g in seed_genres]
-    if cast:
-        details["shared_cast"] = cast
-        reasons.append("shares cast: " + ", ".join(cast))
-    if directors:
-        details["shared_directors"] = directors
-        reasons.append("same director: " + ", ".join(directors))
-    if genres:
-        details["shared_genres"] = genres
-        reasons.append("shared genres: " + ", ".join(genres))
+def _names_by_id(frame: pd.DataFrame, ids: str, names: str) -> dict[int, str]:
+    return {pid: name for id_list, name_list in zip(frame[ids], frame[names]) for pid, name in zip(id_list, name_list)}

@@ -57,12 +57,13 @@ class QueryAnalyzer:
     def __init__(self, documents: pd.DataFrame):
         present = sorted({c for c in documents["language"] if c})
         self.catalog_languages = set(present)
-        self.language_words: dict[str, str] = {}
-        for code in present:
-            for word in (languages.name(code), *languages.ALIASES.get(code, ())):
-                folded = fold_token(word)
-                if folded and folded != code:
-                    self.language_words.setdefault(folded, code)
+        self.language_words: dict[str, list[str]] = {}
+        for word, codes in languages.WORDS.items():
+            known = [c for c in codes if c in self.catalog_languages]
+            if known:
+                self.language_words[fold_token(word)] = known
+        for code in present:  # a code missing from the table still has its display name
+            self.language_words.setdefault(fold_token(languages.name(code)), [code])
         self.people: dict[tuple[str, ...], dict[int, str]] = defaultdict(dict)
         self.person_rows: dict[int, list[int]] = defaultdict(list)
         for row, (names, ids, dnames, dids) in enumerate(zip(documents["cast"], documents["cast_ids"],
@@ -112,15 +113,16 @@ class QueryAnalyzer:
             if code in self.catalog_languages:
                 found.setdefault(code, match.group(0))
         for i, word in enumerate(words):
-            code = self.language_words.get(word)
-            if code is None or code in found or any(s <= i < e for s, e in title_spans):
+            codes = self.language_words.get(word, [])
+            if not codes or any(s <= i < e for s, e in title_spans):
                 continue
-            if code in languages.EXPLICIT_ONLY:
+            if languages.EXPLICIT_ONLY.intersection(codes):
                 after = words[i + 1] if i + 1 < len(words) else ""
                 before = words[i - 1] if i > 0 else ""
                 if before != "in" and after not in EXPLICIT_AFTER:
                     continue
-            found[code] = word
+            for code in codes:
+                found.setdefault(code, word)
         intent.languages = list(found)
         intent.language_words = list(found.values())
 
