@@ -8,6 +8,7 @@ sparse column reads instead of a Python loop over every document (what ``rank_bm
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -46,6 +47,26 @@ class BM25:
         self.matrix_ = weights.tocsc()
         self.n_docs_ = n_docs
         return self
+
+    def save(self, path: Path) -> None:
+        """Everything in one ``.npz`` (plain arrays, the vocabulary as a unicode array: no pickle)."""
+        vocabulary = np.array(sorted(self.vocabulary_, key=self.vocabulary_.get), dtype=str)
+        with open(path, "wb") as handle:
+            np.savez(handle, data=self.matrix_.data, indices=self.matrix_.indices, indptr=self.matrix_.indptr,
+                     shape=np.array(self.matrix_.shape), idf=self.idf_, vocabulary=vocabulary,
+                     params=np.array([self.k1, self.b]))
+
+    @classmethod
+    def load(cls, path: Path) -> "BM25":
+        with np.load(path, allow_pickle=False) as saved:
+            k1, b = saved["params"].tolist()
+            model = cls(k1=k1, b=b)
+            model.matrix_ = sp.csc_matrix((saved["data"], saved["indices"], saved["indptr"]),
+                                          shape=tuple(saved["shape"].tolist()))
+            model.idf_ = saved["idf"]
+            model.vocabulary_ = {term: i for i, term in enumerate(saved["vocabulary"].tolist())}
+        model.n_docs_ = model.matrix_.shape[0]
+        return model
 
     def query_terms(self, query: str) -> list[str]:
         """The query's terms that occur in the corpus (order kept, repeats removed)."""

@@ -5,10 +5,10 @@ Saved under ``<artifacts>/search/<catalog>/``::
 
     index.faiss        FAISS IndexFlatIP (row i = documents.parquet row i)
     documents.parquet  id map (faiss_id, movie_id, hash) plus the fields filters and boosts use
+    bm25.npz           BM25 weight matrix (CSC arrays), idf and vocabulary; no pickle
     manifest.json      model id, catalog checksum, counts, timings
 
-BM25 is refitted on load (about a second for 36,000 films), so it can never disagree with the
-documents. A rebuild reuses vectors from the embedding cache and from the previous index, and
+A rebuild reuses vectors from the embedding cache and from the previous index, and
 embeds only documents whose content hash is new.
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ from core.search.documents import DOC_FORMAT_VERSION, TOP_CAST, build_documents
 from core.search.embeddings import EmbeddingCache, Encoder, model_fingerprint
 
 log = logging.getLogger(__name__)
-FAISS_FILE, DOCS_FILE, MANIFEST_FILE = "index.faiss", "documents.parquet", "manifest.json"
+FAISS_FILE, DOCS_FILE, BM25_FILE, MANIFEST_FILE = "index.faiss", "documents.parquet", "bm25.npz", "manifest.json"
 
 
 def index_dir(catalog_name: str) -> Path:
@@ -135,7 +135,7 @@ def build_index(catalog_name: str, encoder: Encoder | None = None, progress: Pro
                          "doc_format_version": DOC_FORMAT_VERSION, "top_cast": TOP_CAST, "bm25": {"k1": 1.2, "b": 0.75}},
         data_checksum=catalog.data_checksum, extra_versions=("faiss-cpu", "sentence-transformers", "torch", "scipy"),
         catalog=catalog_name, documents=len(documents), build=counts,
-        files={"faiss": FAISS_FILE, "documents": DOCS_FILE})
+        files={"faiss": FAISS_FILE, "documents": DOCS_FILE, "bm25": BM25_FILE})
     index = assemble_index(documents, vectors, manifest)
     if save:
         save_index(index, index_dir(catalog_name))
@@ -155,6 +155,7 @@ def save_index(index: SearchIndex, folder: Path) -> None:
         table = pa.Table.from_pandas(index.documents.assign(faiss_id=np.arange(len(index), dtype=np.int64)),
                                      preserve_index=False)
         write_parquet_atomic(staging / DOCS_FILE, table)
+        index.bm25.save(staging / BM25_FILE)
         write_json_atomic(staging / MANIFEST_FILE, index.manifest)
         replace_dir_atomic(staging, folder)
     except BaseException:
@@ -179,9 +180,13 @@ def load_index(catalog_name: str, folder: Path | None = None) -> SearchIndex:
     for column in ("genres", "cast", "cast_ids", "directors", "director_ids"):
         documents[column] = [list(v) if v is not None else [] for v in documents[column]]
     vectors = faiss_index.reconstruct_n(0, faiss_index.ntotal) if faiss_index.ntotal else np.zeros((0, faiss_index.d), np.float32)
-    bm25 = manifest.get("parameters", {}).get("bm25", {})
-    return SearchIndex(documents=documents, vectors=vectors, faiss_index=faiss_index,
-                       bm25=BM25(**bm25).fit(documents["text"].tolist()), manifest=manifest)
+    if (folder / BM25_FILE).exists():
+        bm25 = BM25.load(folder / BM25_FILE)
+    else:  # an index written before BM25 was saved: refit (a few seconds on 36,000 films)
+        bm25 = BM25(**manifest.get("parameters", {}).get("bm25", {})).fit(documents["text"].tolist())
+    if bm25.n_docs_ != len(documents):
+        raise MarqueeError(f"{folder / BM25_FILE}: {bm25.n_docs_} documents, expected {len(documents)}; rebuild the index")
+    return SearchIndex(documents=documents, vectors=vectors, faiss_index=faiss_index, bm25=bm25, manifest=manifest)
 
 
 def _previous_vectors(folder: Path, model_id: str) -> dict[str, np.ndarray]:

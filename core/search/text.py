@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -21,8 +22,11 @@ while who whom why will with would you your film films movie movies
 """.split())
 
 
+@lru_cache(maxsize=500_000)
 def fold_token(token: str) -> str:
     """Case-fold; strip accents only when what remains is plain ASCII (Latin script)."""
+    if token.isascii():
+        return token.lower()
     token = unicodedata.normalize("NFKC", token).casefold()
     stripped = "".join(c for c in unicodedata.normalize("NFKD", token) if not unicodedata.combining(c))
     return stripped if stripped.isascii() else token
@@ -30,7 +34,11 @@ def fold_token(token: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """All folded word tokens of ``text`` (stop words kept: phrases need them)."""
-    return [fold_token(t) for t in TOKEN.findall(text or "")]
+    if not text:
+        return []
+    if text.isascii():  # the common case: lower-casing is all the folding there is to do
+        return TOKEN.findall(text.lower())
+    return [fold_token(t) for t in TOKEN.findall(text)]
 
 
 def terms(text: str) -> list[str]:

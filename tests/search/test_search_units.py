@@ -57,6 +57,18 @@ def test_bm25_matches_the_okapi_formula():
     assert model.query_terms("Fox, the RED fox?") == ["fox", "red"]
 
 
+def test_bm25_saves_without_pickle_and_loads_identically(tmp_path):
+    texts = ["red fox jumps", "Zoë's café in Paris", "फ़िल्म मुंबई", "blue whale"]
+    model = BM25(k1=1.5, b=0.6).fit(texts)
+    model.save(tmp_path / "bm25.npz")
+    with np.load(tmp_path / "bm25.npz", allow_pickle=False) as saved:   # would raise if anything needed pickle
+        assert "vocabulary" in saved.files
+    loaded = BM25.load(tmp_path / "bm25.npz")
+    assert (loaded.k1, loaded.b, loaded.vocabulary_) == (1.5, 0.6, model.vocabulary_)
+    for query in ("fox", "zoe cafe", "मुंबई", "nothing"):
+        np.testing.assert_array_equal(loaded.scores(query), model.scores(query))
+
+
 # ------------------------------------------------------------------------------ fusion
 def test_rrf_weights_and_ranks():
     fused = fusion.rrf([[1, 2, 3], [3, 1]], weights=[1.0, 2.0], k=10)
