@@ -19,10 +19,12 @@ if not status["fresh"]:
                "new or changed films; a 3,000-film catalog takes about a minute.")
     if st.button("Build search index", key="search-build", type="primary"):
         bar = st.progress(0.0, text="Embedding films…")
-        stats = cached.build_search_index(name, lambda done, total, message="": bar.progress(
-            min(done / total, 1.0) if total else 1.0, text=f"{message} {done:,}/{total or 0:,}"))
-        st.success(f"Indexed {stats['documents']:,} films ({stats['embedded']:,} embedded now).")
-        st.rerun()
+        try:
+            cached.build_search_index(name, lambda done, total, message="": bar.progress(
+                min(done / total, 1.0) if total else 1.0, text=f"{message} {done:,}/{total or 0:,}"))
+            st.rerun()
+        except MarqueeError as exc:
+            st.error(str(exc))
     if not status["exists"]:
         st.stop()
 
