@@ -38,6 +38,7 @@ class TasteModel(ClassifierMixin, BaseEstimator):
     def __init__(self, n_estimators: int = 400, max_depth: int = 2, learning_rate: float = 0.02,
                  subsample: float = 0.8, colsample_bytree: float = 0.5, min_child_weight: float = 2.0,
                  reg_lambda: float = 1.0, encoding_smoothing: float = 5.0, encoding_folds: int = 5,
+                 prior_features: tuple[str, ...] = ("cf_mean_rating", "vote_average"), prior_C: float = 1.0,
                  n_jobs: int = 1, random_state: int = 0):
         self.n_estimators = n_estimators
         self.max_depth = max_depth
@@ -48,6 +49,8 @@ class TasteModel(ClassifierMixin, BaseEstimator):
         self.reg_lambda = reg_lambda
         self.encoding_smoothing = encoding_smoothing
         self.encoding_folds = encoding_folds
+        self.prior_features = prior_features
+        self.prior_C = prior_C
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -73,9 +76,40 @@ class TasteModel(ClassifierMixin, BaseEstimator):
         self.feature_names_ = list(matrix.columns)
         self.means_ = matrix.mean().fillna(0.0).to_dict()
         self.stds_ = matrix.std().replace(0, 1.0).fillna(1.0).to_dict()
-        dtrain = xgb.DMatrix(self._normalise(matrix), label=codes, feature_names=self.feature_names_)
+        normalised = self._normalise(matrix)
+        self._fit_prior(normalised, codes)
+        dtrain = xgb.DMatrix(normalised, label=codes, feature_names=self.feature_names_,
+                             base_margin=self._prior_margin(normalised))
         self.booster_ = xgb.train(self._xgb_params(), dtrain, num_boost_round=self.n_estimators)
         return self
+
+    # ------------------------------------------------------------------ crowd prior (base margin)
+    def _fit_prior(self, normalised: pd.DataFrame, codes: np.ndarray) -> None:
+        """A small logistic regression on the label-free quality signals (others' mean rating, vote
+        average) gives every title its starting log-odds; the trees learn the personal deviations."""
+        from sklearn.linear_model import LogisticRegression
+
+        self.prior_columns_ = [c for c in (self.prior_features or ()) if c in normalised.columns]
+        self.prior_coef_, self.prior_intercept_ = [], []
+        if not self.prior_columns_:
+            return
+        lr = LogisticRegression(C=self.prior_C, max_iter=1000).fit(normalised[self.prior_columns_].fillna(0.0), codes)
+        self.prior_coef_ = lr.coef_.tolist()
+        self.prior_intercept_ = lr.intercept_.tolist()
+
+    def _prior_terms(self, normalised: pd.DataFrame) -> np.ndarray | None:
+        """(rows, classes or 1, prior columns) linear terms of the prior; None without a prior."""
+        if not self.prior_columns_:
+            return None
+        values = normalised[self.prior_columns_].fillna(0.0).to_numpy()
+        return values[:, None, :] * np.asarray(self.prior_coef_)[None, :, :]
+
+    def _prior_margin(self, normalised: pd.DataFrame) -> np.ndarray | None:
+        terms = self._prior_terms(normalised)
+        if terms is None:
+            return None
+        margin = terms.sum(axis=2) + np.asarray(self.prior_intercept_)[None, :]
+        return margin[:, 0] if margin.shape[1] == 1 else margin
 
     def _xgb_params(self) -> dict:
         params = {"eta": self.learning_rate, "max_depth": self.max_depth, "subsample": self.subsample,
@@ -106,7 +140,8 @@ class TasteModel(ClassifierMixin, BaseEstimator):
     def _dmatrix(self, X: pd.DataFrame):
         import xgboost as xgb
 
-        return xgb.DMatrix(self.transform(X), feature_names=self.feature_names_)
+        normalised = self.transform(X)
+        return xgb.DMatrix(normalised, feature_names=self.feature_names_, base_margin=self._prior_margin(normalised))
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         self._check_fitted()
@@ -127,6 +162,13 @@ class TasteModel(ClassifierMixin, BaseEstimator):
         margin of "would not watch" with the sign flipped (positive = pushes towards watching)."""
         self._check_fitted()
         contribs = self.booster_.predict(self._dmatrix(X), pred_contribs=True)
+        terms = self._prior_terms(self.transform(X))  # the prior's exact linear share per feature
+        if terms is not None:
+            columns = [self.feature_names_.index(c) for c in self.prior_columns_]
+            if contribs.ndim == 3:
+                contribs[:, :, columns] += terms
+            else:
+                contribs[:, columns] += terms[:, 0, :]
         if contribs.ndim == 3:
             contribs = -contribs[:, 0, :]
         return pd.DataFrame(contribs[:, :-1], columns=self.feature_names_, index=X.index)
@@ -194,8 +236,9 @@ class TasteModel(ClassifierMixin, BaseEstimator):
             tmp.with_suffix(".json").replace(tmp)
         write_json_atomic(folder / NORMALISATION_FILE, {
             "feature_names": self.feature_names_, "numeric_columns": self.numeric_columns_,
-            "means": self.means_, "stds": self.stds_, "classes": list(self.classes_), "prior": self.prior_,
+            "means": self.means_, "stds": self.stds_, "classes": list(self.classes_), "prior_rate": self.prior_,
             "encodings": {c: {str(k): v for k, v in m.items()} for c, m in self.encodings_.items()},
+            "prior": {"columns": self.prior_columns_, "coef": self.prior_coef_, "intercept": self.prior_intercept_},
         })
         write_json_atomic(folder / ESTIMATOR_FILE, {"class": "TasteModel", "params": self.get_params()})
 
@@ -208,13 +251,16 @@ class TasteModel(ClassifierMixin, BaseEstimator):
             if not (folder / name).exists():
                 raise MarqueeError(f"model folder {folder} is missing {name}: train the profile again")
         params = json.loads((folder / ESTIMATOR_FILE).read_text(encoding="utf-8"))["params"]
+        params["prior_features"] = tuple(params.get("prior_features") or ())
         state = json.loads((folder / NORMALISATION_FILE).read_text(encoding="utf-8"))
         model = cls(**params)
         model.feature_names_ = state["feature_names"]
         model.numeric_columns_ = state["numeric_columns"]
         model.means_, model.stds_ = state["means"], state["stds"]
         model.classes_ = np.array(state["classes"], dtype=object)
-        model.prior_ = state["prior"]
+        model.prior_ = state["prior_rate"]
+        model.prior_columns_ = state["prior"]["columns"]
+        model.prior_coef_, model.prior_intercept_ = state["prior"]["coef"], state["prior"]["intercept"]
         model.encodings_ = {c: {int(k): v for k, v in m.items()} for c, m in state["encodings"].items()}
         model.booster_ = xgb.Booster()
         model.booster_.load_model(str(folder / MODEL_FILE))

@@ -97,13 +97,13 @@ def test_training_needs_both_sides():
         TasteModel(**FAST).fit(X, np.array(["would_watch"] * 40, dtype=object))
 
 
-def test_text_sources_are_pluggable():
-    from core.catalog.demo import build_demo_catalog
+def test_text_sources_are_pluggable(tmp_path):
     from core.catalog import store
-    from core.personal.features import build_item_features, register_text_source, TEXT_SOURCES
+    from core.catalog.demo import build_demo_catalog
+    from core.personal.features import TEXT_SOURCES, build_item_features, register_text_source
 
-    build_demo_catalog("personal-tiny", n_movies=80, seed=3)
-    tiny = store.load_catalog("personal-tiny")
+    build_demo_catalog("personal-tiny", n_movies=80, seed=3, data_dir=tmp_path)
+    tiny = store.load_catalog("personal-tiny", data_dir=tmp_path)
 
     class Constant:
         name = "constant"
