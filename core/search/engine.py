@@ -215,9 +215,9 @@ class Searcher:
         order = np.argsort(-score, kind="stable")
         if params.method == "mmr":
             order = np.asarray(fusion.mmr(fusion.minmax(score), self.index.vectors[rows], params.k, params.mmr_lambda))
-        elif params.method not in ("retrieval", "blend"):
-            notices.append(f"'more like these' ranks by taste-vector similarity; method {params.method!r} "
-                           "applies to text queries only")
+        elif params.method in ("bm25", "ce"):
+            notices.append(f"'more like these' ranks by taste-vector similarity; {params.method!r} needs a text "
+                           "query and was not applied")
         order = order[:params.k]
         seeds_frame = self.docs.iloc[seed_rows]
         hits = [self._hit(rows[i], score[i], cosine[i], explain(self.docs.iloc[rows[i]], [], None, seeds_frame))
