@@ -16,6 +16,24 @@ from core.errors import MarqueeError
 DEMO_NAME = "demo"
 
 
+def _leave_legacy_pages_mode() -> None:
+    """Run every page through app.py's ``st.navigation``, even on a fresh server.
+
+    Streamlit treats a top-level ``pages/`` folder as a legacy (v1) multipage app until
+    ``st.navigation`` has run once in the process. Until then a direct link such as ``/eda``
+    executes ``pages/eda.py`` on its own: no catalog picker, a menu of raw file names. The first
+    page import after start-up switches the flag off and reruns, so app.py takes over.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_legacy_pages_mode()
+
+
 # ---------------------------------------------------------------- catalogs
 @st.cache_resource(show_spinner="Loading catalog…", max_entries=4)
 def _load_catalog(name: str, data_checksum: str) -> store.Catalog:

@@ -1,6 +1,8 @@
 """Download: build or refresh a catalog from TMDb (or any TMDb-compatible server) in the background."""
 import os
 
+import pandas as pd
+
 import streamlit as st
 
 from core.catalog import store
@@ -9,6 +11,7 @@ from core.tmdb import jobs
 from core.tmdb.client import check_key
 from core.tmdb.crawl import Connection, CrawlOptions, date_presets
 from core.tmdb.credentials import DEFAULT_API_BASE, ENV_BASE
+from pages import cached
 
 
 def secrets_key() -> str | None:
@@ -52,7 +55,9 @@ with st.expander("Connection", expanded=True):
     checked = st.session_state.get("tmdb_check_result")
     if checked and checked["ok"]:
         st.success(f"TMDb answered ({checked['credentials']}); popular films right now:")
-        st.dataframe(checked["films"], hide_index=True)
+        films = pd.DataFrame(checked["films"])
+        st.dataframe(films, hide_index=True)
+        cached.download_csv_button(films, "tmdb-popular.csv", key="tmdb-popular-download")
     elif checked:
         st.error(checked["error"])
     left, right = st.columns(2)

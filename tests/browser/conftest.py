@@ -61,9 +61,8 @@ def chromium_path() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
-def app_server(demo_catalog, tmp_path_factory):
-    """The app served on a free port, over the session's demo catalog."""
+def serve_app(tmp_path_factory):
+    """Start the app on a free port; yields its URL and stops the server afterwards."""
     port = free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
@@ -77,6 +76,49 @@ def app_server(demo_catalog, tmp_path_factory):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def demo_search_index(demo_catalog):
+    """The demo catalog's search index, built before the server starts (embeddings are cached)."""
+    from core.search.index import build_index, index_status
+
+    if not index_status("demo")["fresh"]:
+        build_index("demo")
+    return "demo"
+
+
+@pytest.fixture(scope="session")
+def app_server(chromium_path, demo_catalog, demo_search_index, tmp_path_factory):
+    """The app served over the session's demo catalog, shared by the page tests."""
+    from core.catalog import store
+
+    store.set_active("demo")  # other tests may have activated their own catalogs
+    yield from serve_app(tmp_path_factory)
+
+
+@pytest.fixture
+def fresh_app_server(chromium_path, demo_catalog, tmp_path_factory):
+    """A server no session has touched yet (Streamlit's start-up state differs from later)."""
+    from core.catalog import store
+
+    store.set_active("demo")
+    yield from serve_app(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def browser_tmdb_server():
+    """A TMDb-compatible server on 127.0.0.1 holding a few hundred films released last year."""
+    from core.tmdb.crawl import date_presets
+    from core.tmdb.fakefilms import FakeFilms, FakeFilmsConfig
+    from core.tmdb.testserver import ServerConfig, TMDbTestServer
+
+    start, end = date_presets()["last-year"]
+    films = FakeFilms(FakeFilmsConfig(films=120, start=start.isoformat(), end=end.isoformat()))
+    key = "browser-test-key-7f3a"
+    server = TMDbTestServer(films, ServerConfig(api_key=key)).start()
+    yield server, key
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -107,12 +149,29 @@ def screenshot(tab, name: str) -> Path:
     return path
 
 
-def wait_until_idle(tab, timeout: float = 60_000) -> None:
-    """Streamlit shows a running indicator while a script runs; wait until it is gone."""
+SCRIPT_STATE = '[data-testid="stApp"]'
+
+
+def wait_until_idle(tab, timeout: float = 120_000) -> None:
+    """Wait for the script run a click or key press starts, then for it to finish.
+
+    Streamlit marks the app root with ``data-test-script-state`` and keeps the previous run's
+    elements on screen (``data-stale``) until the new run replaces them; both must settle.
+    """
+    try:
+        tab.wait_for_function(
+            f"() => document.querySelector('{SCRIPT_STATE}')?.getAttribute('data-test-script-state') === 'running'",
+            timeout=1_000)
+    except Exception:  # the run may already be over (or never needed to start)
+        pass
     tab.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.indexOf('Running') === -1",
-        timeout=timeout)
+        f"() => document.querySelector('{SCRIPT_STATE}')?.getAttribute('data-test-script-state') !== 'running'"
+        " && !document.querySelector('[data-stale=\"true\"]')", timeout=timeout)
+
+
+def click_and_wait(tab, locator, timeout: float = 120_000) -> None:
+    locator.click()
+    wait_until_idle(tab, timeout)
 
 
 def assert_no_exception(tab) -> None:

@@ -41,6 +41,7 @@ def test_fresh_machine_builds_labelled_demo(isolated_dirs):
 
 
 def test_eda_page_on_demo_catalog(demo_catalog):
+    store.set_active("demo")  # other tests may have activated their own catalogs
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("pages/eda.py").run()
     assert not at.exception
@@ -86,3 +87,14 @@ def test_home_and_eda_on_real_catalog(wiki_imdb_catalog):
     assert sum(decode_plotly_array(per_year)) == wiki_imdb_catalog.movies["year"].notna().sum()
     # Wikipedia thumbnails are poster URLs: the gallery shows images, not the empty state.
     assert len(at.get("imgs")) > 0 or not any("No poster URLs" in i.value for i in at.info)
+
+
+def test_every_page_is_registered_and_imports_the_app_module():
+    """A page must import pages.cached: that import is what hands a bookmarked URL on a fresh
+    server over to app.py's navigation (see pages/cached.py)."""
+    app_source = (PROJECT_ROOT / "app.py").read_text()
+    pages = sorted(p for p in (PROJECT_ROOT / "pages").glob("*.py") if p.name not in ("__init__.py", "cached.py"))
+    assert len(pages) >= 7
+    for page in pages:
+        assert f'"pages/{page.name}"' in app_source, f"{page.name} is not in app.py's navigation"
+        assert "from pages import cached" in page.read_text(), f"{page.name} does not import pages.cached"
