@@ -89,7 +89,9 @@ class TasteModel(ClassifierMixin, BaseEstimator):
         average) gives every title its starting log-odds; the trees learn the personal deviations."""
         from sklearn.linear_model import LogisticRegression
 
-        self.prior_columns_ = [c for c in (self.prior_features or ()) if c in normalised.columns]
+        self.prior_columns_ = list(dict.fromkeys(
+            c for pattern in (self.prior_features or ()) for c in normalised.columns
+            if c == pattern or (pattern.endswith("*") and c.startswith(pattern[:-1]))))
         self.prior_coef_, self.prior_intercept_ = [], []
         if not self.prior_columns_:
             return
