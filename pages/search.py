@@ -67,14 +67,10 @@ except MarqueeError as exc:
     st.warning(str(exc))
     st.stop()
 
-intent = response.intent
-found = [f"language: {', '.join(language_name(c) for c in intent.get('languages', []))}" if intent.get("languages") else "",
-         f"people: {', '.join(intent.get('people', []))}" if intent.get("people") else "",
-         "exact title" if intent.get("exact_title") else ""]
-st.caption(f"{len(response.hits)} results · {response.method} · {response.elapsed_ms:.0f} ms"
-           + "".join(f" · {f}" for f in found if f) + "".join(f" · {n}" for n in response.notices))
+st.caption(response.summary())
 if not response.hits:
     st.info("No film matches. Try other words, fewer filters or the 'retrieval' method.")
+    st.stop()
 for rank, hit in enumerate(response.hits, start=1):
     with st.container(border=True):
         left, right = st.columns([1, 7])

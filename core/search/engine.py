@@ -123,6 +123,19 @@ class SearchResponse:
     notices: list[str] = field(default_factory=list)
     elapsed_ms: float = 0.0
 
+    def summary(self) -> str:
+        """One line for people: count, method, time, what the query was understood to ask, notices."""
+        from core.search.languages import name as language_name
+
+        parts = [f"{len(self.hits)} results", self.method, f"{self.elapsed_ms:.0f} ms"]
+        if self.intent.get("languages"):
+            parts.append("language: " + ", ".join(language_name(c) for c in self.intent["languages"]))
+        if self.intent.get("people"):
+            parts.append("people: " + ", ".join(self.intent["people"]))
+        if self.intent.get("exact_title"):
+            parts.append("exact title")
+        return " · ".join(parts + self.notices)
+
     def as_dict(self) -> dict[str, Any]:
         return {"query": self.query, "method": self.method, "results": [h.as_dict() for h in self.hits],
                 "intent": self.intent, "notices": self.notices, "elapsed_ms": round(self.elapsed_ms, 2)}

@@ -102,6 +102,10 @@ def test_search_page(demo_searcher):
     at.selectbox(key="search-method").set_value("ce").run()
     assert not at.exception and any(NOT_CONFIGURED in w.value for w in at.warning)
 
+    at.selectbox(key="search-method").set_value("bm25").run()
+    at.text_input(key="search-query").input("zzqqxx").run()
+    assert not at.exception and any("No film matches" in i.value for i in at.info)
+
     at.selectbox(key="search-method").set_value("mmr").run()
     at.text_input(key="search-query").input("").run()
     seed = next(iter(at.multiselect(key="search-seeds").options))
