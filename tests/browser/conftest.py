@@ -121,8 +121,10 @@ def browser_tmdb_server():
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path, tmp_path_factory):
+    # Module scope: Playwright's sync API keeps an event loop running in this thread while it
+    # is open, which would break later tests that call asyncio.run() (the TMDb client).
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
