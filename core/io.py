@@ -43,6 +43,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; outputs are ordinary files
         os.replace(tmp, target)
     finally:
         if tmp.exists():
@@ -74,6 +75,7 @@ def replace_dir_atomic(staging: Path, target: Path) -> None:
     removed only after the new one is in place, so a crash leaves either the old or the new one.
     """
     staging, target = Path(staging), Path(target)
+    os.chmod(staging, 0o755)  # mkdtemp makes owner-only folders
     backup = None
     if target.exists():
         backup = target.with_name(f".{target.name}.old-{os.getpid()}-{utc_now().strftime('%Y%m%d%H%M%S%f')}")
