@@ -103,6 +103,18 @@ def eda_summary(name: str):
     return _eda_summary(name, store.read_manifest(name).get("data_checksum", ""))
 
 
+@st.cache_resource(show_spinner="Drawing charts…", max_entries=4)
+def _eda_figures(name: str, data_checksum: str):
+    from core.catalog import eda
+
+    return eda.build_figures(_eda_summary(name, data_checksum))
+
+
+def eda_figures(name: str) -> dict:
+    """The EDA charts, built once per catalog version (shared read-only figures)."""
+    return _eda_figures(name, store.read_manifest(name).get("data_checksum", ""))
+
+
 def download_csv_button(frame: pd.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:
     """Every table a person sees can be downloaded."""
     st.download_button(label, frame.to_csv(index=False).encode("utf-8"), file_name=file_name,

@@ -1,47 +1,46 @@
 """Explore data: distributions, mixes and gaps of the active catalog."""
 import streamlit as st
 
-from core.catalog import eda
 from pages import cached
 
 st.title("📊 Explore data")
 name = cached.active_catalog_name()
 summary = cached.eda_summary(name)
+charts = cached.eda_figures(name)
 st.caption(f"Catalog `{name}` · {int(summary.films_per_year['films'].sum()):,} dated films")
 
 left, right = st.columns(2)
-left.plotly_chart(eda.figure_films_per_year(summary), width="stretch")
-right.plotly_chart(eda.figure_runtime(summary), width="stretch")
-left.plotly_chart(eda.figure_languages(summary), width="stretch")
-right.plotly_chart(eda.figure_genres(summary), width="stretch")
-st.plotly_chart(eda.figure_genres_by_decade(summary), width="stretch")
+left.plotly_chart(charts["films_per_year"], width="stretch")
+right.plotly_chart(charts["runtime"], width="stretch")
+left.plotly_chart(charts["languages"], width="stretch")
+right.plotly_chart(charts["genres"], width="stretch")
+st.plotly_chart(charts["genres_by_decade"], width="stretch")
 
 st.subheader("Popularity and votes")
 left, right = st.columns(2)
-left.plotly_chart(eda.figure_popularity_votes(summary), width="stretch")
-right.plotly_chart(eda.figure_popularity_hist(summary), width="stretch")
+left.plotly_chart(charts["popularity_votes"], width="stretch")
+right.plotly_chart(charts["popularity_hist"], width="stretch")
 st.dataframe(summary.skew, hide_index=True, width="stretch")
+cached.download_csv_button(summary.skew, f"skew-{name}.csv", key="eda-skew-download")
 
 st.subheader("Money")
 if summary.budget_revenue.empty:
     st.info("No film in this catalog has both a budget and a revenue. Merge a source that has them "
             "(for example `python -m core merge wiki imdb5000 --into wiki_imdb`).")
 else:
-    st.plotly_chart(eda.figure_budget_revenue(summary), width="stretch")
+    st.plotly_chart(charts["budget_revenue"], width="stretch")
 
 st.subheader("Missing values")
-st.plotly_chart(eda.figure_missingness(summary), width="stretch")
+st.plotly_chart(charts["missingness"], width="stretch")
 
 st.subheader("Top people by credits")
 left, right = st.columns(2)
-if summary.top_cast.empty:
-    left.info("No cast credits in this catalog.")
-else:
-    left.plotly_chart(eda.figure_top_people(summary.top_cast, "Most-credited actors"), width="stretch")
-if summary.top_directors.empty:
-    right.info("No director credits in this catalog.")
-else:
-    right.plotly_chart(eda.figure_top_people(summary.top_directors, "Most-credited directors"), width="stretch")
+for column, key, empty in ((left, "top_cast", "No cast credits in this catalog."),
+                           (right, "top_directors", "No director credits in this catalog.")):
+    if key in charts:
+        column.plotly_chart(charts[key], width="stretch")
+    else:
+        column.info(empty)
 
 st.subheader("Posters")
 if summary.posters.empty:

@@ -192,3 +192,19 @@ def figure_missingness(summary: EdaSummary) -> go.Figure:
 
 def figure_top_people(frame: pd.DataFrame, title: str) -> go.Figure:
     return px.bar(frame.iloc[::-1], x="films", y="name", orientation="h", title=title)
+
+
+def build_figures(summary: EdaSummary) -> dict[str, go.Figure]:
+    """Every EDA chart by name (plotly express is slow enough that the app caches the result)."""
+    figures = {
+        "films_per_year": figure_films_per_year(summary), "runtime": figure_runtime(summary),
+        "languages": figure_languages(summary), "genres": figure_genres(summary),
+        "genres_by_decade": figure_genres_by_decade(summary), "popularity_votes": figure_popularity_votes(summary),
+        "popularity_hist": figure_popularity_hist(summary), "budget_revenue": figure_budget_revenue(summary),
+        "missingness": figure_missingness(summary),
+    }
+    if not summary.top_cast.empty:
+        figures["top_cast"] = figure_top_people(summary.top_cast, "Most-credited actors")
+    if not summary.top_directors.empty:
+        figures["top_directors"] = figure_top_people(summary.top_directors, "Most-credited directors")
+    return figures
