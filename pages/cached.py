@@ -63,13 +63,14 @@ def catalog_sidebar() -> None:
     """Sidebar catalog picker and status; stores the choice in ``st.session_state['catalog']``."""
     ensure_a_catalog()
     names = store.list_catalogs()
+    stored = store.get_active()
     active = st.session_state.get("catalog")
     if active not in names:
-        active = store.get_active() or names[0]
+        active = stored or names[0]
     with st.sidebar:
         chosen = st.selectbox("Catalog", names, index=names.index(active), key="catalog_picker",
                               help="Catalogs live in the data folder; build more with `python -m core import …`.")
-        if chosen != store.get_active():
+        if chosen != stored:
             store.set_active(chosen)
         st.session_state["catalog"] = chosen
         manifest = store.read_manifest(chosen)
@@ -175,11 +176,15 @@ def search_index_status(name: str) -> dict:
     return index_status(name)
 
 
-def searcher(name: str):
-    """The catalog's searcher, reloaded when its index is rebuilt."""
-    manifest = search_index_status(name).get("manifest") or {}
-    key = f"{manifest.get('created_at')}|{manifest.get('data_checksum')}|{manifest.get('documents')}"
-    return _searcher(name, key)
+def _index_key(name: str, status: dict | None) -> str:
+    manifest = (status or search_index_status(name)).get("manifest") or {}
+    return f"{manifest.get('created_at')}|{manifest.get('data_checksum')}|{manifest.get('documents')}"
+
+
+def searcher(name: str, status: dict | None = None):
+    """The catalog's searcher, reloaded when its index is rebuilt (pass the page's ``status``
+    to avoid checking the index again)."""
+    return _searcher(name, _index_key(name, status))
 
 
 def build_search_index(name: str, progress) -> dict:
@@ -187,17 +192,23 @@ def build_search_index(name: str, progress) -> dict:
 
     _, stats = build_index(name, encoder=search_encoder(), progress=progress)
     _searcher.clear()
+    _search_title_options.clear()
     return stats
 
 
-def search_title_options(name: str) -> dict[str, int]:
-    """"Title (Year)" → movie_id for the seed-title picker, from the cached searcher."""
-    docs = searcher(name).docs
+@st.cache_resource(max_entries=2)
+def _search_title_options(name: str, index_key: str) -> dict[str, int]:
+    docs = _searcher(name, index_key).docs
     options: dict[str, int] = {}
     for title, year, movie_id in zip(docs["title"], docs["year"].astype("float"), docs["movie_id"]):
         label = f"{title} ({int(year)})" if year == year else title
         options[label if label not in options else f"{label} #{movie_id}"] = int(movie_id)
     return options
+
+
+def search_title_options(name: str, status: dict | None = None) -> dict[str, int]:
+    """"Title (Year)" → movie_id for the seed-title picker, built once per index version."""
+    return _search_title_options(name, _index_key(name, status))
 
 
 # ---------------------------------------------------------------- casting

@@ -28,10 +28,11 @@ if not status["fresh"]:
     if not status["exists"]:
         st.stop()
 
-searcher = cached.searcher(name)
+searcher = cached.searcher(name, status)
+options = cached.search_title_options(name, status)
 query = st.text_input("Query", key="search-query", placeholder="e.g. malayalam thriller · Tom Hanks comedy · "
                       "a heist that goes wrong on a train")
-seeds = st.multiselect("…or more like these films", list(cached.search_title_options(name)), key="search-seeds",
+seeds = st.multiselect("…or more like these films", list(options), key="search-seeds",
                        help="Ranks films by closeness to the average of the chosen films (a taste vector).")
 c1, c2, c3, c4 = st.columns(4)
 method = c1.selectbox("Method", METHODS, index=METHODS.index("hybrid"), key="search-method",
@@ -54,7 +55,6 @@ params = SearchParams(method=method, k=k, mmr_lambda=lam, language_policy=policy
 filters = Filters(year_min=year_range[0] if year_range[0] > low else None,
                   year_max=year_range[1] if year_range[1] < high else None,
                   genres=genres, languages=languages, min_votes=min_votes or None)
-options = cached.search_title_options(name)
 try:
     if seeds:
         response = searcher.more_like([options[s] for s in seeds], params, filters)
