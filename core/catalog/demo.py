@@ -211,6 +211,10 @@ def _cast_and_crew(rng: np.random.Generator, movies: pd.DataFrame, base_quality:
     directors = careers[careers["is_director"]].reset_index(drop=True)
     genre_index = {g: i for i, g in enumerate(text.GENRES)}
     actor_taste = np.vstack(actors["genre_taste"].to_numpy())
+    # Column arrays once, not per film.
+    actor_start, actor_end = actors["career_start"].to_numpy(), actors["career_end"].to_numpy()
+    actor_region, actor_star = actors["region"].to_numpy(), actors["star_power"].to_numpy()
+    actor_ids = actors["person_id"].to_numpy()
     budgets = movies["budget"].fillna(movies["budget"].median()).to_numpy()
     budget_z = (np.log(budgets) - np.log(budgets).mean()) / np.log(budgets).std()
 
@@ -227,21 +231,21 @@ def _cast_and_crew(rng: np.random.Generator, movies: pd.DataFrame, base_quality:
 
         # Cast: active actors, mostly from the film's region, drawn towards genre taste; big
         # budgets attract stars.
-        active = (actors["career_start"].to_numpy() <= year) & (actors["career_end"].to_numpy() >= year)
-        local = actors["region"].to_numpy() == region
+        active = (actor_start <= year) & (actor_end >= year)
+        local = actor_region == region
         weight = active * np.where(local, 1.0, 0.06)
         genre_cols = [genre_index[g] for g in film.genres]
         weight = weight * (0.2 + actor_taste[:, genre_cols].sum(axis=1))
-        weight = weight * np.exp(0.9 * actors["star_power"].to_numpy() * budget_z[i])
+        weight = weight * np.exp(0.9 * actor_star * budget_z[i])
         if weight.sum() == 0:
             weight = np.ones(len(actors))
         n_cast = int(rng.integers(4, 11))
         chosen = rng.choice(len(actors), size=min(n_cast, int((weight > 0).sum())), replace=False, p=weight / weight.sum())
-        stars = actors.loc[chosen, "star_power"].to_numpy()
+        stars = actor_star[chosen]
         # Billing follows star power (with noise): stars are top-billed.
         order = np.argsort(-(stars + rng.normal(0, 0.5, len(stars))))
         for bill, idx in enumerate(order):
-            person = int(actors.loc[chosen[idx], "person_id"])
+            person = int(actor_ids[chosen[idx]])
             credit_rows.append((film.movie_id, person, "cast", "Actor", None, bill))
         top_star = float(np.mean(stars[order][:3]))
         quality = 0.6 * top_star + float(director["director_effect"]) + base_quality[i] + rng.normal(0, 0.45)

@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from core.catalog import store
 from core.catalog.schema import conform
-from core.io import read_json, write_json_atomic, write_parquet_atomic
+from core.io import write_json_atomic, write_parquet_atomic
 from core.splitting import split_by_year
 
 
@@ -35,7 +35,3 @@ def write_splits(name: str, train_until: int, valid_until: int, data_dir: Path |
     store.rewrite_catalog(catalog, extra_folders=("ground_truth",), extra_writers={"splits": write}, data_dir=data_dir)
     return summary
 
-
-def read_splits(name: str, data_dir: Path | None = None) -> dict[str, Any] | None:
-    path = store.catalog_path(name, data_dir) / "splits" / "splits.json"
-    return read_json(path) if path.exists() else None

@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
@@ -182,7 +183,7 @@ def _check_references(typed: dict[str, pa.Table], source: str) -> None:
 
 
 def _write_year_partitions(movies: pa.Table, folder: Path) -> None:
-    with_year = movies.filter(pa.compute.is_valid(movies.column("year")))
+    with_year = movies.filter(pc.is_valid(movies.column("year")))
     ds.write_dataset(with_year, folder, format="parquet", partitioning=["year"], partitioning_flavor="hive",
                      basename_template="part-{i}.parquet", existing_data_behavior="overwrite_or_ignore")
 
