@@ -17,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +28,7 @@ from core.casting.config import CastingConfig
 from core.casting.training import TrainedCasting, train_casting
 from core.catalog.store import Catalog, validate_name
 from core.errors import MarqueeError
-from core.io import build_manifest, read_json, replace_dir_atomic, write_json_atomic, write_parquet_atomic
+from core.io import build_manifest, read_json, staged_dir, write_json_atomic, write_parquet_atomic
 from core.progress import ProgressFn
 
 log = logging.getLogger(__name__)
@@ -58,9 +56,7 @@ def holdout_checksum(p_base) -> str:
 def save_trained(trained: TrainedCasting, folder: Path | None = None) -> Path:
     """Write the artifact folder atomically (staging folder renamed into place)."""
     folder = Path(folder or artifact_dir(trained.catalog_name))
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.staging-", dir=folder.parent))
-    try:
+    with staged_dir(folder) as staging:
         summary = {k: v for k, v in trained.metrics.items() if k not in ("per_year",)}
         manifest = build_manifest(
             "casting-model", trained.config.to_dict(), data_checksum=trained.data_checksum,
@@ -73,10 +69,6 @@ def save_trained(trained: TrainedCasting, folder: Path | None = None) -> Path:
         write_json_atomic(staging / "metrics.json", trained.metrics)
         trained.importance.to_csv(staging / "importance.csv", index=False)
         write_parquet_atomic(staging / HOLDOUT, pa.Table.from_pandas(trained.holdout, preserve_index=False))
-        replace_dir_atomic(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     trained.extra["manifest"] = manifest
     return folder
 

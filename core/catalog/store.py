@@ -30,8 +30,8 @@ from core import config
 from core.catalog.profile import profile_tables
 from core.catalog.schema import SCHEMA_VERSION, SCHEMAS, conform, to_frame
 from core.errors import CatalogNotFound, IntegrityError, MarqueeError
-from core.io import (build_manifest, read_json, replace_dir_atomic, sha256_file, sha256_text,
-                     write_json_atomic, write_text_atomic)
+from core.io import (build_manifest, read_json, sha256_file, sha256_text, staged_dir, write_json_atomic,
+                     write_text_atomic)
 
 TABLES = ("movies", "people", "credits", "ratings")
 CHECKSUMS = "checksums.txt"
@@ -141,9 +141,7 @@ def write_catalog(name: str, tables: dict[str, pd.DataFrame | pa.Table], *, sour
             typed[table_name] = conform(data, table_name, source)
     _check_references(typed, source)
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.staging-", dir=target.parent))
-    try:
+    with staged_dir(target) as staging:
         for table_name, table in typed.items():
             pq.write_table(table, staging / f"{table_name}.parquet", compression="zstd")
         _write_year_partitions(typed["movies"], staging / "movies_by_year")
@@ -162,10 +160,6 @@ def write_catalog(name: str, tables: dict[str, pd.DataFrame | pa.Table], *, sour
         write_json_atomic(staging / MANIFEST, manifest)
         # The manifest is checksummed too (after it exists); data_checksum covers the data files.
         write_text_atomic(staging / CHECKSUMS, _checksum_lines(staging))
-        replace_dir_atomic(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return target
 
 

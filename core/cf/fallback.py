@@ -6,14 +6,25 @@ are never recommended (they can still be scored).
 """
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
 
 from core.errors import MarqueeError
+from core.io import load_npz, save_npz
+from core.models import Flag, Model, Predictions
+
+STATS_FILE = "popularity.npz"
 
 
-class PopularityFallback(BaseEstimator):
+class PopularityFallback(Model):
+    """Damped item means; films never rated are flagged ``unknown_item`` (scored as the mean)."""
+
+    kind = "cf-popularity"
+    fitted_attribute = "scores_"
+
     def __init__(self, min_votes: int = 10, damping: float = 10.0):
         self.min_votes = min_votes
         self.damping = damping
@@ -42,11 +53,20 @@ class PopularityFallback(BaseEstimator):
 
     def predict(self, movie_ids) -> np.ndarray:
         """Damped mean of each film; the global mean for films never rated."""
+        return self.predict_flagged(movie_ids).values
+
+    def predict_flagged(self, movie_ids) -> Predictions:
+        """Damped means with a flag per film: ``unknown_item`` where the film was never rated."""
+        self.check_fitted()
         inner = self._index.get_indexer(np.asarray(movie_ids, dtype=np.int64))
-        return np.where(inner >= 0, self.scores_[np.where(inner >= 0, inner, 0)], self.mu_)
+        known = inner >= 0
+        values = np.where(known, self.scores_[np.where(known, inner, 0)], self.mu_)
+        flags = np.where(known, Flag.OK, Flag.UNKNOWN_ITEM).astype(object)
+        return Predictions(values, flags)
 
     def top_n(self, n: int, seen: set | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The ``n`` best eligible films not in ``seen``: (movie ids, scores)."""
+        self.check_fitted()
         picked = []
         for inner in self.ranking_:
             if seen and int(self.movie_ids_[inner]) in seen:
@@ -56,3 +76,16 @@ class PopularityFallback(BaseEstimator):
                 break
         picked = np.asarray(picked, dtype=np.int64)
         return self.movie_ids_[picked], self.scores_[picked]
+
+    # ------------------------------------------------------------------ persistence (core.models)
+    def _learned_arrays(self) -> dict[str, Any]:
+        return {"mu": np.array([self.mu_]), "sums": self.sums_, "scores": self.scores_}
+
+    def _save_state(self, folder: Path) -> list[str]:
+        save_npz(folder / STATS_FILE, {"mu": np.array([self.mu_]), "movie_ids": self.movie_ids_,
+                                       "sums": self.sums_, "counts": self.counts_})
+        return [STATS_FILE]
+
+    def _load_state(self, folder: Path, record: dict[str, Any]) -> None:
+        arrays = load_npz(folder / STATS_FILE, "popularity statistics")
+        self.set_stats(float(arrays["mu"][0]), arrays["movie_ids"], arrays["sums"], arrays["counts"])

@@ -13,8 +13,6 @@ replaced atomically, so a crash never leaves a half-registered model.
 """
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,7 @@ import pandas as pd
 
 from core.cf.recommender import CFRecommender
 from core.errors import MarqueeError
-from core.io import build_manifest, read_json, replace_dir_atomic, utc_now, write_json_atomic
+from core.io import build_manifest, read_json, staged_dir, utc_now, write_json_atomic
 
 REGISTRY = "registry.json"
 DECISIONS = "decisions.json"
@@ -75,18 +73,12 @@ class ModelRegistry:
         state = self._state()
         version = f"v{len(state['versions']) + 1:04d}"
         target = self.model_dir(version)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{version}.staging-", dir=target.parent))
-        try:
+        with staged_dir(target) as staging:
             recommender.save(staging)
             manifest = build_manifest("cf-model", recommender.get_params(), data_checksum,
                                       extra_versions=("scikit-surprise",), version=version, baseline=baseline,
                                       trained_on=trained_on, fit_seconds=recommender.fit_seconds_, note=note, **fields)
             write_json_atomic(staging / "manifest.json", manifest)
-            replace_dir_atomic(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
         state["versions"][version] = {"status": "candidate", "created_at": manifest["created_at"], "note": note,
                                       "baseline": {"global": baseline["global"]}}
         self._write(state)

@@ -17,8 +17,6 @@ results however the rounds are stepped.
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -37,7 +35,7 @@ from core.cf.registry import ModelRegistry
 from core.cf.scenario import Scenario, World, calibrate_noise, most_rated_genre, rating_step
 from core.cf.train import holdout_baseline
 from core.errors import MarqueeError
-from core.io import read_json, replace_dir_atomic, write_json_atomic, write_parquet_atomic
+from core.io import read_json, staged_dir, write_json_atomic, write_parquet_atomic
 from core.progress import ProgressFn, null_progress
 
 log = logging.getLogger(__name__)
@@ -137,9 +135,8 @@ class Simulation:
                                   "rating": world.observe(score, sigma * rng.standard_normal(len(score)))})
         baseline = segment_metrics(reference, genres)
 
-        run_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{run}.staging-", dir=run_dir.parent))
-        try:  # written whole in a staging folder, then swapped in: a failed start leaves no half run
+        # Written whole in a staging folder, then swapped in: a failed start leaves no half run.
+        with staged_dir(run_dir) as staging:
             registry = ModelRegistry(staging / "registry")
             version = registry.register(champion, baseline=baseline, data_checksum=catalog.data_checksum,
                                         trained_on={"catalog_ratings": len(ratings), "simulated_ratings": 0},
@@ -160,10 +157,6 @@ class Simulation:
                 "start": ratings["timestamp"].max(),
             })
             write_json_atomic(staging / ROUNDS, [])
-            replace_dir_atomic(staging, run_dir)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
         progress(4, 4, f"ready: noise sd {sigma:.3f} for a target R² of {holdout['global']['r2']:.3f}")
         return cls(run_dir, catalog)
 

@@ -9,9 +9,7 @@ staging folder and swapped in whole.
 from __future__ import annotations
 
 import logging
-import shutil
 import zlib
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +20,9 @@ import pyarrow as pa
 
 from core import config
 from core.errors import MarqueeError
-from core.io import build_manifest, read_json, replace_dir_atomic, write_json_atomic, write_parquet_atomic
+from core.io import build_manifest, read_json, staged_dir, write_json_atomic, write_parquet_atomic
 from core.personal import active
-from core.personal.evaluate import classification_metrics, error_lists, grid_search
+from core.personal.evaluate import error_lists, grid_search
 from core.personal.features import PEOPLE_COLUMNS, ItemFeatures, build_item_features
 from core.personal.model import TasteModel, watch_probability
 from core.personal.store import (LABELS, WOULD_NOT_WATCH, WOULD_WATCH, WOULD_WATCH_MANY, LabelStore,
@@ -109,9 +107,7 @@ def train(profile: str, catalog: str, *, store: LabelStore | None = None, grid: 
 def _save(profile: str, catalog: str, model: TasteModel, features: ItemFeatures, report: dict, oof: dict,
           data_checksum: str, labels_version: int) -> Path:
     target = model_dir(profile, catalog)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{catalog}-", dir=target.parent))
-    try:
+    with staged_dir(target) as staging:
         model.save(staging)
         table = pa.Table.from_pandas(features.numeric.join(features.people), preserve_index=True)
         write_parquet_atomic(staging / "item_features.parquet", table)
@@ -125,9 +121,6 @@ def _save(profile: str, catalog: str, model: TasteModel, features: ItemFeatures,
                                   feature_groups=features.groups, feature_parameters=features.parameters,
                                   files=["model.json", "normalisation.json", "estimator.json", "item_features.parquet", "cv.json"])
         write_json_atomic(staging / "manifest.json", manifest)
-        replace_dir_atomic(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 

@@ -14,8 +14,6 @@ embeds only documents whose content hash is new.
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +25,7 @@ import pyarrow as pa
 
 from core import config
 from core.errors import MarqueeError
-from core.io import build_manifest, read_json, replace_dir_atomic, write_json_atomic, write_parquet_atomic
+from core.io import build_manifest, read_json, staged_dir, write_json_atomic, write_parquet_atomic
 from core.progress import ProgressFn, null_progress
 from core.search.bm25 import BM25
 from core.search.documents import DOC_FORMAT_VERSION, TOP_CAST, build_documents
@@ -148,19 +146,13 @@ def save_index(index: SearchIndex, folder: Path) -> None:
     """Write the index to a staging folder and swap it into place (all or nothing)."""
     import faiss
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.staging-", dir=folder.parent))
-    try:
+    with staged_dir(folder) as staging:
         faiss.write_index(index.faiss_index, str(staging / FAISS_FILE))
         table = pa.Table.from_pandas(index.documents.assign(faiss_id=np.arange(len(index), dtype=np.int64)),
                                      preserve_index=False)
         write_parquet_atomic(staging / DOCS_FILE, table)
         index.bm25.save(staging / BM25_FILE)
         write_json_atomic(staging / MANIFEST_FILE, index.manifest)
-        replace_dir_atomic(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def load_index(catalog_name: str, folder: Path | None = None) -> SearchIndex:

@@ -5,10 +5,8 @@ by URL like a bookmark would, then used the way a person would use them.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_no_exception, click_and_wait, screenshot, wait_until_idle
