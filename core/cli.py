@@ -2,7 +2,11 @@
 
 Each capability owns a ``cli`` module with ``register(subparsers)``; commands return a JSON-able
 result (printed with ``--json``, or as readable text) and raise ``MarqueeError`` for failures a
-person can fix, which become ``error: …`` and exit status 2.
+person can fix. Every failure of every command ends the same way: one ``error: …`` line on
+stderr and exit status 2 — bad arguments (argparse, with ``core.validation``'s ``type=``
+helpers), ``MarqueeError``, file errors, and unexpected exceptions too (those say "unexpected
+<Type>" and give an incident id). No traceback reaches the terminal: it goes to the rotating log
+file (``core.logs``, ``<data dir>/.logs/marquee.log``), tagged with the same incident id.
 """
 from __future__ import annotations
 
@@ -10,9 +14,12 @@ import argparse
 import importlib
 import json
 import logging
+import math
+import os
 import sys
 from typing import Any, Callable, Sequence
 
+from core import logs
 from core.errors import MarqueeError
 
 COMMAND_MODULES = (
@@ -48,9 +55,23 @@ def resolve_catalog(name: str | None) -> str:
     return active
 
 
+def strict_json(value: Any) -> Any:
+    """``value`` with NaN and ±inf as ``null``: ``--json`` output is standard JSON, never the
+    ``NaN``/``Infinity`` tokens other parsers reject."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    if hasattr(value, "item") and hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0:
+        return strict_json(value.item())  # NumPy scalars
+    return value
+
+
 def emit(result: Any, as_json: bool, text: Callable[[Any], str] | None = None) -> None:
     if as_json:
-        print(json.dumps(result, indent=2, default=str))
+        print(json.dumps(strict_json(result), indent=2, default=str, allow_nan=False))
     elif text is not None:
         print(text(result))
     elif isinstance(result, dict):
@@ -60,8 +81,17 @@ def emit(result: Any, as_json: bool, text: Callable[[Any], str] | None = None) -
         print(result)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument like every other failure: one ``error:`` line.
+
+    Sub-command parsers inherit the class (``add_subparsers`` uses the parent's class)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"error: {logs.one_line(message)} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description="Marquee film analytics workbench (headless)")
+    parser = OneLineParser(prog="python -m core", description="Marquee film analytics workbench (headless)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module_name in COMMAND_MODULES:
@@ -69,17 +99,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_name(argv: Sequence[str]) -> str:
+    words = [a for a in argv if not a.startswith("-")][:2]
+    return "`python -m core " + " ".join(logs.one_line(w)[:40] for w in words) + "`" if words else "`python -m core`"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = _command_name(argv)
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                            format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
         result = args.handler(args)
-    except MarqueeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `python -m core … | head`: the reader left, nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 1
+    except Exception as exc:  # every failure, expected or not, is one line; the traceback is logged
+        return fail(exc, command)
     return int(result or 0) if isinstance(result, int) else 0
+
+
+def fail(exc: BaseException, command: str) -> int:
+    """Print ``error: …`` for ``exc`` (one line), log its traceback, return exit status 2."""
+    incident = logs.log_exception(exc, command)
+    message = logs.user_message(exc, command, incident)
+    if isinstance(exc, OSError) and exc.filename:  # the user's own machine: the full path helps
+        message = logs.one_line(f"{exc.strerror or type(exc).__name__}: {exc.filename}")
+    if not isinstance(exc, (MarqueeError, OSError)):
+        message += f" [{logs.log_path()}]"
+    print(f"error: {message}", file=sys.stderr)
+    return 2

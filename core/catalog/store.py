@@ -13,7 +13,6 @@ complete, so a crash or a validation error never leaves a half-written catalog.
 """
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from core import config
+from core import config, validation
 from core.catalog.profile import profile_tables
 from core.catalog.schema import SCHEMA_VERSION, SCHEMAS, conform, to_frame
 from core.errors import CatalogNotFound, IntegrityError, MarqueeError
@@ -39,7 +38,6 @@ MANIFEST = "manifest.json"
 PROFILE = "data_profile.json"
 ACTIVE_FILE = ".active_catalog"
 SAMPLE_ROWS = 50
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @dataclass
@@ -77,9 +75,8 @@ class Catalog:
 
 
 def validate_name(name: str) -> str:
-    if not NAME_PATTERN.match(name or ""):
-        raise MarqueeError(f"catalog name {name!r} is not allowed: use letters, digits, '.', '_' or '-' (max 64)")
-    return name
+    """``name`` if it can name a catalog folder (matched whole: no trailing newline, no path)."""
+    return validation.name(name, "catalog name")
 
 
 def catalog_path(name: str, data_dir: Path | None = None) -> Path:
