@@ -11,7 +11,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from core.personal.store import WOULD_NOT_WATCH
+from core.personal.labels import WOULD_NOT_WATCH
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ staging folder and swapped in whole.
 from __future__ import annotations
 
 import logging
+import math
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +26,8 @@ from core.personal import active
 from core.personal.evaluate import error_lists, grid_search
 from core.personal.features import PEOPLE_COLUMNS, ItemFeatures, build_item_features
 from core.personal.model import TasteModel, watch_probability
-from core.personal.store import (LABELS, WOULD_NOT_WATCH, WOULD_WATCH, WOULD_WATCH_MANY, LabelStore,
-                                 open_store, validate_profile)
+from core.personal.labels import LABELS, WOULD_NOT_WATCH, WOULD_WATCH, WOULD_WATCH_MANY, validate_profile
+from core.personal.store import LabelStore, open_store
 from core.progress import ProgressFn, null_progress
 
 log = logging.getLogger(__name__)
@@ -291,20 +292,35 @@ def import_user_ratings(store: LabelStore, profile: str, catalog, user_id: int, 
     """Turn a catalog user's ratings into labels (rating ≥ threshold → would watch, else would not;
     ≥ many_threshold → would watch many times) and link the profile to that user so the model's
     collaborative features leave the user's own ratings out."""
+    threshold = _finite_threshold("threshold", threshold)
+    if many_threshold is not None:
+        many_threshold = _finite_threshold("many_threshold", many_threshold)
+        if many_threshold < threshold:
+            raise MarqueeError(f"many_threshold {many_threshold} is below threshold {threshold}: "
+                               "'would watch many times' needs at least the 'would watch' rating")
     ratings = catalog.ratings[catalog.ratings["user_id"] == int(user_id)]
     if ratings.empty:
         raise MarqueeError(f"catalog {catalog.name!r} has no ratings by user {user_id}")
     label = np.where(ratings["rating"] >= threshold, WOULD_WATCH, WOULD_NOT_WATCH).astype(object)
     if many_threshold is not None:
         label = np.where(ratings["rating"] >= many_threshold, WOULD_WATCH_MANY, label)
-    titles = ratings["movie_id"].map(catalog.movies.set_index("movie_id")["title"]).fillna("")
-    csv = pd.DataFrame({"movie_id": ratings["movie_id"].to_numpy(), "label": label, "title": titles.to_numpy(),
-                        "labeled_at": ratings["timestamp"].map(lambda t: t.isoformat() if pd.notna(t) else "").to_numpy()})
-    import io
-
-    count = store.import_csv(profile, catalog.name, io.StringIO(csv.to_csv(index=False)), name=f"ratings of user {user_id}")
+    titles = ratings["movie_id"].map(catalog.movies.set_index("movie_id")["title"])
+    rows = [{"movie_id": int(m), "label": lab, "title": t if isinstance(t, str) else None,
+             "labeled_at": ts.isoformat() if pd.notna(ts) else None}
+            for m, lab, t, ts in zip(ratings["movie_id"], label, titles, ratings["timestamp"])]
+    count = store.import_rows(profile, catalog.name, rows)
     store.link_user(profile, catalog.name, int(user_id))
     return {"imported": count, **{k: int((label == k).sum()) for k in LABELS}}
+
+
+def _finite_threshold(field: str, value: float) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise MarqueeError(f"{field} must be a number, got {value!r}") from None
+    if not math.isfinite(value):
+        raise MarqueeError(f"{field} must be a finite rating, got {value}")
+    return value
 
 
 def title_card(catalog, movie_id: int, n_cast: int = 6) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from core.metrics import brier_score, expected_calibration_error
 from core.personal.model import TasteModel, watch_probability
-from core.personal.store import LABELS, WOULD_NOT_WATCH
+from core.personal.labels import LABELS, WOULD_NOT_WATCH
 from core.progress import ProgressFn, null_progress
 
 log = logging.getLogger(__name__)

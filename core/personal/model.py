@@ -23,7 +23,7 @@ from sklearn.model_selection import StratifiedKFold
 from core.errors import MarqueeError
 from core.io import write_json_atomic
 from core.personal.features import PEOPLE_COLUMNS
-from core.personal.store import LABELS, WOULD_NOT_WATCH
+from core.personal.labels import LABELS, WOULD_NOT_WATCH
 
 MODEL_FILE, NORMALISATION_FILE, ESTIMATOR_FILE = "model.json", "normalisation.json", "estimator.json"
 

@@ -54,3 +54,16 @@ def test_label_train_predict_cli(capsys, ml100k_catalog, ml100k_user, tmp_path):
 
     code, _, err = run(capsys, "personal", "train", "--profile", "fresh", "--catalog", "ml100k")
     assert code == 2 and "no labels" in err
+
+
+def test_from_user_refuses_non_finite_thresholds(capsys, demo_catalog):
+    common = ["personal", "label", "--profile", "thresholds", "--catalog", "demo"]
+    user = str(int(demo_catalog.ratings["user_id"].iloc[0]))
+    for flag, value, field in [("--threshold", "nan", "threshold"), ("--threshold", "inf", "threshold"),
+                               ("--many-threshold", "-inf", "many_threshold")]:
+        code, _, err = run(capsys, *common, "--from-user", user, f"{flag}={value}")
+        assert code == 2 and f"error: {field} must be a finite rating" in err and "Traceback" not in err
+    code, _, err = run(capsys, *common, "--from-user", user, "--threshold", "4", "--many-threshold", "3")
+    assert code == 2 and "many_threshold 3.0 is below threshold 4.0" in err
+    code, out, _ = run(capsys, *common, "--json")
+    assert json.loads(out)["labeled"] == 0  # nothing was written by the refused imports

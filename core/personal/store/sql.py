@@ -1,15 +1,12 @@
-"""The labels store: durable per-profile "would I watch it?" labels.
+"""The labels store's interface and the SQL every back end shares.
 
-One small interface (``LabelStore``) with two back ends sharing the same SQL:
+``LabelStore`` holds all the statements; a back end only supplies a DB-API connection, the way to
+start a writer-serialising transaction and which errors are worth a retry (``sqlite.py``,
+``postgres.py``). The SQL is written with ``?`` placeholders and the common subset of SQLite and
+PostgreSQL (``ON CONFLICT … DO UPDATE``), rewritten to ``%s`` for drivers that need it.
 
-* ``SQLiteLabelStore`` (default): a file under ``data/personal/``, WAL journal, ``synchronous=FULL``,
-  one ``BEGIN IMMEDIATE`` transaction per label, a busy timeout plus retries so several
-  processes can write to the same profile. A label is on disk when ``set_label`` returns.
-* ``PostgresLabelStore``: for a household server, opened from a ``postgresql://`` URL through the
-  optional ``psycopg`` package (not a project dependency; a clear ``MarqueeError`` when missing).
-
-Every change is an event (label, skip, clear, exclude) carrying a snapshot of the state it replaced, so
-``undo`` restores exactly the previous state. A skip is stored apart from labels and is never a
+Every change is an event (label, skip, clear, exclude) carrying a snapshot of the state it replaced,
+so ``undo`` restores exactly the previous state. A skip is stored apart from labels and is never a
 negative label. Labels are keyed by (profile, catalog, movie_id) because movie ids belong to a
 catalog.
 """
@@ -17,33 +14,21 @@ from __future__ import annotations
 
 import abc
 import contextlib
-import csv
 import io
 import logging
-import os
 import random
-import re
-import sqlite3
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import pandas as pd
 
-from core import config
 from core.errors import MarqueeError
-from core.io import utc_now
+from core.io import utc_now, write_text_atomic
+from core.personal.labels import CLEAR, EXCLUDE, LABELS, SKIP, UNEXCLUDE, UndoResult, validate_label, validate_profile
+from core.personal.store.csv_io import labels_to_csv, parse_labels_csv
 
 log = logging.getLogger(__name__)
-
-WOULD_WATCH, WOULD_NOT_WATCH, WOULD_WATCH_MANY = "would_watch", "would_not_watch", "would_watch_many"
-LABELS = (WOULD_NOT_WATCH, WOULD_WATCH, WOULD_WATCH_MANY)
-LABEL_TEXT = {WOULD_WATCH: "Would watch", WOULD_NOT_WATCH: "Would not watch",
-              WOULD_WATCH_MANY: "Would watch many times"}
-SKIP, CLEAR, EXCLUDE, UNEXCLUDE = "skip", "clear", "exclude", "unexclude"
-PROFILE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
-CSV_COLUMNS = ("movie_id", "label", "labeled_at", "title")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS profiles (
@@ -65,26 +50,6 @@ CREATE TABLE IF NOT EXISTS events (
     prev_title TEXT, prev_skipped_at TEXT, prev_excluded TEXT, undone INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS events_by_profile ON events (profile, catalog, undone, id);
 """
-
-
-@dataclass(frozen=True)
-class UndoResult:
-    movie_id: int
-    action: str          # the action that was undone
-    restored: str | None  # the label now in force for that title (None: unlabeled)
-
-
-def validate_profile(name: str) -> str:
-    if not PROFILE_PATTERN.match(name or ""):
-        raise MarqueeError(f"profile name {name!r} is not allowed: use letters, digits, '.', '_', '@' or '-' (max 64)")
-    return name
-
-
-def validate_label(label: str) -> str:
-    if label not in LABELS:
-        hint = " (a skip is not a label: use skip())" if label == SKIP else ""
-        raise MarqueeError(f"unknown label {label!r}: expected one of {', '.join(LABELS)}{hint}")
-    return label
 
 
 class LabelStore(abc.ABC):
@@ -165,7 +130,7 @@ class LabelStore(abc.ABC):
 
     def _ensure_profile(self, cur, name: str) -> None:
         cur.execute(self._sql("INSERT INTO profiles (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"),
-                    (name, _now()))
+                    (name, now_text()))
 
     def profiles(self) -> list[str]:
         return [row[0] for row in self._query("SELECT name FROM profiles ORDER BY name")]
@@ -210,7 +175,7 @@ class LabelStore(abc.ABC):
         """Store one label in its own transaction; durable when this returns."""
         validate_profile(profile)
         validate_label(label)
-        movie_id, at = int(movie_id), labeled_at or _now()
+        movie_id, at = int(movie_id), labeled_at or now_text()
 
         def write(cur):
             self._ensure_profile(cur, profile)
@@ -226,7 +191,7 @@ class LabelStore(abc.ABC):
     def skip(self, profile: str, catalog: str, movie_id: int) -> None:
         """Record "not now" for a title: it leaves the queue but is never a negative label."""
         validate_profile(profile)
-        movie_id, at = int(movie_id), _now()
+        movie_id, at = int(movie_id), now_text()
 
         def write(cur):
             self._ensure_profile(cur, profile)
@@ -241,7 +206,7 @@ class LabelStore(abc.ABC):
         movie_id = int(movie_id)
 
         def write(cur):
-            self._record(cur, profile, catalog, movie_id, CLEAR, _now())
+            self._record(cur, profile, catalog, movie_id, CLEAR, now_text())
             self._delete_state(cur, profile, catalog, movie_id)
         self._write(write)
 
@@ -270,7 +235,7 @@ class LabelStore(abc.ABC):
                             (profile, catalog, movie_id, prev_skipped))
             if prev_excluded is not None:
                 cur.execute(self._sql("INSERT INTO exclusions (profile, catalog, movie_id, reason, created_at) VALUES (?, ?, ?, ?, ?)"),
-                            (profile, catalog, movie_id, prev_excluded, _now()))
+                            (profile, catalog, movie_id, prev_excluded, now_text()))
             cur.execute(self._sql("UPDATE events SET undone = 1 WHERE id = ?"), (event_id,))
             return UndoResult(int(movie_id), action, prev_label)
         return self._write(write)
@@ -302,7 +267,7 @@ class LabelStore(abc.ABC):
     def exclude(self, profile: str, catalog: str, movie_ids: Sequence[int], reason: str = "") -> int:
         """Never recommend these titles to the profile (e.g. not on its services); undoable."""
         validate_profile(profile)
-        at = _now()
+        at = now_text()
 
         def write(cur):
             self._ensure_profile(cur, profile)
@@ -317,7 +282,7 @@ class LabelStore(abc.ABC):
     def unexclude(self, profile: str, catalog: str, movie_ids: Sequence[int]) -> None:
         def write(cur):
             for movie_id in movie_ids:
-                self._record(cur, profile, catalog, int(movie_id), UNEXCLUDE, _now())
+                self._record(cur, profile, catalog, int(movie_id), UNEXCLUDE, now_text())
                 cur.execute(self._sql("DELETE FROM exclusions WHERE profile = ? AND catalog = ? AND movie_id = ?"),
                             (profile, catalog, int(movie_id)))
         self._write(write)
@@ -329,10 +294,11 @@ class LabelStore(abc.ABC):
 
     # ------------------------------------------------------------------ CSV
     def export_csv(self, profile: str, catalog: str, path: Path | None = None) -> str:
-        """The profile's labels as CSV text (also written to ``path`` atomically when given)."""
-        text = self.labels(profile, catalog)[list(CSV_COLUMNS)].to_csv(index=False)
+        """The profile's labels as CSV text (also written to ``path`` atomically when given).
+
+        Text cells that a spreadsheet would run as a formula are neutralised (see ``labels_to_csv``)."""
+        text = labels_to_csv(self.labels(profile, catalog))
         if path is not None:
-            from core.io import write_text_atomic
             write_text_atomic(Path(path), text)
         return text
 
@@ -344,7 +310,14 @@ class LabelStore(abc.ABC):
         and nothing is imported. Valid files are written in one transaction.
         """
         validate_profile(profile)
-        rows = parse_labels_csv(source, known_movie_ids, name)
+        return self.import_rows(profile, catalog, parse_labels_csv(source, known_movie_ids, name))
+
+    def import_rows(self, profile: str, catalog: str, rows: Sequence[dict[str, Any]]) -> int:
+        """Write already validated label rows (movie_id, label, labeled_at, title) in one transaction:
+        all of them or, on any failure, none."""
+        validate_profile(profile)
+        rows = [dict(row, movie_id=int(row["movie_id"]), label=validate_label(row["label"]),
+                     labeled_at=row.get("labeled_at") or now_text(), title=row.get("title")) for row in rows]
 
         def write(cur):
             self._ensure_profile(cur, profile)
@@ -358,152 +331,6 @@ class LabelStore(abc.ABC):
         return self._write(write)
 
 
-def parse_labels_csv(source: Path | str | io.IOBase, known_movie_ids: set[int] | None = None,
-                     name: str | None = None) -> list[dict[str, Any]]:
-    """Read and validate a labels CSV completely; raise on the first bad row."""
-    if isinstance(source, (str, Path)):
-        name = name or str(source)
-        try:
-            text = Path(source).read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise MarqueeError(f"{name}: file not found") from None
-        except UnicodeDecodeError as exc:
-            raise MarqueeError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    else:
-        raw = source.read()
-        name = name or getattr(source, "name", "uploaded CSV")
-        try:
-            text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
-        except UnicodeDecodeError as exc:
-            raise MarqueeError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    if not header:
-        raise MarqueeError(f"{name}: empty file (expected a header with movie_id,label)")
-    missing = [c for c in ("movie_id", "label") if c not in header]
-    if missing:
-        raise MarqueeError(f"{name}: missing column(s) {', '.join(missing)} (header is: {', '.join(header)})")
-    rows, seen = [], {}
-    for line, record in enumerate(reader, start=2):
-        record = {(k or "").strip(): (v or "").strip() if isinstance(v, str) else v for k, v in record.items()}
-        where = f"{name} line {line}"
-        raw_id = record.get("movie_id", "")
-        try:
-            movie_id = int(float(raw_id)) if raw_id and float(raw_id).is_integer() else int(raw_id)
-        except (TypeError, ValueError):
-            raise MarqueeError(f"{where}, field movie_id: not an integer id ({raw_id!r})") from None
-        label = record.get("label", "")
-        if label not in LABELS:
-            hint = "; skips are not labels and cannot be imported" if label == SKIP else ""
-            raise MarqueeError(f"{where}, field label: {label!r} is not one of {', '.join(LABELS)}{hint}")
-        if known_movie_ids is not None and movie_id not in known_movie_ids:
-            raise MarqueeError(f"{where}, field movie_id: {movie_id} is not a film of this catalog")
-        if movie_id in seen:
-            raise MarqueeError(f"{where}, field movie_id: {movie_id} already labeled on line {seen[movie_id]}")
-        seen[movie_id] = line
-        labeled_at = record.get("labeled_at") or ""
-        if labeled_at:
-            try:
-                labeled_at = pd.Timestamp(labeled_at).isoformat()
-            except (ValueError, TypeError):
-                raise MarqueeError(f"{where}, field labeled_at: not a date/time ({labeled_at!r})") from None
-        rows.append({"movie_id": movie_id, "label": label, "labeled_at": labeled_at or _now(),
-                     "title": record.get("title") or None})
-    if not rows:
-        raise MarqueeError(f"{name}: no label rows after the header")
-    return rows
-
-
-class SQLiteLabelStore(LabelStore):
-    """SQLite file store (WAL, synchronous=FULL, BEGIN IMMEDIATE, busy timeout + retries)."""
-
-    def __init__(self, path: Path | str, busy_timeout_ms: int = 10_000):
-        self.path = Path(path)
-        self.busy_timeout_ms = busy_timeout_ms
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._init_schema()
-
-    def describe(self) -> str:
-        return str(self.path)
-
-    def _connect(self):
-        try:
-            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise MarqueeError(f"cannot open the labels store {self.path}: {exc}") from exc
-        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            self._with_retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
-        conn.execute("PRAGMA synchronous = FULL")
-        return conn
-
-    def _with_retry(self, fn, attempts: int = 20):
-        for attempt in range(attempts):
-            try:
-                return fn()
-            except sqlite3.OperationalError as exc:
-                if not self._is_retryable(exc) or attempt == attempts - 1:
-                    raise
-                time.sleep(0.05 * (attempt + 1))
-
-    def _begin(self, conn) -> None:
-        conn.execute("BEGIN IMMEDIATE")
-
-    def _is_retryable(self, exc: Exception) -> bool:
-        return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
-
-
-class PostgresLabelStore(LabelStore):
-    """PostgreSQL store for a shared household server (needs the optional ``psycopg`` package).
-
-    Writers of one database are serialised by a transaction-scoped advisory lock, mirroring
-    SQLite's ``BEGIN IMMEDIATE``, so undo and the event log stay consistent.
-    """
-
-    placeholder = "%s"
-    dialect = "postgresql"
-
-    def __init__(self, url: str):
-        try:
-            import psycopg  # noqa: F401 - optional dependency
-        except ImportError:
-            raise MarqueeError("a PostgreSQL labels store needs the 'psycopg' package "
-                               "(pip install 'psycopg[binary]'); it is not installed") from None
-        self.url = url
-        self._init_schema()
-
-    def describe(self) -> str:
-        return re.sub(r"//[^@/]*@", "//***@", self.url)  # never show a password
-
-    def _connect(self):
-        import psycopg
-
-        try:
-            return psycopg.connect(self.url)
-        except psycopg.Error as exc:
-            raise MarqueeError(f"cannot connect to the labels database {self.describe()}: {exc}") from exc
-
-    def _begin(self, conn) -> None:
-        conn.execute("SELECT pg_advisory_xact_lock(7301)")
-
-    def _is_retryable(self, exc: Exception) -> bool:
-        return getattr(exc, "sqlstate", None) in {"40001", "40P01"}
-
-
-def default_location() -> str:
-    """``MARQUEE_LABELS_URL`` if set, else ``data/personal/labels.sqlite``."""
-    return os.environ.get("MARQUEE_LABELS_URL") or str(config.data_dir() / "personal" / "labels.sqlite")
-
-
-def open_store(location: str | Path | None = None) -> LabelStore:
-    """A store from a path, ``sqlite:///path`` or ``postgresql://…`` URL (default: see above)."""
-    location = str(location or default_location())
-    if location.startswith(("postgresql://", "postgres://")):
-        return PostgresLabelStore(location)
-    if location.startswith("sqlite:///"):
-        location = location[len("sqlite:///"):]
-    return SQLiteLabelStore(location)
-
-
-def _now() -> str:
+def now_text() -> str:
+    """The time stamp format of every stored change (UTC, microseconds)."""
     return utc_now().isoformat(timespec="microseconds")
