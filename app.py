@@ -1,7 +1,7 @@
 """Marquee entry point: page navigation and the sidebar catalog picker, nothing else."""
 import streamlit as st
 
-from pages import cached
+from pages.state import catalogs
 
 st.set_page_config(page_title="Marquee", page_icon="🎬", layout="wide")
 
@@ -15,6 +15,6 @@ PAGES = [
     st.Page("pages/casting.py", title="Casting", icon="🎭", url_path="casting"),
 ]
 
-cached.catalog_sidebar()
+catalogs.sidebar()
 navigation = st.navigation(PAGES)
 navigation.run()

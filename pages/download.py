@@ -11,7 +11,7 @@ from core.tmdb import jobs
 from core.tmdb.client import check_key
 from core.tmdb.crawl import Connection, CrawlOptions, date_presets
 from core.tmdb.credentials import DEFAULT_API_BASE, ENV_BASE
-from pages import cached
+from pages.state import widgets
 
 
 def secrets_key() -> str | None:
@@ -57,7 +57,7 @@ with st.expander("Connection", expanded=True):
         st.success(f"TMDb answered ({checked['credentials']}); popular films right now:")
         films = pd.DataFrame(checked["films"])
         st.dataframe(films, hide_index=True)
-        cached.download_csv_button(films, "tmdb-popular.csv", key="tmdb-popular-download")
+        widgets.csv_download(films, "tmdb-popular.csv", key="tmdb-popular-download")
     elif checked:
         st.error(checked["error"])
     left, right = st.columns(2)

@@ -1,24 +1,40 @@
 """Home: what the active catalog is and where to go next."""
 import streamlit as st
 
-from pages import cached
+from pages.state import catalogs
 
-catalog = cached.active_catalog()
-st.title("🎬 Marquee")
-st.caption("Film analytics and recommendation workbench")
-if catalog.synthetic:
-    st.warning("You are looking at **synthetic demo data** generated on this machine, not real films. "
-               "Import real data with `python -m core import …` or the Download page.", icon="🧪")
+LINKS = [("pages/eda.py", "Explore data", "📊", "distributions, mixes and gaps of the catalog"),
+         ("pages/search.py", "Search", "🔎", "films by words, people, a description or seed titles"),
+         ("pages/labeling.py", "Labeling", "🏷️", "teach a personal taste model, one title at a time"),
+         ("pages/casting.py", "Casting", "🎭", "a brief in, a calibrated and diverse slate out"),
+         ("pages/monitoring.py", "Monitoring", "📈", "recommender drift, retraining and model reliability"),
+         ("pages/download.py", "Download", "⬇️", "build or refresh a catalog from TMDb")]
 
-counts = catalog.manifest.get("row_counts", {})
-columns = st.columns(4)
-for column, (label, key) in zip(columns, [("Films", "movies"), ("People", "people"), ("Credits", "credits"), ("Ratings", "ratings")]):
-    column.metric(label, f"{counts.get(key, 0):,}")
 
-st.subheader(f"Catalog `{catalog.name}`")
-st.write(f"Source: **{catalog.manifest.get('source', '?')}** · built {catalog.manifest.get('created_at', '?')} · "
-         f"data checksum `{catalog.data_checksum[:12]}`")
-report = catalog.manifest.get("report") or {}
-if report:
-    with st.expander("Import report"):
-        st.json(report)
+def render() -> None:
+    catalog = catalogs.active()
+    st.title("🎬 Marquee")
+    st.caption("Film analytics and recommendation workbench")
+    if catalog.synthetic:
+        st.warning("You are looking at **synthetic demo data** generated on this machine, not real films. "
+                   "Import real data with `python -m core import …` or the Download page.", icon="🧪")
+    counts = catalog.manifest.get("row_counts", {})
+    for column, (label, key) in zip(st.columns(4), [("Films", "movies"), ("People", "people"),
+                                                     ("Credits", "credits"), ("Ratings", "ratings")]):
+        column.metric(label, f"{counts.get(key, 0):,}")
+
+    st.subheader("Where to go")
+    for column, (page, title, icon, what) in zip(st.columns(3) * 2, LINKS):
+        column.page_link(page, label=title, icon=icon, help=what)
+        column.caption(what)
+
+    st.subheader(f"Catalog {catalog.name}", anchor=False)
+    st.text(f"Source: {catalog.manifest.get('source', '?')} · built {catalog.manifest.get('created_at', '?')} · "
+            f"data checksum {catalog.data_checksum[:12]}")
+    report = catalog.manifest.get("report") or {}
+    if report:
+        with st.expander("Import report"):
+            st.json(report)
+
+
+render()

@@ -7,14 +7,10 @@ from core.cf.simulate import Simulation, list_runs
 from core.errors import MarqueeError
 from core.monitoring import reliability, sources
 from core.monitoring import simulation as views
-from pages import cached
-
-st.title("📈 Monitoring")
-catalog = cached.active_catalog()
-drift_tab, reliability_tab = st.tabs(["Recommender drift", "Reliability"])
+from pages.state import catalogs, widgets
 
 
-def start_simulation() -> None:
+def start_simulation(catalog) -> None:
     with st.form("new_simulation"):
         left, middle, right = st.columns(3)
         scenario = left.selectbox("Scenario", list(PRESETS), index=list(PRESETS).index("genre-penalty"),
@@ -24,11 +20,9 @@ def start_simulation() -> None:
         if not st.form_submit_button("Start new simulation"):
             return
     with st.status("Training the first champion and calibrating the simulated world…", expanded=True) as status:
-        bar = st.progress(0.0)
-        report = lambda done, total, message="": bar.progress(min(done / total, 1.0) if total else 0.0, text=message)
         try:
             run = Simulation.create(catalog, f"{scenario}-seed{seed}", make_scenario(scenario, start_round=int(start)),
-                                    seed=int(seed), progress=report).config["run"]
+                                    seed=int(seed), progress=widgets.progress_bar()).config["run"]
         except MarqueeError as exc:
             status.update(label="Could not start the simulation", state="error")
             st.error(str(exc))
@@ -57,44 +51,58 @@ def show_simulation(sim: Simulation) -> None:
     st.subheader("Champion / challenger history")
     decisions = views.decisions_frame(sim.registry.decisions())
     st.dataframe(decisions, hide_index=True)
-    cached.download_csv_button(decisions, f"{sim.config['run']}-decisions.csv", key="download-decisions")
+    widgets.csv_download(decisions, f"{sim.config['run']}-decisions.csv", key="download-decisions")
     st.subheader("Coverage, diversity and personalization")
     st.plotly_chart(views.trends_figure(frame), key="monitoring-trends")
     with st.expander("Rounds table"):
         st.dataframe(frame, hide_index=True)
-        cached.download_csv_button(frame, f"{sim.config['run']}-rounds.csv", key="download-rounds")
+        widgets.csv_download(frame, f"{sim.config['run']}-rounds.csv", key="download-rounds")
 
 
-with drift_tab:
+def drift_tab(catalog) -> None:
     with st.expander("Start a new simulation", expanded=not list_runs(catalog.name)):
-        start_simulation()
+        start_simulation(catalog)
     runs = list_runs(catalog.name)
     if not runs:
         st.info("No simulation for this catalog yet: start one above. Each round every user watches 1–20 films "
                 "drawn from the champion's ranking, the simulated world rates them, and drift checks decide "
                 "whether a challenger is trained and promoted.")
-    else:
-        run = st.selectbox("Simulation run", runs, key="monitoring_run_picker")
-        try:
-            simulation = Simulation.open(catalog, run)
-        except MarqueeError as exc:
-            st.error(str(exc))
-        else:
-            st.caption(f"{simulation.config['scenario_text']} · seed {simulation.config['seed']} · real held-out R² "
-                       f"{simulation.config['target_r2']:.3f} · noise sd {simulation.config['sigma']:.3f}")
-            if st.button("Run simulation round", type="primary", key="run-simulation-round"):
-                with st.spinner("Simulating a round…"):
-                    record = simulation.run_round()
-                st.toast(f"Round {record['round']} done in {record['seconds']:.1f}s")
-            show_simulation(simulation)
+        return
+    run = st.selectbox("Simulation run", runs, key="monitoring_run_picker")
+    try:
+        simulation = Simulation.open(catalog, run)
+    except MarqueeError as exc:
+        st.error(str(exc))
+        return
+    st.caption(f"{simulation.config['scenario_text']} · seed {simulation.config['seed']} · real held-out R² "
+               f"{simulation.config['target_r2']:.3f} · noise sd {simulation.config['sigma']:.3f}")
+    if st.button("Run simulation round", type="primary", key="run-simulation-round"):
+        with st.spinner("Simulating a round…"):
+            record = simulation.run_round()
+        st.toast(f"Round {record['round']} done in {record['seconds']:.1f}s")
+    show_simulation(simulation)
 
-with reliability_tab:
+
+def reliability_tab(catalog) -> None:
     found = sources.reliability_sources(catalog.name)
     if not found:
         st.info("Train a casting or personal model to see its calibration here.")
-    else:
-        summaries = [reliability.reliability_summary(y, p, name) for name, y, p in found]
-        table = reliability.summary_frame(summaries)
-        st.dataframe(table, hide_index=True)
-        cached.download_csv_button(table, "reliability.csv", key="download-reliability")
-        st.plotly_chart(reliability.reliability_figure(summaries), key="monitoring-reliability")
+        return
+    summaries = [reliability.reliability_summary(y, p, name) for name, y, p in found]
+    table = reliability.summary_frame(summaries)
+    st.dataframe(table, hide_index=True)
+    widgets.csv_download(table, "reliability.csv", key="download-reliability")
+    st.plotly_chart(reliability.reliability_figure(summaries), key="monitoring-reliability")
+
+
+def render() -> None:
+    st.title("📈 Monitoring")
+    catalog = catalogs.active()
+    drift, reliable = st.tabs(["Recommender drift", "Reliability"])
+    with drift:
+        drift_tab(catalog)
+    with reliable:
+        reliability_tab(catalog)
+
+
+render()

@@ -88,12 +88,16 @@ def test_home_and_eda_on_real_catalog(wiki_imdb_catalog):
     assert len(at.get("imgs")) > 0 or not any("No poster URLs" in i.value for i in at.info)
 
 
-def test_every_page_is_registered_and_imports_the_app_module():
-    """A page must import pages.cached: that import is what hands a bookmarked URL on a fresh
-    server over to app.py's navigation (see pages/cached.py)."""
+def test_every_page_is_registered_and_imports_the_app_state_package():
+    """A page must import pages.state first: that import is what hands a bookmarked URL on a fresh
+    server over to app.py's navigation (see pages/state/__init__.py)."""
+    import ast
+
     app_source = (PROJECT_ROOT / "app.py").read_text()
-    pages = sorted(p for p in (PROJECT_ROOT / "pages").glob("*.py") if p.name not in ("__init__.py", "cached.py"))
+    pages = sorted(p for p in (PROJECT_ROOT / "pages").glob("*.py") if p.name != "__init__.py")
     assert len(pages) >= 7
     for page in pages:
         assert f'"pages/{page.name}"' in app_source, f"{page.name} is not in app.py's navigation"
-        assert "from pages import cached" in page.read_text(), f"{page.name} does not import pages.cached"
+        tree = ast.parse(page.read_text())
+        imported = {node.module for node in tree.body if isinstance(node, ast.ImportFrom)}
+        assert "pages.state" in imported, f"{page.name} does not import pages.state"

@@ -1,0 +1,69 @@
+"""Catalogs: loaded once per process per content version, the active one chosen in the sidebar."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.catalog import store
+from core.errors import MarqueeError
+from pages.state import widgets
+
+DEMO_NAME = "demo"
+
+
+def checksum(name: str) -> str:
+    """The catalog's data checksum: the cache key of everything derived from its tables."""
+    return store.read_manifest(name).get("data_checksum", "")
+
+
+@st.cache_resource(show_spinner="Loading catalog…", max_entries=4)
+def _load(name: str, data_checksum: str) -> store.Catalog:
+    return store.load_catalog(name, verify=False)
+
+
+def load(name: str) -> store.Catalog:
+    """The catalog, loaded once per process per content version (a rebuilt catalog is reloaded)."""
+    return _load(name, checksum(name))
+
+
+def ensure_a_catalog() -> None:
+    """A fresh machine has no data: build the synthetic demo so every page works."""
+    if store.list_catalogs():
+        return
+    from core.catalog.demo import build_demo_catalog
+
+    with st.status("No catalog yet: building the synthetic demo catalog…", expanded=True) as status:
+        build_demo_catalog(DEMO_NAME, progress=widgets.progress_bar())
+        status.update(label="Synthetic demo catalog ready", state="complete", expanded=False)
+
+
+def sidebar() -> None:
+    """Sidebar catalog picker and status; stores the choice in ``st.session_state['catalog']``."""
+    ensure_a_catalog()
+    names = store.list_catalogs()
+    stored = store.get_active()
+    active = st.session_state.get("catalog")
+    if active not in names:
+        active = stored or names[0]
+    with st.sidebar:
+        chosen = st.selectbox("Catalog", names, index=names.index(active), key="catalog_picker",
+                              help="Catalogs live in the data folder; build more with `python -m core import …`.")
+        if chosen != stored:
+            store.set_active(chosen)
+        st.session_state["catalog"] = chosen
+        manifest = store.read_manifest(chosen)
+        counts = manifest.get("row_counts", {})
+        kind = "🧪 synthetic demo data" if manifest.get("synthetic") else f"📁 {manifest.get('source', 'real data')}"
+        st.caption(f"{kind} · {counts.get('movies', 0):,} films · {counts.get('people', 0):,} people · "
+                   f"{counts.get('ratings', 0):,} ratings")
+
+
+def active_name() -> str:
+    ensure_a_catalog()
+    name = st.session_state.get("catalog") or store.get_active()
+    if name is None:
+        raise MarqueeError("no catalog is active")
+    return name
+
+
+def active() -> store.Catalog:
+    return load(active_name())

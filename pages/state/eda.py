@@ -1,0 +1,26 @@
+"""EDA: the catalog summary and its charts, built once per catalog version."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.catalog import eda
+from pages.state import catalogs
+
+
+@st.cache_data(show_spinner="Summarising catalog…", max_entries=4)
+def _summary(name: str, data_checksum: str) -> eda.EdaSummary:
+    return eda.summarize(catalogs.load(name))
+
+
+def summary(name: str) -> eda.EdaSummary:
+    return _summary(name, catalogs.checksum(name))
+
+
+@st.cache_resource(show_spinner="Drawing charts…", max_entries=4)
+def _figures(name: str, data_checksum: str) -> dict:
+    return eda.build_figures(_summary(name, data_checksum))
+
+
+def figures(name: str) -> dict:
+    """The EDA charts, built once per catalog version (shared read-only figures)."""
+    return _figures(name, catalogs.checksum(name))

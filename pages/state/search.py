@@ -1,0 +1,80 @@
+"""Search: the encoder (once per process) and each catalog's searcher, keyed by index version."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core import search
+from core.progress import ProgressFn
+from core.search.languages import name as language_name
+from pages.state import widgets
+
+
+@st.cache_resource(show_spinner="Loading the embedding model…")
+def encoder():
+    """The sentence-transformers model, loaded once per process."""
+    from core.search.embeddings import Encoder
+
+    return Encoder()
+
+
+def status(name: str) -> dict:
+    """Whether the catalog's index exists and is fresh (checked once per rerun by the page)."""
+    return search.index_status(name)
+
+
+def index_version(status: dict) -> str:
+    """The cache key of everything built from an index: rebuilt index → new key."""
+    manifest = status.get("manifest") or {}
+    return f"{manifest.get('created_at')}|{manifest.get('data_checksum')}|{manifest.get('documents')}"
+
+
+@st.cache_resource(show_spinner="Loading the search index…", max_entries=2)
+def _searcher(name: str, version: str) -> search.Searcher:
+    return search.Searcher(search.load_index(name), encoder())
+
+
+def searcher(name: str, status: dict) -> search.Searcher:
+    """The catalog's searcher, reloaded when its index is rebuilt."""
+    return _searcher(name, index_version(status))
+
+
+@st.cache_resource(max_entries=2)
+def _title_options(name: str, version: str) -> dict[str, int]:
+    docs = _searcher(name, version).docs
+    options: dict[str, int] = {}
+    for title, year, movie_id in zip(docs["title"], docs["year"].astype("float"), docs["movie_id"]):
+        label = f"{title} ({int(year)})" if year == year else title
+        options[label if label not in options else f"{label} #{movie_id}"] = int(movie_id)
+    return options
+
+
+def title_options(name: str, status: dict) -> dict[str, int]:
+    """"Title (Year)" → movie_id for the seed-title picker, built once per index version."""
+    return _title_options(name, index_version(status))
+
+
+def build_index(name: str, progress: ProgressFn) -> dict:
+    """Build (or refresh) the catalog's index; the next ``searcher`` call loads the new one."""
+    _, stats = search.build_index(name, encoder=encoder(), progress=progress)
+    return stats
+
+
+METHOD_HELP = {"retrieval": "dense embeddings only", "bm25": "exact words only (BM25)",
+               "hybrid": "dense + BM25 fused by reciprocal rank", "blend": "dense + recency + popularity",
+               "mmr": "hybrid, diversified (MMR)", "ce": "hybrid, reranked by a cross-encoder"}
+
+
+def language_label(code: str) -> str:
+    return f"{language_name(code)} ({code})"
+
+
+def hit_card(rank: int, hit) -> None:
+    """One result: poster (or placeholder), title line, reasons, the start of the overview."""
+    with st.container(border=True):
+        left, right = st.columns([1, 7])
+        widgets.poster(hit.poster_url, container=left)
+        right.markdown(f"**{rank}. {hit.title}** ({hit.year or '?'}) · {', '.join(hit.genres) or 'no genre'}"
+                       f"{' · ' + language_name(hit.language) if hit.language else ''} · score {hit.score:.3f}")
+        if hit.reasons:
+            right.caption("Why: " + " · ".join(hit.reasons))
+        right.write(hit.overview[:400] + ("…" if len(hit.overview) > 400 else ""))
