@@ -2,6 +2,14 @@
 
 Long-running core functions take an optional ``progress`` callable with the signature
 ``progress(done, total, message)``; ``total`` may be ``None`` when unknown.
+
+Cancelling: a background job (``core.jobs``) hands in a progress function that raises
+``Cancelled`` once a person asked to stop. Core functions need nothing special for that: report
+progress regularly (every few seconds of work at most) and write through ``core.io.staged_dir``
+or other ``finally``-based cleanup, so the exception unwinds without leaving half-written files.
+Do not catch it: it derives from ``BaseException`` (like ``KeyboardInterrupt``), so ordinary
+``except Exception`` handlers let it through. Whatever was cached before the cancel (embeddings,
+fetched pages) is what a resumed job starts from.
 """
 from __future__ import annotations
 
@@ -10,6 +18,10 @@ import time
 from typing import Callable, Optional
 
 ProgressFn = Callable[[int, Optional[int], str], None]
+
+
+class Cancelled(BaseException):
+    """Raised by a job's progress function when a person cancelled the work (see module doc)."""
 
 
 def null_progress(done: int, total: int | None, message: str = "") -> None:
