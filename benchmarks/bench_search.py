@@ -20,6 +20,7 @@ Results: ``benchmarks/results/search.json``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -154,6 +155,9 @@ def main() -> int:
     parser.add_argument("--eval-queries", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=3, help="latency passes over the query set")
     args = parser.parse_args()
+    if importlib.util.find_spec("rank_bm25") is None:  # fail now, not after the long build
+        print("error: the BM25 comparison needs rank-bm25: pip install -e '.[bench]'", file=sys.stderr)
+        return 2
     _setup_env(args.work)
 
     from core.search.embeddings import Encoder

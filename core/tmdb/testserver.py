@@ -24,7 +24,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from core.tmdb.fakefilms import GENRES, LANGUAGES, FakeFilms, FakeFilmsConfig
 
@@ -79,7 +79,7 @@ class TMDbTestServer:
         self.config = config or ServerConfig()
         self.host, self.port = host, port
         self.stats = ServerStats()
-        self._random = random.Random(self.config.seed)
+        self._asked: Counter = Counter()  # times each request (without its key) was asked
         self._tokens = self._bucket_size()
         self._refilled = time.monotonic()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -197,16 +197,17 @@ class TMDbTestServer:
         path = parts.path[2:] if parts.path.startswith("/3/") else parts.path
         endpoint = _endpoint_name(path)
         self.stats.requests[endpoint] += 1
+        chance = self._request_random(method, path, query)
         if not self._take_token():
             self.stats.throttled += 1
             return 429, _error(25, "Your request count is over the allowed limit."), \
                 {"Retry-After": f"{self.config.retry_after:g}"}, None
         low, high = self.config.latency
         if high > 0:
-            await asyncio.sleep(self._random.uniform(low, high))
+            await asyncio.sleep(chance.uniform(low, high))
         fault = None
-        if self.config.fault_rate and self._random.random() < self.config.fault_rate:
-            fault = self._random.choice(self.config.fault_kinds)
+        if self.config.fault_rate and chance.random() < self.config.fault_rate:
+            fault = chance.choice(self.config.fault_kinds)
             self.stats.faults[fault] += 1
             if fault in ("500", "503"):
                 return int(fault), _error(11, "Internal error: Something went wrong, contact TMDb."), {}, None
@@ -216,8 +217,15 @@ class TMDbTestServer:
             return 401, _error(7, "Invalid API key: You must be granted a valid key."), {}, fault
         if method != "GET":
             return 405, _error(3, "Method not allowed"), {}, fault
-        status, payload = self._route(path, query)
+        status, payload = self._route(path, query, chance)
         return status, payload, {}, fault
+
+    def _request_random(self, method: str, path: str, query: dict[str, str]) -> random.Random:
+        """Latency, faults and shifts for one request, drawn from (seed, request, how often it was asked
+        before): the same crawl meets the same faults however its concurrent requests interleave."""
+        request = f"{method} {path}?{urlencode(sorted((k, v) for k, v in query.items() if k != 'api_key'))}"
+        self._asked[request] += 1
+        return random.Random(f"{self.config.seed}|{request}|{self._asked[request]}")
 
     def _authorised(self, query: dict[str, str], headers: dict[str, str]) -> bool:
         auth = headers.get("authorization", "")
@@ -227,12 +235,12 @@ class TMDbTestServer:
         return bool(query.get("api_key")) and query.get("api_key") == self.config.api_key
 
     # ------------------------------------------------------------------ endpoints
-    def _route(self, path: str, query: dict[str, str]):
+    def _route(self, path: str, query: dict[str, str], chance: random.Random):
         parts = [p for p in path.split("/") if p]
         if parts == ["discover", "movie"]:
-            return self._page(self.films.matching(query), query, shift=True)
+            return self._page(self.films.matching(query), query, shift_chance=chance)
         if parts == ["movie", "popular"]:
-            return self._page(self.films.matching({"sort_by": "popularity.desc"}), query, shift=False)
+            return self._page(self.films.matching({"sort_by": "popularity.desc"}), query, shift_chance=None)
         if parts == ["movie", "changes"]:
             return self._changes(query)
         if parts == ["genre", "movie", "list"]:
@@ -248,7 +256,7 @@ class TMDbTestServer:
             return 200, data
         return 404, _error(34, "The resource you requested could not be found.")
 
-    def _page(self, rows, query: dict[str, str], shift: bool):
+    def _page(self, rows, query: dict[str, str], shift_chance: random.Random | None):
         try:
             page = int(query.get("page", "1"))
         except ValueError:
@@ -258,8 +266,8 @@ class TMDbTestServer:
                 f"Invalid page: Pages start at 1 and max at {self.config.max_pages}. They are expected to be an integer."]}
         size = self.config.page_size
         start = (page - 1) * size
-        if shift and page > 1 and self.config.shift_rate and self._random.random() < self.config.shift_rate:
-            start += self._random.choice((-1, 1))
+        if shift_chance is not None and page > 1 and self.config.shift_rate and shift_chance.random() < self.config.shift_rate:
+            start += shift_chance.choice((-1, 1))
             self.stats.shifted += 1
         chosen = rows[start:start + size]
         total = len(rows)

@@ -89,4 +89,7 @@ def test_ten_percent_faults_lose_and_duplicate_nothing(tmdb_server, isolated_dir
     assert bad.data_checksum == good.data_checksum
     # Each film's details were kept once even though some requests were answered twice or not at all.
     assert len(bad.credits) == len(good.credits) and len(bad.people) == len(good.people)
+    # The server draws each request's fault and shift from (seed, request, repeat count), not from
+    # one stream shared by concurrent requests, so with seed 3 the same first reads are shifted on
+    # every run however the machine's load interleaves them (6 windows re-read here, quiet or loaded).
     assert bad.manifest["report"]["windows"]["refetched_windows"] >= 1
