@@ -7,7 +7,7 @@ the comparison table, plus the small grid that chose the champion configuration.
 
 Reads ``../shared/data/ml-100k`` through the MovieLens importer (``MARQUEE_SHARED_DATA``
 overrides), prints the table and writes ``benchmarks/results/cf.json``. Every model sees the same
-seeded folds (``core.cf.compare.kfold_indices``).
+seeded folds (``core.cf.kfold_indices``).
 """
 from __future__ import annotations
 
@@ -39,8 +39,7 @@ def load_ratings():
 
 def grid_search(ratings, folds: int, seed: int) -> list[dict]:
     """3-fold RMSE of every grid point through the same CFRecommender the app deploys."""
-    from core.cf.compare import compare_models
-    from core.cf.recommender import CFRecommender
+    from core.cf import CFRecommender, compare_models
 
     points = [dict(zip(GRID, values)) for values in itertools.product(*GRID.values())]
     factories = {f"grid{i}": (lambda p=p: CFRecommender(**p)) for i, p in enumerate(points)}
@@ -59,8 +58,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "cf.json"))
     args = parser.parse_args()
 
-    from core.cf.compare import CHAMPION_PARAMS, DEFAULT_MODELS, MODELS, compare_models
-    from core.cf.recommender import CFRecommender
+    from core.cf import CHAMPION_PARAMS, DEFAULT_MODELS, MODELS, CFRecommender, compare_models
     from core.progress import StderrProgress
 
     started = time.perf_counter()

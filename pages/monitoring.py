@@ -2,11 +2,9 @@
 beyond-accuracy trends, and the reliability of the classification models."""
 import streamlit as st
 
-from core.cf.scenario import PRESETS, make_scenario
-from core.cf.simulate import Simulation, list_runs
+from core import monitoring
 from core.errors import MarqueeError
-from core.monitoring import reliability, sources
-from core.monitoring import simulation as views
+from core.simulation import PRESETS, list_runs, make_scenario
 from pages.state import catalogs, widgets
 
 
@@ -21,8 +19,9 @@ def start_simulation(catalog) -> None:
             return
     with st.status("Training the first champion and calibrating the simulated world…", expanded=True) as status:
         try:
-            run = Simulation.create(catalog, f"{scenario}-seed{seed}", make_scenario(scenario, start_round=int(start)),
-                                    seed=int(seed), progress=widgets.progress_bar()).config["run"]
+            run = monitoring.start_simulation(catalog, f"{scenario}-seed{seed}",
+                                              make_scenario(scenario, start_round=int(start)), seed=int(seed),
+                                              progress=widgets.progress_bar()).config["run"]
         except MarqueeError as exc:
             status.update(label="Could not start the simulation", state="error")
             st.error(str(exc))
@@ -31,29 +30,27 @@ def start_simulation(catalog) -> None:
     st.session_state["monitoring_run_picker"] = run
 
 
-def show_simulation(sim: Simulation) -> None:
-    frame = views.rounds_frame(sim.rounds)
+def show_simulation(sim) -> None:
+    frame = monitoring.rounds_frame(sim.rounds)
     if frame.empty:
         st.info("No round yet: press **Run simulation round**.")
         return
-    last = frame.iloc[-1]
-    cols = st.columns(5)
-    cols[0].metric("Rounds", len(frame))
-    cols[1].metric("Champion", sim.registry.champion())
-    cols[2].metric("R² (last round)", f"{last['r2']:.3f}", f"{last['r2'] - last['baseline_r2']:+.3f} vs baseline")
-    cols[3].metric("RMSE (last round)", f"{last['rmse']:.3f}")
-    cols[4].metric("Coverage", f"{last['coverage']:.1%}")
-    st.plotly_chart(views.metrics_figure(frame), key="monitoring-metrics")
+    for column, tile in zip(st.columns(5), monitoring.summary_tiles(frame)):
+        column.metric(tile["label"], tile["value"], tile["delta"], help=tile["help"])
+    st.plotly_chart(monitoring.r2_figure(frame), key="monitoring-r2")
+    st.plotly_chart(monitoring.rmse_figure(frame), key="monitoring-rmse")
     st.subheader("Per-genre drift")
-    st.caption("RMSE change against the champion's baseline; ▲ marks a degraded segment. Genres with fewer than "
-               f"{sim.policy.min_segment_count} ratings in a round are left blank.")
-    st.plotly_chart(views.drift_heatmap(sim.segments()), key="monitoring-heatmap")
+    st.plotly_chart(monitoring.drift_heatmap(sim.segments(), sim.reviewer.policy.min_segment_count),
+                    key="monitoring-heatmap")
     st.subheader("Champion / challenger history")
-    decisions = views.decisions_frame(sim.registry.decisions())
-    st.dataframe(decisions, hide_index=True)
+    decisions = monitoring.decisions_frame(sim.decisions())
+    st.dataframe(decisions, hide_index=True, column_config={"reasons": st.column_config.TextColumn(width="large"),
+                                                            "drift": st.column_config.TextColumn(width="large")})
+    with st.expander("Full reasons of every decision"):
+        for row in decisions.itertuples():
+            st.text(f"round {row.round}: {row.challenger} {row.outcome}\n{row.reasons}\n{row.drift}".rstrip())
     widgets.csv_download(decisions, f"{sim.config['run']}-decisions.csv", key="download-decisions")
-    st.subheader("Coverage, diversity and personalization")
-    st.plotly_chart(views.trends_figure(frame), key="monitoring-trends")
+    st.plotly_chart(monitoring.trends_figure(frame), key="monitoring-trends")
     with st.expander("Rounds table"):
         st.dataframe(frame, hide_index=True)
         widgets.csv_download(frame, f"{sim.config['run']}-rounds.csv", key="download-rounds")
@@ -70,7 +67,7 @@ def drift_tab(catalog) -> None:
         return
     run = st.selectbox("Simulation run", runs, key="monitoring_run_picker")
     try:
-        simulation = Simulation.open(catalog, run)
+        simulation = monitoring.open_simulation(catalog, run)
     except MarqueeError as exc:
         st.error(str(exc))
         return
@@ -84,15 +81,19 @@ def drift_tab(catalog) -> None:
 
 
 def reliability_tab(catalog) -> None:
-    found = sources.reliability_sources(catalog.name)
+    found, problems = monitoring.summaries(monitoring.reliability_sources(catalog))
+    for problem in problems:
+        st.warning(problem)
     if not found:
         st.info("Train a casting or personal model to see its calibration here.")
         return
-    summaries = [reliability.reliability_summary(y, p, name) for name, y, p in found]
-    table = reliability.summary_frame(summaries)
+    for summary in found:
+        if summary["warning"]:
+            st.warning(f"{summary['name']}: {summary['warning']}; it is drawn apart (dotted, markers only).")
+    table = monitoring.summary_frame(found)
     st.dataframe(table, hide_index=True)
     widgets.csv_download(table, "reliability.csv", key="download-reliability")
-    st.plotly_chart(reliability.reliability_figure(summaries), key="monitoring-reliability")
+    st.plotly_chart(monitoring.reliability_figure(found), key="monitoring-reliability")
 
 
 def render() -> None:

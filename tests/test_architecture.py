@@ -41,7 +41,7 @@ EDGE_MODULES = {"core.cli", "core.__main__"}
 # it is empty when the architecture step is done.
 PENDING = {
     "cycle: core.casting.explain ↔ core.casting.serving ↔ core.casting.whatif",
-    "all: catalog", "all: monitoring", "all: personal", "all: tmdb",
+    "all: catalog", "all: personal", "all: tmdb",
     *(f"{consumer} reaches into {module}" for consumer, modules in {
         "core/cli.py": ["core.catalog.store"],
         "core/cf/cli.py": ["core.catalog.store"],
@@ -51,8 +51,6 @@ PENDING = {
         "pages/download.py": ["core.catalog.store", "core.tmdb.client", "core.tmdb.crawl", "core.tmdb.credentials",
                               "core.tmdb.jobs"],
         "pages/labeling.py": ["core.personal.active", "core.personal.api"],
-        "pages/monitoring.py": ["core.monitoring.reliability", "core.monitoring.simulation",
-                                "core.monitoring.sources"],
         # pages/cached.py's entries, moved with its code into the app-side state package:
         "pages/state/casting.py": ["core.casting.api", "core.casting.export", "core.casting.plots"],
         "pages/state/catalogs.py": ["core.catalog.demo", "core.catalog.store"],

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import argparse
 
+import pandas as pd
+
 from core.cli import add_catalog_arg, add_json_flag, emit, resolve_catalog
+from core.errors import MarqueeError
 from core.progress import StderrProgress
 
 
@@ -76,7 +79,7 @@ def _load(args):
 
 
 def _train(args) -> int:
-    from core.cf.train import train_champion
+    from core.cf import train_champion
 
     result = train_champion(_load(args), _params(args), promote=not args.no_promote, progress=StderrProgress("train"))
     emit(result, args.json)
@@ -84,7 +87,7 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from core.cf.compare import DEFAULT_MODELS, compare_models, holdout_report
+    from core.cf import DEFAULT_MODELS, compare_models, holdout_report
 
     catalog = _load(args)
     models = tuple(m.strip() for m in args.models.split(",")) if args.models else DEFAULT_MODELS
@@ -113,14 +116,15 @@ def _evaluation_text(result: dict) -> str:
 
 
 def _simulate(args) -> int:
-    from core.cf.scenario import make_scenario
-    from core.cf.simulate import run_simulation
+    from core.monitoring import simulate
+    from core.simulation import check_rounds, make_scenario
 
+    check_rounds(args.rounds)
     scenario = make_scenario(args.scenario, start_round=args.start_round, penalty_genre=args.genre, penalty=args.penalty,
                              cohort_fraction=args.cohort_fraction, cohort_shift=args.cohort_shift,
                              new_users_per_round=args.new_users, new_films_per_round=args.new_films)
-    summary = run_simulation(_load(args), args.rounds, scenario, seed=args.seed, run=args.run, resume=args.resume,
-                             progress=StderrProgress("simulate"))
+    summary = simulate(_load(args), args.rounds, scenario, seed=args.seed, run=args.run, resume=args.resume,
+                       progress=StderrProgress("simulate"))
     emit(summary, args.json, text=_simulation_text)
     return 0
 
@@ -139,14 +143,29 @@ def _simulation_text(summary: dict) -> str:
 
 
 def _recommend(args) -> int:
-    from core.cf.recommender import CFRecommender
-    from core.cf.train import model_dir
+    from core.cf import as_ids, load_champion
 
+    user = int(as_ids([args.user], "user (--user)")[0])
+    if not 1 <= args.n <= 1000:
+        raise MarqueeError(f"n (-n) {args.n}: must be between 1 and 1000")
     catalog = _load(args)
-    model = CFRecommender.load(model_dir(catalog.name))
-    recs = model.recommend(catalog.ratings, user_ids=[args.user], n=args.n)
+    model, _ = load_champion(catalog)
+    recs = model.recommend(catalog.ratings, user_ids=[user], n=args.n)
     recs = recs.merge(catalog.movies[["movie_id", "title", "year"]], on="movie_id", how="left")
-    rows = recs.to_dict(orient="records")
-    emit(rows, args.json, text=lambda rs: "\n".join(
-        f"{r['rank']:>3}. {r['title']} ({r['year']})  {r['score']:.2f}  [{r['source']}]" for r in rs) or "no recommendations")
+    recs["title"] = recs["title"].fillna("(film no longer in the catalog)")
+    recs["year"] = recs["year"].astype("Int64")
+    rows = [{**row, "year": None if row["year"] is pd.NA else int(row["year"])}
+            for row in recs.to_dict(orient="records")]
+    emit(rows, args.json, text=_recommendation_text)
     return 0
+
+
+def _recommendation_text(rows: list[dict]) -> str:
+    if not rows:
+        return "no recommendations"
+    lines = [f"{r['rank']:>3}. {r['title']}" + (f" ({r['year']})" if r["year"] is not None else "")
+             + f"  {r['score']:.2f}  [{r['source']}]" for r in rows]
+    if rows[0]["flag"] != "ok":
+        lines.insert(0, f"note: user {rows[0]['user_id']} is served with flag {rows[0]['flag']} "
+                        f"({'popular films: too few ratings for personal scores' if rows[0]['source'] == 'popularity' else 'folded in from ratings given after training'})")
+    return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""Fast construction of a Surprise ``Trainset`` from a ratings DataFrame.
+"""Ratings as the recommender consumes them: column checks, genre segments, and a fast Surprise
+``Trainset``.
 
 Surprise's ``Dataset.load_from_df(...).build_full_trainset()`` walks the frame row by row in
 Python; this builds the same structure (inner ids in order of first appearance, per-user and
@@ -10,6 +11,28 @@ from collections import defaultdict
 
 import numpy as np
 import pandas as pd
+
+from core.errors import MarqueeError
+
+REQUIRED = ("user_id", "movie_id", "rating")
+
+
+def check_ratings(ratings: pd.DataFrame) -> pd.DataFrame:
+    """The ratings table must carry user_id, movie_id and finite ratings."""
+    missing = [c for c in REQUIRED if c not in ratings.columns]
+    if missing:
+        raise MarqueeError(f"ratings table: missing column(s) {', '.join(missing)}")
+    values = ratings["rating"].to_numpy(dtype=float)
+    if len(values) and not np.isfinite(values).all():
+        raise MarqueeError(f"ratings.rating: {int((~np.isfinite(values)).sum())} value(s) are not finite numbers")
+    return ratings
+
+
+def genre_table(movies: pd.DataFrame) -> pd.DataFrame:
+    """One row per (movie_id, genre); films without genres are absent (the drift segments)."""
+    table = movies[["movie_id", "genres"]].explode("genres").dropna(subset=["genres"])
+    return table.rename(columns={"genres": "genre"}).reset_index(drop=True)
+
 
 
 def build_trainset(ratings: pd.DataFrame, rating_scale: tuple[float, float] | None = None):

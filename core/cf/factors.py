@@ -10,13 +10,10 @@ with the item factors and biases fixed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from core.errors import MarqueeError
-from core.io import atomic_path
 
 ARRAYS = "factors.npz"
 
@@ -35,8 +32,28 @@ class FactorModel:
     def __post_init__(self) -> None:
         self.user_ids = np.asarray(self.user_ids, dtype=np.int64)
         self.item_ids = np.asarray(self.item_ids, dtype=np.int64)
+        self.bu, self.bi = np.asarray(self.bu, dtype=float), np.asarray(self.bi, dtype=float)
+        self.pu, self.qi = np.asarray(self.pu, dtype=float), np.asarray(self.qi, dtype=float)
+        self.rating_scale = tuple(float(x) for x in self.rating_scale)
+        self._check_shapes()
         self._user_index = pd.Index(self.user_ids)
         self._item_index = pd.Index(self.item_ids)
+
+    def _check_shapes(self) -> None:
+        """Arrays that do not line up are refused here, not met later as an IndexError."""
+        n_users, n_items = len(self.user_ids), len(self.item_ids)
+        if self.pu.ndim != 2 or self.qi.ndim != 2 or self.pu.shape[1] != self.qi.shape[1]:
+            raise MarqueeError(f"factor arrays: user factors {self.pu.shape} and item factors {self.qi.shape} "
+                               "must be 2-D with the same number of columns")
+        if self.pu.shape[0] != n_users or self.bu.shape != (n_users,):
+            raise MarqueeError(f"factor arrays: {n_users} user ids but user factors {self.pu.shape}, biases {self.bu.shape}")
+        if self.qi.shape[0] != n_items or self.bi.shape != (n_items,):
+            raise MarqueeError(f"factor arrays: {n_items} film ids but item factors {self.qi.shape}, biases {self.bi.shape}")
+        if len(np.unique(self.user_ids)) != n_users or len(np.unique(self.item_ids)) != n_items:
+            raise MarqueeError("factor arrays: user ids and film ids must each be unique")
+        low, high = self.rating_scale
+        if not (np.isfinite(low) and np.isfinite(high) and low < high):
+            raise MarqueeError(f"rating_scale {self.rating_scale}: expected two finite numbers, low < high")
 
     @classmethod
     def from_surprise(cls, algo, trainset) -> "FactorModel":
@@ -132,29 +149,11 @@ class FactorModel:
 
     @classmethod
     def from_arrays(cls, arrays) -> "FactorModel":
-        return cls(mu=float(arrays["mu"][0]), bu=arrays["bu"], bi=arrays["bi"], pu=arrays["pu"], qi=arrays["qi"],
-                   user_ids=arrays["user_ids"], item_ids=arrays["item_ids"],
+        """The inverse of :meth:`to_arrays`; a missing array is one clear error."""
+        missing = [name for name in ("mu", "bu", "bi", "pu", "qi", "user_ids", "item_ids", "rating_scale")
+                   if name not in arrays]
+        if missing:
+            raise MarqueeError(f"factor arrays: missing {', '.join(missing)}")
+        return cls(mu=float(np.asarray(arrays["mu"]).ravel()[0]), bu=arrays["bu"], bi=arrays["bi"], pu=arrays["pu"],
+                   qi=arrays["qi"], user_ids=arrays["user_ids"], item_ids=arrays["item_ids"],
                    rating_scale=tuple(float(x) for x in arrays["rating_scale"]))
-
-    def save(self, folder: Path) -> Path:
-        return save_arrays(Path(folder) / ARRAYS, self.to_arrays())
-
-    @classmethod
-    def load(cls, folder: Path) -> "FactorModel":
-        with load_arrays(Path(folder) / ARRAYS, "model arrays") as arrays:
-            return cls.from_arrays(arrays)
-
-
-def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Path:
-    """Write NumPy arrays to a compressed ``.npz`` atomically (plain arrays: no pickling)."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
-    return path
-
-
-def load_arrays(path: Path, what: str):
-    """Open an ``.npz`` written by :func:`save_arrays` with pickling refused."""
-    if not Path(path).exists():
-        raise MarqueeError(f"{path}: {what} not found")
-    return np.load(path, allow_pickle=False)

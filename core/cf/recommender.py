@@ -1,48 +1,60 @@
-"""Collaborative-filtering recommender: Surprise SVD for users with enough ratings, a popularity
-fallback for cold-start users, batch top-N scoring with seen films masked, and fold-in of users
-who rated films after training.
+"""Collaborative-filtering recommender on the model contract (:mod:`core.models`): a biased
+matrix-factorisation model for users with enough ratings, a popularity fallback for cold-start
+users, batch top-N scoring with seen films masked, and fold-in of users who rated films after
+training.
 
 Training uses the ratings it is given (history only); scoring methods take the *full* ratings
-table as ``history`` to know what each user has seen and who rated what since training.
+table as ``history`` to know what each user has seen and who rated what since training. Every
+prediction carries a :class:`~core.models.Flag`: ``ok`` (trained user, known film),
+``fold_in`` (user placed in the trained space from ratings given after training),
+``cold_start`` (too few ratings: the popularity fallback answered), ``unknown_user`` (never seen:
+popularity answered), ``unknown_item`` (the model never saw the film: bias-only score).
+
+A fitted recommender can also be built from factor arrays learned elsewhere (Spark ALS, an
+implicit-feedback model) with :meth:`CFRecommender.from_factors`; it is then saved, registered,
+folded into and served exactly like one trained here.
 """
 from __future__ import annotations
 
-import json
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
 
-from core.cf.data import build_trainset
-from core.cf.factors import FactorModel, load_arrays, save_arrays
+from core.cf.data import build_trainset, check_ratings
+from core.cf.factors import ARRAYS, FactorModel
 from core.cf.fallback import PopularityFallback
 from core.errors import MarqueeError
-from core.io import write_json_atomic
+from core.io import load_npz, save_npz
+from core.models import Flag, Model, Predictions, check_finite_arrays
 from core.progress import ProgressFn, null_progress
 
 SVD = "svd"
 FOLD_IN = "fold-in"
 POPULARITY = "popularity"
 STATE = "state.npz"
-PARAMS = "params.json"
-REQUIRED = ("user_id", "movie_id", "rating")
+FIT_ALGORITHMS = ("svd",)  # what ``fit`` trains; other algorithms arrive through ``from_factors``
+INT64_MAX = np.iinfo(np.int64).max
 
 
 @dataclass
 class UserVectors:
-    """How each user is scored: ``source`` is svd (trained), fold-in or popularity."""
+    """How each user is scored: ``source`` is svd (trained), fold-in or popularity; ``flag`` says
+    why when it is not a trained user (see :class:`~core.models.Flag`)."""
 
     user_ids: np.ndarray
     bu: np.ndarray
     pu: np.ndarray
     source: np.ndarray
+    flag: np.ndarray
 
 
-class CFRecommender(BaseEstimator):
-    """scikit-learn style wrapper: ``fit(ratings)`` → self; ``predict``; ``recommend``.
+class CFRecommender(Model):
+    """``fit(ratings)`` → self; ``predict``/``predict_flagged``; ``recommend``; ``save``/``load``.
 
     ``reg_all`` regularises the factors, ``reg_bias`` (default: ``reg_all``) the biases. With
     ``n_bags`` > 1, that many SVDs are trained with consecutive seeds and averaged; the average is
@@ -52,13 +64,19 @@ class CFRecommender(BaseEstimator):
     Fold-in penalty λ = ``fold_in_reg``·n + ``fold_in_prior``; the defaults (0.1, 3) were the
     best of a small grid for users folded in from 5, 15 and 40 ratings on both the demo catalog
     and MovieLens 100K (they beat the popularity fallback by 0.02–0.1 RMSE).
+
+    ``algorithm`` records what learned the factors: ``svd`` (trained by :meth:`fit`) or the name
+    given to :meth:`from_factors` (``als``, ``spark-als``, …).
     """
+
+    kind = "cf"
+    fitted_attribute = "model_"
 
     def __init__(self, n_factors: int = 100, n_epochs: int = 20, lr_all: float = 0.005, reg_all: float = 0.02,
                  reg_bias: float | None = None, n_bags: int = 1, biased: bool = True, init_std_dev: float = 0.1,
                  random_state: int = 0, min_ratings: int = 5, fallback_min_votes: int = 10,
                  fallback_damping: float = 10.0, fold_in_reg: float = 0.1, fold_in_prior: float = 3.0,
-                 rating_scale: tuple[float, float] | None = None):
+                 rating_scale: tuple[float, float] | None = None, algorithm: str = SVD):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
         self.lr_all = lr_all
@@ -74,19 +92,58 @@ class CFRecommender(BaseEstimator):
         self.fold_in_reg = fold_in_reg
         self.fold_in_prior = fold_in_prior
         self.rating_scale = rating_scale
+        self.algorithm = algorithm
+
+    # ------------------------------------------------------------------ parameters
+    def check_params(self) -> "CFRecommender":
+        """Every hyper-parameter finite and in range; one line naming the first bad one."""
+        _integer(self.n_factors, "n_factors (--factors)", 1, 10_000)
+        _integer(self.n_epochs, "n_epochs (--epochs)", 1, 100_000)
+        _number(self.lr_all, "lr_all (--lr)", 0.0, 10.0, low_open=True)
+        _number(self.reg_all, "reg_all (--reg)", 0.0, 1e6)
+        if self.reg_bias is not None:
+            _number(self.reg_bias, "reg_bias", 0.0, 1e6)
+        _integer(self.n_bags, "n_bags", 1, 100)
+        _number(self.init_std_dev, "init_std_dev", 0.0, 1e3)
+        _integer(self.random_state, "random_state (--seed)", 0, 2**32 - 1)
+        _integer(self.min_ratings, "min_ratings", 1, 1_000_000)
+        _integer(self.fallback_min_votes, "fallback_min_votes", 0, 1_000_000_000)
+        _number(self.fallback_damping, "fallback_damping", 0.0, 1e9)
+        _number(self.fold_in_reg, "fold_in_reg", 0.0, 1e6)
+        _number(self.fold_in_prior, "fold_in_prior", 0.0, 1e9)
+        if self.rating_scale is not None:
+            if len(tuple(self.rating_scale)) != 2:
+                raise MarqueeError(f"rating_scale {self.rating_scale!r}: expected (low, high)")
+            low, high = (_number(v, "rating_scale", -1e9, 1e9) for v in self.rating_scale)
+            if not low < high:
+                raise MarqueeError(f"rating_scale {self.rating_scale!r}: low must be below high")
+        if not isinstance(self.algorithm, str) or not self.algorithm:
+            raise MarqueeError(f"algorithm {self.algorithm!r}: expected a name such as 'svd'")
+        return self
+
+    @classmethod
+    def _params_from_record(cls, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("rating_scale") is not None:
+            params["rating_scale"] = tuple(params["rating_scale"])
+        return params
+
+    def library_names(self) -> tuple[str, ...]:
+        return ("scikit-learn", "scikit-surprise")
 
     # ------------------------------------------------------------------ fitting
     def fit(self, ratings: pd.DataFrame, progress: ProgressFn | None = None) -> "CFRecommender":
         from surprise import SVD as SurpriseSVD
 
+        self.check_params()
+        if self.algorithm not in FIT_ALGORITHMS:
+            raise MarqueeError(f"algorithm {self.algorithm!r}: fit trains {', '.join(FIT_ALGORITHMS)}; build other "
+                               f"models with CFRecommender.from_factors(...)")
         progress = progress or null_progress
         ratings = check_ratings(ratings)
         if ratings.empty:
             raise MarqueeError("ratings: no rows to train the recommender on")
         progress(0, self.n_bags + 1, "building the training set")
         trainset = build_trainset(ratings, self.rating_scale)
-        if self.n_bags < 1:
-            raise MarqueeError(f"n_bags must be at least 1, got {self.n_bags}")
         started = time.perf_counter()
         bias_reg = self.reg_all if self.reg_bias is None else self.reg_bias
         bags = []
@@ -94,19 +151,62 @@ class CFRecommender(BaseEstimator):
             algo = SurpriseSVD(n_factors=self.n_factors, n_epochs=self.n_epochs, lr_all=self.lr_all,
                                reg_pu=self.reg_all, reg_qi=self.reg_all, reg_bu=bias_reg, reg_bi=bias_reg,
                                biased=self.biased, init_std_dev=self.init_std_dev, random_state=self.random_state + bag)
-            bags.append(FactorModel.from_surprise(algo.fit(trainset), trainset))
+            with np.errstate(all="ignore"):  # a diverging fit is refused below, not printed as warnings
+                bags.append(FactorModel.from_surprise(algo.fit(trainset), trainset))
             progress(bag + 1, self.n_bags + 1, f"trained SVD {bag + 1}/{self.n_bags}")
-        self.fit_seconds_ = time.perf_counter() - started
-        self.model_ = FactorModel.average(bags)
-        self.fallback_ = PopularityFallback(self.fallback_min_votes, self.fallback_damping).fit(ratings)
-        counts = ratings.groupby("user_id").size()
-        self.train_counts_ = counts.reindex(self.model_.user_ids).to_numpy(np.int64)
-        progress(self.n_bags + 1, self.n_bags + 1, f"trained on {len(ratings):,} ratings in {self.fit_seconds_:.1f}s")
+        factors = FactorModel.average(bags)
+        counts = ratings.groupby("user_id").size().reindex(factors.user_ids).to_numpy(np.int64)
+        stats = ratings.groupby("movie_id")["rating"].agg(["sum", "count"]).reindex(factors.item_ids)
+        self._install(factors, counts, stats["sum"].to_numpy(float), stats["count"].to_numpy(np.int64),
+                      time.perf_counter() - started)
+        progress(self.n_bags + 1, self.n_bags + 1,
+                 f"trained on {len(ratings):,} ratings in {self.fit_seconds_:.1f}s")
         return self
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise MarqueeError("the recommender is not trained yet: call fit(ratings) or load a saved model")
+    @classmethod
+    def from_factors(cls, *, mu: float, bu, bi, pu, qi, user_ids, item_ids, rating_scale: tuple[float, float],
+                     user_counts, item_sums, item_counts, fit_seconds: float = 0.0, algorithm: str = "als",
+                     **params: Any) -> "CFRecommender":
+        """A fitted recommender from factor arrays learned elsewhere (Spark ALS, implicit ALS, …).
+
+        ``mu`` global mean; ``bu``/``pu`` per user, aligned with ``user_ids``; ``bi``/``qi`` per
+        film, aligned with ``item_ids`` (zeros for ``bu``/``bi`` when the model has no biases);
+        ``rating_scale`` (low, high) for clipping; ``user_counts`` training ratings per user (who
+        is cold); ``item_sums``/``item_counts`` sum and number of training ratings per film (the
+        popularity fallback's statistics). Other keyword arguments are hyper-parameters
+        (``min_ratings``, ``fold_in_reg``, …, plus whatever describes the training, e.g.
+        ``n_epochs``/``reg_all``). The arrays are checked for shape and finiteness; the result
+        saves, loads, folds in and recommends like a model trained by :meth:`fit`.
+        """
+        pu = np.asarray(pu, dtype=float)
+        params = {"n_factors": int(pu.shape[1]) if pu.ndim == 2 else 0, "n_bags": 1, **params,
+                  "rating_scale": tuple(float(x) for x in rating_scale), "algorithm": algorithm}
+        model = cls(**params).check_params()
+        factors = FactorModel(mu=float(mu), bu=bu, bi=bi, pu=pu, qi=qi, user_ids=user_ids, item_ids=item_ids,
+                              rating_scale=params["rating_scale"])
+        if factors.n_factors != model.n_factors:
+            raise MarqueeError(f"n_factors {model.n_factors} does not match the {factors.n_factors} factor columns")
+        model._install(factors, user_counts, item_sums, item_counts, float(fit_seconds))
+        return model
+
+    def _install(self, factors: FactorModel, user_counts, item_sums, item_counts, fit_seconds: float) -> None:
+        """Set the learned state (from ``fit``, ``from_factors`` or ``load``); refuses NaN/inf."""
+        user_counts = np.asarray(user_counts, dtype=np.int64)
+        item_sums, item_counts = np.asarray(item_sums, dtype=float), np.asarray(item_counts, dtype=np.int64)
+        if user_counts.shape != factors.user_ids.shape:
+            raise MarqueeError(f"user_counts: {user_counts.shape[0]} counts for {len(factors.user_ids)} users")
+        if item_sums.shape != factors.item_ids.shape or item_counts.shape != factors.item_ids.shape:
+            raise MarqueeError(f"item_sums/item_counts: expected one per film ({len(factors.item_ids)})")
+        if (user_counts < 0).any() or (item_counts < 0).any() or item_counts.sum() <= 0:
+            raise MarqueeError("user_counts/item_counts: counts must be non-negative with at least one rating")
+        fallback = PopularityFallback(self.fallback_min_votes, self.fallback_damping).set_stats(
+            float(item_sums.sum() / item_counts.sum()), factors.item_ids, item_sums, item_counts)
+        check_finite_arrays({"mu": np.array([factors.mu]), "bu": factors.bu, "bi": factors.bi, "pu": factors.pu,
+                             "qi": factors.qi, "fallback": fallback.scores_}, type(self).__name__)
+        self.model_ = factors
+        self.fallback_ = fallback
+        self.train_counts_ = user_counts
+        self.fit_seconds_ = float(fit_seconds)
 
     # ------------------------------------------------------------------ users
     def resolve_users(self, user_ids, history: pd.DataFrame | None = None) -> UserVectors:
@@ -118,11 +218,12 @@ class CFRecommender(BaseEstimator):
         at training time, or too cold then) is folded in over all their ratings in ``history``,
         so a person who rates a few films after training gets personal scores at once.
         """
-        self._check_fitted()
-        user_ids = np.asarray(user_ids, dtype=np.int64)
+        self.check_fitted()
+        user_ids = as_ids(user_ids, "user_id")
         model = self.model_
         inner = model.user_inner(user_ids)
-        trained = np.where(inner >= 0, self.train_counts_[np.where(inner >= 0, inner, 0)], 0)
+        known = inner >= 0
+        trained = np.where(known, self.train_counts_[np.where(known, inner, 0)], 0)
         if history is None:
             totals, groups = trained, {}
         else:
@@ -137,22 +238,42 @@ class CFRecommender(BaseEstimator):
         for row in np.flatnonzero(refold):
             rows = groups.get_group(user_ids[row])
             bu[row], pu[row], used = model.fold_in(rows["movie_id"].to_numpy(), rows["rating"].to_numpy(float),
-                                                       self.fold_in_reg, self.fold_in_prior)
-            source[row] = FOLD_IN if used >= self.min_ratings else POPULARITY
+                                                   self.fold_in_reg, self.fold_in_prior)
+            if used < self.min_ratings:  # rated enough films, but too few the model knows
+                cold[row] = True
+            else:
+                source[row] = FOLD_IN
         source[cold] = POPULARITY
-        return UserVectors(user_ids=user_ids, bu=bu, pu=pu, source=source)
+        flag = np.where(source == FOLD_IN, Flag.FOLD_IN, Flag.OK).astype(object)
+        flag[cold] = np.where(known[cold] | (totals[cold] > 0), Flag.COLD_START, Flag.UNKNOWN_USER)
+        return UserVectors(user_ids=user_ids, bu=bu, pu=pu, source=source, flag=flag)
 
     # ------------------------------------------------------------------ scoring
     def predict(self, user_ids, movie_ids, history: pd.DataFrame | None = None) -> np.ndarray:
         """Predicted rating for aligned arrays of raw user and movie ids."""
-        self._check_fitted()
-        user_ids, movie_ids = np.asarray(user_ids, dtype=np.int64), np.asarray(movie_ids, dtype=np.int64)
+        return self.predict_flagged(user_ids, movie_ids, history).values
+
+    def predict_flagged(self, user_ids, movie_ids, history: pd.DataFrame | None = None) -> Predictions:
+        """Predicted ratings with one flag each (see the module docstring).
+
+        A cold or unknown user is answered by the popularity fallback (flag ``cold_start`` or
+        ``unknown_user``); a film the model never saw gets ``unknown_item`` (its score is the
+        user's bias only: nothing personal is known about it).
+        """
+        self.check_fitted()
+        user_ids, movie_ids = as_ids(user_ids, "user_id"), as_ids(movie_ids, "movie_id")
+        if user_ids.shape != movie_ids.shape:
+            raise MarqueeError(f"{len(user_ids)} user ids but {len(movie_ids)} movie ids")
         unique, position = np.unique(user_ids, return_inverse=True)
         vectors = self.resolve_users(unique, history)
-        bi, qi = self.model_.item_terms(self.model_.item_inner(movie_ids))
+        item_inner = self.model_.item_inner(movie_ids)
+        bi, qi = self.model_.item_terms(item_inner)
         personal = self.model_.mu + vectors.bu[position] + bi + np.einsum("nk,nk->n", vectors.pu[position], qi)
         cold = vectors.source[position] == POPULARITY
-        return self.model_.clip(np.where(cold, self.fallback_.predict(movie_ids), personal))
+        values = self.model_.clip(np.where(cold, self.fallback_.predict(movie_ids), personal))
+        flags = vectors.flag[position].copy()
+        flags[(item_inner < 0) & ~cold] = Flag.UNKNOWN_ITEM
+        return Predictions(values, flags)
 
     def score_matrix(self, vectors: UserVectors, movie_ids) -> np.ndarray:
         """Predicted scores (users × films); films unknown to the model score as the user's mean."""
@@ -165,16 +286,17 @@ class CFRecommender(BaseEstimator):
         return model.clip(scores)
 
     def recommend(self, history: pd.DataFrame, user_ids=None, n: int = 10, batch_size: int = 512) -> pd.DataFrame:
-        """Top-``n`` unseen films per user: columns user_id, rank, movie_id, score, source.
+        """Top-``n`` unseen films per user: columns user_id, rank, movie_id, score, source, flag.
 
         ``history`` is the full ratings table; every film a user has rated there is masked.
         Personal lists rank every film the model knows; cold users get the popularity list.
         """
-        self._check_fitted()
+        self.check_fitted()
+        n = _integer(n, "n (-n)", 0, 100_000)
         history = check_ratings(history)
         if user_ids is None:
             user_ids = np.sort(history["user_id"].unique())
-        user_ids = np.asarray(user_ids, dtype=np.int64)
+        user_ids = as_ids(user_ids, "user_id")
         vectors = self.resolve_users(user_ids, history)
         item_ids = self.model_.item_ids
         seen_inner = self.model_.item_inner(history["movie_id"].to_numpy())
@@ -187,54 +309,51 @@ class CFRecommender(BaseEstimator):
             local = pd.Index(rows).get_indexer(seen_rows)
             mask = (local >= 0) & (seen_inner >= 0)
             scores[local[mask], seen_inner[mask]] = -np.inf
-            frames.append(_top_n(user_ids[rows], scores, item_ids, n, vectors.source[rows], self.model_))
+            frames.append(_top_n(user_ids[rows], scores, item_ids, n, vectors.source[rows], vectors.flag[rows],
+                                 self.model_))
         seen_by_user = history.groupby("user_id")["movie_id"].agg(set)
         for row in np.flatnonzero(vectors.source == POPULARITY):
             movies, scores = self.fallback_.top_n(n, seen_by_user.get(user_ids[row], set()))
             frames.append(pd.DataFrame({"user_id": user_ids[row], "rank": np.arange(1, len(movies) + 1),
-                                        "movie_id": movies, "score": scores, "source": POPULARITY}))
-        columns = ["user_id", "rank", "movie_id", "score", "source"]
+                                        "movie_id": movies, "score": scores, "source": POPULARITY,
+                                        "flag": str(vectors.flag[row])}))
+        frames = [frame for frame in frames if len(frame)]
         if not frames:
-            return pd.DataFrame(columns=columns)
-        result = pd.concat(frames, ignore_index=True)[columns]
+            return pd.DataFrame(columns=RECOMMENDATION_COLUMNS)
+        result = pd.concat(frames, ignore_index=True)[list(RECOMMENDATION_COLUMNS)]
         return result.sort_values(["user_id", "rank"], kind="stable").reset_index(drop=True)
 
-    # ------------------------------------------------------------------ persistence
-    def save(self, folder: Path) -> Path:
-        """Write the learned arrays (``factors.npz``, ``state.npz``) and ``params.json``."""
-        self._check_fitted()
-        folder = Path(folder)
-        self.model_.save(folder)
-        save_arrays(folder / STATE, {"train_counts": self.train_counts_, "fallback_mu": np.array([self.fallback_.mu_]),
-                                     "fallback_movie_ids": self.fallback_.movie_ids_, "fallback_sums": self.fallback_.sums_,
-                                     "fallback_counts": self.fallback_.counts_, "fit_seconds": np.array([self.fit_seconds_])})
-        write_json_atomic(folder / PARAMS, self.get_params())
-        return folder
+    # ------------------------------------------------------------------ persistence (core.models)
+    def _learned_arrays(self) -> dict[str, Any]:
+        f = self.model_
+        return {"mu": np.array([f.mu]), "bu": f.bu, "bi": f.bi, "pu": f.pu, "qi": f.qi,
+                "fallback_sums": self.fallback_.sums_, "fallback_scores": self.fallback_.scores_}
 
-    @classmethod
-    def load(cls, folder: Path) -> "CFRecommender":
-        folder = Path(folder)
-        if not (folder / PARAMS).exists():
-            raise MarqueeError(f"{folder / PARAMS}: saved recommender not found")
-        params = json.loads((folder / PARAMS).read_text(encoding="utf-8"))
-        if params.get("rating_scale") is not None:
-            params["rating_scale"] = tuple(params["rating_scale"])
-        recommender = cls(**params)
-        recommender.model_ = FactorModel.load(folder)
-        with load_arrays(folder / STATE, "recommender state") as state:
-            recommender.train_counts_ = state["train_counts"]
-            recommender.fit_seconds_ = float(state["fit_seconds"][0])
-            recommender.fallback_ = PopularityFallback(recommender.fallback_min_votes, recommender.fallback_damping).set_stats(
-                float(state["fallback_mu"][0]), state["fallback_movie_ids"], state["fallback_sums"], state["fallback_counts"])
-        return recommender
+    def _save_state(self, folder: Path) -> list[str]:
+        save_npz(folder / ARRAYS, self.model_.to_arrays())
+        save_npz(folder / STATE, {"train_counts": self.train_counts_, "item_sums": self.fallback_.sums_,
+                                  "item_counts": self.fallback_.counts_, "fit_seconds": np.array([self.fit_seconds_])})
+        return [ARRAYS, STATE]
+
+    def _load_state(self, folder: Path, record: dict[str, Any]) -> None:
+        factors = FactorModel.from_arrays(load_npz(folder / ARRAYS, "recommender factors"))
+        state = load_npz(folder / STATE, "recommender state")
+        missing = [k for k in ("train_counts", "item_sums", "item_counts", "fit_seconds") if k not in state]
+        if missing:
+            raise MarqueeError(f"{STATE}: missing {', '.join(missing)}; retrain the recommender")
+        self._install(factors, state["train_counts"], state["item_sums"], state["item_counts"],
+                      float(state["fit_seconds"][0]))
+
+
+RECOMMENDATION_COLUMNS = ("user_id", "rank", "movie_id", "score", "source", "flag")
 
 
 def _top_n(user_ids: np.ndarray, scores: np.ndarray, item_ids: np.ndarray, n: int, source: np.ndarray,
-           model: FactorModel) -> pd.DataFrame:
+           flag: np.ndarray, model: FactorModel) -> pd.DataFrame:
     """Best ``n`` finite scores per row, in descending order (ties by item position)."""
     n = min(n, scores.shape[1])
     if n == 0:
-        return pd.DataFrame(columns=["user_id", "rank", "movie_id", "score", "source"])
+        return pd.DataFrame(columns=RECOMMENDATION_COLUMNS)
     part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
     part_scores = np.take_along_axis(scores, part, axis=1)
     order = np.lexsort((part, -part_scores), axis=1)
@@ -242,15 +361,56 @@ def _top_n(user_ids: np.ndarray, scores: np.ndarray, item_ids: np.ndarray, n: in
     top_scores = np.take_along_axis(scores, top, axis=1)
     frame = pd.DataFrame({"user_id": np.repeat(user_ids, n), "rank": np.tile(np.arange(1, n + 1), len(user_ids)),
                           "movie_id": item_ids[top.ravel()], "score": top_scores.ravel(),
-                          "source": np.repeat(source, n)})
+                          "source": np.repeat(source, n), "flag": np.repeat([str(f) for f in flag], n)})
     frame = frame[np.isfinite(frame["score"])]
     frame["score"] = model.clip(frame["score"].to_numpy())
     return frame
 
 
-def check_ratings(ratings: pd.DataFrame) -> pd.DataFrame:
-    """The ratings table must carry user_id, movie_id and rating columns."""
-    missing = [c for c in REQUIRED if c not in ratings.columns]
-    if missing:
-        raise MarqueeError(f"ratings table: missing column(s) {', '.join(missing)}")
-    return ratings
+def as_ids(values, field: str) -> np.ndarray:
+    """Raw ids as int64; floats with a fraction, NaN or values beyond int64 are one clear error."""
+    array = np.asarray(values)
+    if array.dtype.kind in "iu":
+        if array.dtype.kind == "u" and array.size and array.max() > INT64_MAX:
+            raise MarqueeError(f"{field} {int(array.max())}: not an id (beyond the 64-bit integer range)")
+        return array.astype(np.int64, copy=False).reshape(-1)
+    if array.dtype.kind == "f":
+        if array.size and (not np.isfinite(array).all() or (array != np.round(array)).any()
+                           or np.abs(array).max() >= 2.0 ** 63):
+            bad = array[~np.isfinite(array) | (array != np.round(array)) | (np.abs(array) >= 2.0 ** 63)][0]
+            raise MarqueeError(f"{field} {bad!r}: not an integer id")
+        return array.astype(np.int64).reshape(-1)
+    if array.dtype.kind == "b":
+        raise MarqueeError(f"{field}: expected integer ids, got booleans")
+    out = np.empty(array.size, dtype=np.int64)
+    for i, value in enumerate(array.reshape(-1)):
+        out[i] = _integer(value, field, -INT64_MAX - 1, INT64_MAX)
+    return out
+
+
+def _integer(value, field: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer, float, np.floating, str)):
+        raise MarqueeError(f"{field} {value!r}: expected an integer")
+    try:
+        number = int(value) if not isinstance(value, (float, np.floating)) else None
+    except (TypeError, ValueError):
+        raise MarqueeError(f"{field} {value!r}: expected an integer") from None
+    if number is None:
+        if not math.isfinite(value) or value != int(value):
+            raise MarqueeError(f"{field} {value!r}: expected an integer")
+        number = int(value)
+    if not low <= number <= high:
+        raise MarqueeError(f"{field} {number}: must be between {low} and {high}")
+    return number
+
+
+def _number(value, field: str, low: float, high: float, low_open: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise MarqueeError(f"{field} {value!r}: expected a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise MarqueeError(f"{field} {value!r}: must be a finite number")
+    if number < low or number > high or (low_open and number == low):
+        raise MarqueeError(f"{field} {number:g}: must be {'above' if low_open else 'at least'} {low:g} "
+                           f"and at most {high:g}")
+    return number

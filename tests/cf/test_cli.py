@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from core.cli import main
 
 
@@ -50,3 +52,68 @@ def test_train_then_recommend(cf_catalog, capsys):
     assert len(recs) == 5 and all(r["source"] == "svd" and r["title"] for r in recs)
     seen = set(cf_catalog.ratings.loc[cf_catalog.ratings["user_id"] == 1, "movie_id"])
     assert not seen & {r["movie_id"] for r in recs}
+
+
+def fails(capsys, *argv) -> str:
+    """The command exits 2 with one `error:` line naming the problem, and no traceback."""
+    assert main(list(argv)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    return err
+
+
+@pytest.mark.parametrize("argv, field", [
+    (("--lr", "nan"), "lr_all (--lr) nan"), (("--lr", "inf"), "lr_all (--lr) inf"), (("--reg", "-1"), "reg_all (--reg)"),
+    (("--factors", "0"), "n_factors (--factors) 0"), (("--epochs", "-2"), "n_epochs (--epochs)"),
+    (("--seed", "-1"), "random_state (--seed)"),
+])
+def test_train_refuses_bad_numbers_and_promotes_nothing(cf_catalog, capsys, argv, field):
+    from core.artifacts import default_store
+    from core.cf import cf_slot
+
+    before = default_store().champion(cf_slot(cf_catalog.name))
+    assert field in fails(capsys, "cf", "train", "--catalog", cf_catalog.name, *argv)
+    after = default_store().champion(cf_slot(cf_catalog.name))
+    assert (before and before.name) == (after and after.name)
+
+
+@pytest.mark.parametrize("argv, field", [
+    (("--rounds", "-1"), "rounds (--rounds) -1"), (("--penalty", "nan"), "penalty (--penalty) nan"),
+    (("--new-users", "-5"), "new_users_per_round (--new-users) -5"), (("--start-round", "0"), "start_round"),
+    (("--cohort-fraction", "inf"), "cohort_fraction"), (("--run", "../x"), "run name"),
+])
+def test_simulate_refuses_bad_numbers(cf_catalog, capsys, argv, field):
+    assert field in fails(capsys, "cf", "simulate", "--catalog", cf_catalog.name, "--scenario", "mixed", *argv)
+
+
+@pytest.mark.parametrize("argv, field", [
+    (("--user", "1", "-n", "-1"), "n (-n) -1"), (("--user", "1", "-n", "0"), "n (-n) 0"),
+    (("--user", "9223372036854775808"), "user (--user) 9223372036854775808"),
+])
+def test_recommend_refuses_bad_numbers(cf_catalog, capsys, argv, field):
+    assert field in fails(capsys, "cf", "recommend", "--catalog", cf_catalog.name, *argv)
+
+
+def test_recommend_after_a_catalog_rebuild_is_refused_not_nan(cf_catalog, capsys, monkeypatch):
+    """Reproduction of `cf recommend` printing `nan (nan)` after the catalog was rebuilt."""
+    from core.catalog import store
+
+    run(capsys, "cf", "train", "--catalog", cf_catalog.name, "--factors", "5", "--epochs", "5", "--json")
+    rebuilt = type(cf_catalog)(**{**cf_catalog.__dict__, "manifest": {**cf_catalog.manifest, "data_checksum": "rebuilt"}})
+    monkeypatch.setattr(store, "load_catalog", lambda name, **kwargs: rebuilt)
+    err = fails(capsys, "cf", "recommend", "--catalog", cf_catalog.name, "--user", "1")
+    assert "built from another version of the catalog" in err and "cf train" in err
+
+
+def test_recommend_refuses_tampered_factors(cf_catalog, capsys):
+    import numpy as np
+
+    from core.artifacts import default_store
+    from core.cf import cf_slot
+
+    run(capsys, "cf", "train", "--catalog", cf_catalog.name, "--factors", "5", "--epochs", "5", "--json")
+    path = default_store().champion(cf_slot(cf_catalog.name)).path / "factors.npz"
+    arrays = dict(np.load(path, allow_pickle=False))
+    arrays["bi"] = arrays["bi"] + 1.0
+    np.savez_compressed(path, **arrays)
+    assert "factors.npz was changed" in fails(capsys, "cf", "recommend", "--catalog", cf_catalog.name, "--user", "1")

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.cf.compare import SIMULATION_PARAMS, split_ratings
-from core.cf.evaluate import rmse
-from core.cf.recommender import CFRecommender
-from core.cf.scenario import rating_step
+from core.cf import SIMULATION_PARAMS, CFRecommender, split_ratings
+from core.metrics import rmse
+from core.simulation import rating_step
 
 
 def test_svd_on_ml100k_beats_the_fallback_and_never_recommends_seen(ml100k_catalog):

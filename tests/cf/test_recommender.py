@@ -6,11 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.cf.data import build_trainset
-from core.cf.factors import FactorModel
-from core.cf.fallback import PopularityFallback
-from core.cf.recommender import FOLD_IN, POPULARITY, SVD, CFRecommender
+from core.cf import FOLD_IN, POPULARITY, SVD, CFRecommender, FactorModel, PopularityFallback, build_trainset
 from core.errors import MarqueeError
+from core.models import Flag, ModelIntegrityError, NonFiniteModel, NotFittedError
 
 PARAMS = {"n_factors": 20, "n_epochs": 15, "random_state": 3}
 
@@ -119,7 +117,7 @@ def test_fold_in_recovers_a_trained_user(fitted, cf_catalog):
 
 def test_saved_arrays_round_trip(fitted, cf_catalog, tmp_path):
     fitted.save(tmp_path / "model")
-    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["factors.npz", "params.json", "state.npz"]
+    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["factors.npz", "model.json", "state.npz"]
     loaded = CFRecommender.load(tmp_path / "model")
     assert loaded.get_params() == fitted.get_params()
     ratings = cf_catalog.ratings.head(500)
@@ -130,12 +128,79 @@ def test_saved_arrays_round_trip(fitted, cf_catalog, tmp_path):
 
 
 def test_clear_errors():
-    with pytest.raises(MarqueeError, match="not trained"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         CFRecommender().predict([1], [1])
     with pytest.raises(MarqueeError, match="missing column"):
         CFRecommender().fit(pd.DataFrame({"user_id": [1], "movie_id": [2]}))
-    with pytest.raises(MarqueeError, match="not found"):
+    with pytest.raises(ModelIntegrityError, match="no saved model"):
         CFRecommender.load("/nonexistent/model")
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"lr_all": float("nan")}, "lr_all"), ({"lr_all": float("inf")}, "lr_all"), ({"lr_all": 0.0}, "lr_all"),
+    ({"reg_all": -1.0}, "reg_all"), ({"n_factors": 0}, "n_factors"), ({"n_epochs": -3}, "n_epochs"),
+    ({"n_bags": 0}, "n_bags"), ({"random_state": -1}, "random_state"), ({"fold_in_prior": float("nan")}, "fold_in_prior"),
+    ({"rating_scale": (5.0, 1.0)}, "rating_scale"), ({"n_factors": 2.5}, "n_factors"),
+])
+def test_bad_hyper_parameters_fail_before_training(tiny_ratings, params, field):
+    with pytest.raises(MarqueeError, match=field):
+        CFRecommender(**params).fit(tiny_ratings)
+
+
+def test_a_diverging_fit_is_refused_not_served(tiny_ratings):
+    """A huge learning rate makes SGD overflow to NaN/inf: the model refuses to exist."""
+    with pytest.raises(NonFiniteModel, match="non-finite"):
+        CFRecommender(n_factors=3, n_epochs=50, lr_all=5.0, min_ratings=1).fit(tiny_ratings)
+
+
+def test_every_prediction_carries_a_flag(fitted, cf_catalog):
+    ratings = cf_catalog.ratings
+    trained_user = int(ratings["user_id"].iloc[0])
+    film = int(ratings["movie_id"].iloc[0])
+    cold = pd.DataFrame({"user_id": [70001, 70001], "movie_id": ratings["movie_id"].iloc[:2].to_numpy(),
+                         "rating": [4.0, 2.0]})
+    newcomer = ratings[ratings["user_id"] == trained_user].assign(user_id=70002)  # enough ratings to fold in
+    history = pd.concat([ratings, cold, newcomer], ignore_index=True)
+    result = fitted.predict_flagged([trained_user, trained_user, 70001, 70002, 70003],
+                                    [film, 999_999_999, film, film, film], history=history)
+    assert list(result.flags) == [Flag.OK, Flag.UNKNOWN_ITEM, Flag.COLD_START, Flag.FOLD_IN, Flag.UNKNOWN_USER]
+    assert np.isfinite(result.values).all() and result.ok.tolist() == [True, False, False, False, False]
+    recs = fitted.recommend(history, user_ids=[trained_user, 70001, 70002, 70003], n=3)
+    assert recs.groupby("user_id")["flag"].first().to_dict() == {
+        trained_user: "ok", 70001: "cold_start", 70002: "fold_in", 70003: "unknown_user"}
+
+
+@pytest.mark.parametrize("ids, message", [([2 ** 63], "beyond the 64-bit"), ([1.5], "not an integer id"),
+                                          ([float("nan")], "not an integer id"), (["x"], "expected an integer")])
+def test_ids_out_of_range_are_one_clear_error(fitted, ids, message):
+    with pytest.raises(MarqueeError, match=message):
+        fitted.predict(ids, [1] * len(ids))
+
+
+def test_from_factors_serves_like_a_trained_model(fitted, cf_catalog, tmp_path):
+    """Factors learned elsewhere (the Spark ALS path) become an ordinary recommender."""
+    f = fitted.model_
+    rebuilt = CFRecommender.from_factors(
+        mu=f.mu, bu=f.bu, bi=f.bi, pu=f.pu, qi=f.qi, user_ids=f.user_ids, item_ids=f.item_ids,
+        rating_scale=f.rating_scale, user_counts=fitted.train_counts_, item_sums=fitted.fallback_.sums_,
+        item_counts=fitted.fallback_.counts_, algorithm="spark-als", reg_all=0.1)
+    assert rebuilt.algorithm == "spark-als" and rebuilt.n_factors == f.n_factors
+    ratings = cf_catalog.ratings
+    np.testing.assert_allclose(rebuilt.predict(ratings["user_id"][:300], ratings["movie_id"][:300], history=ratings),
+                               fitted.predict(ratings["user_id"][:300], ratings["movie_id"][:300], history=ratings))
+    loaded = CFRecommender.load(rebuilt.save(tmp_path / "als"))
+    pd.testing.assert_frame_equal(loaded.recommend(ratings, user_ids=[1, 2], n=5),
+                                  fitted.recommend(ratings, user_ids=[1, 2], n=5))
+    with pytest.raises(MarqueeError, match="user factors"):
+        CFRecommender.from_factors(mu=f.mu, bu=f.bu, bi=f.bi, pu=f.pu[:-1], qi=f.qi, user_ids=f.user_ids,
+                                   item_ids=f.item_ids, rating_scale=f.rating_scale, user_counts=fitted.train_counts_,
+                                   item_sums=fitted.fallback_.sums_, item_counts=fitted.fallback_.counts_)
+    poisoned = f.qi.copy()
+    poisoned[0, 0] = np.inf
+    with pytest.raises(NonFiniteModel):
+        CFRecommender.from_factors(mu=f.mu, bu=f.bu, bi=f.bi, pu=f.pu, qi=poisoned, user_ids=f.user_ids,
+                                   item_ids=f.item_ids, rating_scale=f.rating_scale, user_counts=fitted.train_counts_,
+                                   item_sums=fitted.fallback_.sums_, item_counts=fitted.fallback_.counts_)
 
 
 def test_bagged_model_is_the_average_of_its_members(tiny_ratings):

@@ -17,6 +17,7 @@ from core.models import Flag, Model, Predictions
 # Every core module that defines Model subclasses; the coverage test imports them all.
 MODEL_MODULES = (
     "core.cf.fallback",
+    "core.cf.recommender",
 )
 
 
@@ -42,6 +43,13 @@ def small_ratings(seed: int = 0, users: int = 30, films: int = 40, per_user: int
 
 RATINGS = small_ratings()
 KNOWN_FILMS = np.sort(RATINGS["movie_id"].unique())[:10]
+KNOWN_USERS = np.sort(RATINGS["user_id"].unique())[:10]
+
+
+def _cf():
+    from core.cf import CFRecommender
+
+    return CFRecommender(n_factors=4, n_epochs=5, min_ratings=3, random_state=1)
 
 
 CASES: list[ModelCase] = [
@@ -53,5 +61,15 @@ CASES: list[ModelCase] = [
         predict=lambda model, request: model.predict_flagged(KNOWN_FILMS),
         predict_unknown=lambda model, request: model.predict_flagged(np.array([999_999, KNOWN_FILMS[0]])),
         unknown_flags={Flag.UNKNOWN_ITEM},
+    ),
+    ModelCase(
+        name="cf",
+        model_class=__import__("core.cf.recommender", fromlist=["CFRecommender"]).CFRecommender,
+        make=_cf,
+        fit=lambda model, request: model.fit(RATINGS),
+        predict=lambda model, request: model.predict_flagged(KNOWN_USERS, KNOWN_FILMS),
+        predict_unknown=lambda model, request: model.predict_flagged(
+            np.array([999_999, KNOWN_USERS[0], KNOWN_USERS[1]]), np.array([KNOWN_FILMS[0], 999_999, KNOWN_FILMS[1]])),
+        unknown_flags={Flag.UNKNOWN_USER, Flag.UNKNOWN_ITEM},
     ),
 ]

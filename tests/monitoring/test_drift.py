@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.cf.drift import (DriftPolicy, DriftReport, check_drift, genre_table, judge_challenger,
-                           paired_comparison)
-from core.cf.recommender import CFRecommender
+import pytest
+
+from core.artifacts import ArtifactStore, Slot
+from core.cf import CFRecommender, PopularityFallback, genre_table
+from core.errors import MarqueeError
+from core.models import NonFiniteModel
+from core.monitoring import (Decision, DriftPolicy, DriftReport, check_drift, judge_challenger, paired_comparison,
+                             record_decision)
 
 
 def metrics(r2: float, **segments) -> dict:
@@ -91,3 +96,38 @@ def test_real_challenger_trained_on_corrupted_genre_is_rejected(cf_catalog):
     decision = judge_challenger(result, no_drift, DriftPolicy())
     assert not decision.promote
     assert any(r.startswith("stable segment Comedy harmed") for r in decision.reasons)
+
+
+def test_decisions_apply_to_any_model_kind_in_the_store(tmp_path, tiny_ratings):
+    """Promotion and the decision log are generic: here on the popularity model's slot."""
+    store = ArtifactStore(tmp_path / "artifacts")
+    slot = Slot("cf-popularity", "demo")
+    first = store.save(slot, PopularityFallback(min_votes=1).fit(tiny_ratings), data_checksum="abc", metrics={"rmse": 1.0})
+    store.promote(slot, first.name)
+    second = store.save(slot, PopularityFallback(min_votes=2).fit(tiny_ratings), data_checksum="abc",
+                        metrics={"rmse": 0.9})
+    record = record_decision(store, slot, first.name, second.name, Decision(True, ["promoted: better"]), round=3)
+    assert store.champion(slot).name == second.name and record["round"] == 3
+    third = store.save(slot, PopularityFallback(min_votes=3).fit(tiny_ratings), data_checksum="abc",
+                       metrics={"rmse": 1.2})
+    record_decision(store, slot, second.name, third.name, Decision(False, ["global RMSE regressed"]))
+    assert store.champion(slot).name == second.name
+    assert {v.name: v.info["status"] for v in store.versions(slot)} == {
+        "v0001": "retired", "v0002": "champion", "v0003": "rejected"}
+    assert [d["promoted"] for d in store.decisions(slot)] == [True, False]
+    assert store.decisions(slot)[1]["reasons"] == ["global RMSE regressed"]
+
+
+def test_a_challenger_with_non_finite_metrics_is_never_promoted(tmp_path, tiny_ratings):
+    store = ArtifactStore(tmp_path / "artifacts")
+    slot = Slot("cf-popularity", "demo")
+    with pytest.raises(NonFiniteModel):
+        store.save(slot, PopularityFallback(min_votes=1).fit(tiny_ratings), data_checksum="abc",
+                   metrics={"rmse": float("nan")})
+    assert store.versions(slot) == []
+
+
+def test_drift_policy_refuses_nonsense():
+    with pytest.raises(MarqueeError, match="min_z"):
+        DriftPolicy(min_z=float("nan"))
+    assert DriftPolicy.from_dict({"min_z": 2.0, "unknown": 1}).min_z == 2.0

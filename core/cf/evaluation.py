@@ -1,5 +1,6 @@
-"""Model comparison (k-fold RMSE/MAE/R² with fit times) and held-out reports (random or
-temporal split) with ranking and beyond-accuracy metrics.
+"""Evaluation of recommenders: model comparison (k-fold RMSE/MAE/R² with fit times) and held-out
+reports (random or temporal split) with ranking and beyond-accuracy metrics (the metric
+functions themselves are in :mod:`core.metrics`).
 
 Every model in the table goes through one adapter shape — ``fit(ratings)`` and
 ``predict(user_ids, movie_ids)`` — over the same seeded folds, so the numbers are comparable.
@@ -12,23 +13,14 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from core.cf import evaluate
-from core.cf.drift import genre_table, segment_metrics
+from core import metrics
+from core.cf.data import build_trainset, check_ratings, genre_table
 from core.cf.fallback import PopularityFallback
-from core.cf.data import build_trainset
-from core.cf.recommender import CFRecommender, check_ratings
+from core.cf.params import CHAMPION_PARAMS
+from core.cf.recommender import CFRecommender
 from core.errors import MarqueeError
 from core.progress import ProgressFn, null_progress
 from core.splitting import split_by_time, time_quantile_cutoff
-
-# The champion configuration, chosen on MovieLens 100K (benchmarks/bench_cf.py re-runs the grid
-# around it; figures in benchmarks/results/cf.json): a 50-factor SVD with strong factor and light
-# bias regularisation, averaged over five seeds. Surprise's default SVD is the "svd" row.
-CHAMPION_PARAMS: dict[str, Any] = {"n_factors": 50, "n_epochs": 60, "lr_all": 0.007, "reg_all": 0.08,
-                                   "reg_bias": 0.02, "init_std_dev": 0.05, "n_bags": 5}
-# A lighter configuration for interactive simulation rounds (retrained several times per run).
-SIMULATION_PARAMS: dict[str, Any] = {"n_factors": 50, "n_epochs": 25, "lr_all": 0.007, "reg_all": 0.08}
-
 
 class SurpriseModel:
     """Adapter around any Surprise algorithm: ``fit(ratings)``, vectorised-looking ``predict``."""
@@ -120,7 +112,7 @@ def compare_models(ratings: pd.DataFrame, models=DEFAULT_MODELS, folds: int = 5,
             fitted = time.perf_counter()
             predicted = model.predict(test["user_id"].to_numpy(), test["movie_id"].to_numpy())
             finished = time.perf_counter()
-            scores[name].append({**evaluate.accuracy(test["rating"].to_numpy(), predicted),
+            scores[name].append({**metrics.accuracy(test["rating"].to_numpy(), predicted),
                                  "fit_seconds": fitted - started, "predict_seconds": finished - fitted})
             done += 1
             progress(done, total, f"fold {fold + 1}/{folds} {name}: RMSE {scores[name][-1]['rmse']:.4f}")
@@ -166,18 +158,18 @@ def holdout_report(ratings: pd.DataFrame, movies: pd.DataFrame, estimator: CFRec
     estimator.fit(train)
     predictions = estimator.predict(test["user_id"].to_numpy(), test["movie_id"].to_numpy(), history=train)
     scored = test.assign(prediction=predictions)
-    metrics = segment_metrics(scored, genre_table(movies))
+    accuracy = metrics.segment_metrics(scored, genre_table(movies))
     relevance = relevance if relevance is not None else 0.8 * float(ratings["rating"].max())
     relevant = test[test["rating"] >= relevance].groupby("user_id")["movie_id"].agg(set).to_dict()
     recs = estimator.recommend(train, user_ids=np.sort(test["user_id"].unique()), n=k)
     lists = recs.groupby("user_id")["movie_id"].agg(list).to_dict()
     return {
         "split": split, "train_ratings": int(len(train)), "test_ratings": int(len(test)),
-        "accuracy": metrics["global"], "segments": metrics["segments"], "k": k, "relevance": relevance,
+        "accuracy": accuracy["global"], "segments": accuracy["segments"], "k": k, "relevance": relevance,
         "users_ranked": int(sum(1 for r in relevant.values() if r)),
-        f"precision@{k}": evaluate.precision_at_k(lists, relevant, k),
-        f"recall@{k}": evaluate.recall_at_k(lists, relevant, k),
-        f"ndcg@{k}": evaluate.ndcg_at_k(lists, relevant, k),
+        f"precision@{k}": metrics.precision_at_k(lists, relevant, k),
+        f"recall@{k}": metrics.recall_at_k(lists, relevant, k),
+        f"ndcg@{k}": metrics.ndcg_at_k(lists, relevant, k),
         **beyond_accuracy(lists, movies),
         "sources": recs.drop_duplicates("user_id")["source"].value_counts().to_dict(),
     }
@@ -185,6 +177,20 @@ def holdout_report(ratings: pd.DataFrame, movies: pd.DataFrame, estimator: CFRec
 
 def beyond_accuracy(lists: dict, movies: pd.DataFrame) -> dict[str, float]:
     """Coverage over the catalog's films, genre diversity and personalization of the lists."""
-    return {"coverage": evaluate.catalog_coverage(lists, len(movies)),
-            "diversity": evaluate.diversity(lists, evaluate.genre_vectors(movies)),
-            "personalization": evaluate.personalization(lists)}
+    return {"coverage": metrics.catalog_coverage(lists, len(movies)),
+            "diversity": metrics.diversity(lists, genre_vectors(movies)),
+            "personalization": metrics.personalization(lists)}
+
+
+def genre_vectors(movies, genre_column: str = "genres") -> dict[int, np.ndarray]:
+    """Multi-hot genre vector per film id (films without genres get none)."""
+    vocabulary = sorted({g for genres in movies[genre_column] if genres is not None for g in genres})
+    index = {g: i for i, g in enumerate(vocabulary)}
+    vectors = {}
+    for movie_id, genres in zip(movies["movie_id"], movies[genre_column]):
+        if genres is None or len(genres) == 0:
+            continue
+        vector = np.zeros(len(vocabulary))
+        vector[[index[g] for g in genres]] = 1.0
+        vectors[int(movie_id)] = vector
+    return vectors

@@ -1,7 +1,7 @@
 """Simulation scenarios and the simulated "world" that produces ratings.
 
 The world is a richer factor model fitted to the catalog (the champion configuration of
-:mod:`core.cf.compare`, seeded apart from the deployed model), so the deployed champion is an
+:mod:`core.cf.params`, seeded apart from the deployed model), so the deployed champion is an
 imperfect estimate of it that retraining on new ratings can improve. A simulated rating is the
 world's predicted score plus Gaussian noise of a calibrated size, clipped and rounded to the
 catalog's rating step. Scenario knobs change the world from ``start_round`` on:
@@ -14,14 +14,16 @@ catalog's rating step. Scenario knobs change the world from ``start_round`` on:
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from core.cf.factors import FactorModel, load_arrays, save_arrays
+from core.cf import FactorModel
 from core.errors import MarqueeError
+from core.io import load_npz, save_npz
 
 WORLD = "world.npz"
 
@@ -36,6 +38,18 @@ class Scenario:
     cohort_shift: float = 0.0
     new_users_per_round: int = 0
     new_films_per_round: int = 0
+
+    def __post_init__(self) -> None:
+        """Knobs are checked where they enter (CLI, page, a stored run): one line naming the knob."""
+        _whole(self.start_round, "start_round (--start-round)", 1, 1_000_000)
+        _real(self.penalty, "penalty (--penalty)", -10.0, 10.0)
+        _real(self.cohort_fraction, "cohort_fraction (--cohort-fraction)", 0.0, 1.0)
+        _real(self.cohort_shift, "cohort_shift (--cohort-shift)", -100.0, 100.0)
+        _whole(self.new_users_per_round, "new_users_per_round (--new-users)", 0, 100_000)
+        _whole(self.new_films_per_round, "new_films_per_round (--new-films)", 0, 100_000)
+        if self.penalty_genre is not None and (not isinstance(self.penalty_genre, str) or not self.penalty_genre.strip()
+                                               or any(ord(c) < 32 for c in self.penalty_genre)):
+            raise MarqueeError(f"genre (--genre) {self.penalty_genre!r}: expected a genre name")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -139,13 +153,13 @@ class World:
         return new_ids, templates
 
     def save(self, folder: Path) -> None:
-        save_arrays(Path(folder) / WORLD, {**self.factors.to_arrays(), "step": np.array([self.step]),
-                                           "cohort": self.cohort, "shift": self.shift})
+        save_npz(Path(folder) / WORLD, {**self.factors.to_arrays(), "step": np.array([self.step]),
+                                        "cohort": self.cohort, "shift": self.shift})
 
     @classmethod
     def load(cls, folder: Path) -> "World":
-        with load_arrays(Path(folder) / WORLD, "simulation world") as a:
-            return cls(factors=FactorModel.from_arrays(a), step=float(a["step"][0]), cohort=a["cohort"], shift=a["shift"])
+        a = load_npz(Path(folder) / WORLD, "simulation world")
+        return cls(factors=FactorModel.from_arrays(a), step=float(a["step"][0]), cohort=a["cohort"], shift=a["shift"])
 
 
 def _spawn(ids: np.ndarray, bias: np.ndarray, factors: np.ndarray, count: int, rng: np.random.Generator):
@@ -197,3 +211,14 @@ def calibrate_noise(score: np.ndarray, prediction: np.ndarray, target_r2: float,
         else:
             high = middle
     return 0.5 * (low + high)
+
+
+def _whole(value, field: str, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise MarqueeError(f"{field} {value!r}: expected a whole number from {low} to {high:,}")
+
+
+def _real(value, field: str, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(float(value)) or not low <= float(value) <= high:
+        raise MarqueeError(f"{field} {value!r}: expected a finite number from {low:g} to {high:g}")

@@ -1,4 +1,4 @@
-"""AppTest of the Monitoring page and the generic reliability view."""
+"""AppTest of the Monitoring page and the generic reliability view (read from the artifact store)."""
 from __future__ import annotations
 
 import json
@@ -7,9 +7,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import pandas as pd
+
+from core.artifacts import ArtifactStore, Slot
 from core.catalog import store
 from core.metrics import brier_score
-from core.monitoring.reliability import reliability_figure, reliability_summary
+from core.monitoring import RELIABILITY_FILE, reliability_figure, reliability_summary
 from tests.conftest import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -39,7 +42,8 @@ def test_reliability_summary_by_hand():
     assert summary["ece"] == pytest.approx(0.225)
     assert summary["table"]["count"].tolist() == [2, 2]
     figure = reliability_figure([summary])
-    assert figure.data[1].name.startswith("toy (Brier 0.068")
+    assert figure.data[1].name.startswith("toy (n=4, Brier 0.068") and "too few to judge" in figure.data[1].name
+    assert "only 4 labelled predictions" in summary["warning"] and figure.layout.title.text
     with pytest.raises(Exception, match="probabilities must lie"):
         reliability_summary([0, 1], [0.5, 1.5], "bad")
 
@@ -67,7 +71,9 @@ def test_monitoring_page_runs_a_simulation_round(cf_active):
     assert metrics["Rounds"] == "1" and metrics["Champion"] == "v0001"
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     kinds = [c["data"][0]["type"] for c in charts]
-    assert "heatmap" in kinds and len(charts) == 3
+    assert "heatmap" in kinds and len(charts) == 4
+    assert all(c["layout"]["title"]["text"] for c in charts)                      # every chart is titled
+    assert all("yaxis2" not in c["layout"] for c in charts)                       # one metric per axis
     heatmap = next(c for c in charts if c["data"][0]["type"] == "heatmap")
     assert "Action" in heatmap["data"][0]["y"] and heatmap["data"][0]["x"] == ["1"]
     decisions = at.dataframe[0].value
@@ -77,21 +83,31 @@ def test_monitoring_page_runs_a_simulation_round(cf_active):
     assert {m.label: m.value for m in at.metric}["Rounds"] == "2"
 
 
-def test_reliability_tab_shows_trained_models(cf_active, monkeypatch):
-    """The casting source is read through core.casting.api.holdout_predictions (label, p_cal)."""
-    import pandas as pd
+def _save_reliability(slot: Slot, frame: pd.DataFrame, data_checksum: str) -> None:
+    """What a classification model's trainer does: write reliability.parquet into its version."""
+    ArtifactStore().save(slot, lambda folder: frame.to_parquet(folder / RELIABILITY_FILE),
+                         data_checksum=data_checksum, metrics={"n": len(frame)})
 
-    import core.casting.api as casting_api
 
+def test_reliability_tab_reads_any_model_kind_from_the_store(cf_active):
+    """No casting or personal import: the page finds reliability.parquet in every slot of the catalog."""
     rng = np.random.default_rng(0)
     p = rng.uniform(0, 1, 400)
-    holdout = pd.DataFrame({"label": (rng.uniform(0, 1, 400) < p).astype(int), "p_cal": p})
-    monkeypatch.setattr(casting_api, "holdout_predictions", lambda catalog_name=None, artifact_dir=None: holdout)
+    big = pd.DataFrame({"label": (rng.uniform(0, 1, 400) < p).astype(int), "p": p, "segment": "2015"})
+    small = pd.DataFrame({"label": [1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1], "p": np.linspace(0.1, 0.9, 13)})
+    _save_reliability(Slot("casting", cf_active.name), big, cf_active.data_checksum)
+    _save_reliability(Slot("personal", cf_active.name, "alice"), small, cf_active.data_checksum)
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/monitoring.py").run()
     assert not at.exception
     table = next(df.value for df in at.dataframe if "ece" in df.value.columns)
-    assert table["name"].tolist() == ["casting (holdout, p_cal)"] and table["n"].tolist() == [400]
-    assert table["brier"].iloc[0] == pytest.approx(brier_score(holdout["label"], p))
+    assert table["model"].tolist() == ["casting v0001", "personal: alice v0001"]
+    assert table["predictions"].tolist() == [400, 13]
+    assert table["brier"].iloc[0] == pytest.approx(brier_score(big["label"], p), abs=1e-4)
+    assert table["warning"].iloc[0] == "" and "only 13 labelled predictions" in table["warning"].iloc[1]
+    assert any("personal: alice v0001" in w.value and "too few" in w.value for w in at.warning)
     figure = json.loads(at.get("plotly_chart")[-1].proto.spec)
-    assert figure["data"][1]["name"].startswith("casting (holdout, p_cal)")
+    curves = {trace["name"]: trace for trace in figure["data"][1:]}
+    small_curve = next(trace for name, trace in curves.items() if name.startswith("personal: alice"))
+    assert "too few to judge" in small_curve["name"] and small_curve["mode"] == "markers"
+    assert next(name for name in curves if name.startswith("casting v0001 (n=400")).endswith(")")

@@ -1,0 +1,94 @@
+"""The catalog's deployed recommender: train it, record it in the artifact store
+(``Slot("cf", catalog)``), promote it, and load the champion back for serving.
+
+A version's drift baseline (global and per-genre accuracy with standard errors, in its manifest
+under ``baseline``) is measured on a temporal holdout — fit on the earlier ratings, score the
+latest ``holdout_fraction`` — before the model is refit on all ratings. Its headline metrics
+(holdout RMSE, MAE, R²) are the version's ``metrics`` in the registry; a model whose parameters
+or metrics are not finite is never saved or promoted.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from core.artifacts import ArtifactStore, Slot, Version, default_store
+from core.cf.data import genre_table
+from core.cf.evaluation import split_ratings
+from core.cf.params import CHAMPION_PARAMS
+from core.cf.recommender import CFRecommender
+from core.errors import MarqueeError
+from core.metrics import segment_metrics
+from core.progress import ProgressFn, null_progress
+
+KIND = "cf"
+HEADLINE = ("rmse", "mae", "r2", "count")
+
+
+def cf_slot(catalog_name: str) -> Slot:
+    return Slot(KIND, catalog_name)
+
+
+def holdout_baseline(ratings: pd.DataFrame, movies: pd.DataFrame, params: dict[str, Any],
+                     holdout_fraction: float = 0.2) -> dict:
+    """Global and per-genre accuracy of ``params`` fitted on the earlier ratings, scored on the latest."""
+    train, test = split_ratings(ratings, "temporal", holdout_fraction)
+    if train.empty or test.empty:
+        raise MarqueeError("ratings: the temporal holdout left no training or no test ratings")
+    model = CFRecommender(**params).fit(train)
+    predicted = model.predict(test["user_id"].to_numpy(), test["movie_id"].to_numpy(), history=train)
+    return segment_metrics(test.assign(prediction=predicted), genre_table(movies))
+
+
+def headline(baseline: dict) -> dict[str, float]:
+    """The registry's metrics of a version: holdout RMSE, MAE, R² and rating count."""
+    return {f"holdout_{name}": baseline["global"][name] for name in HEADLINE}
+
+
+def train_champion(catalog, params: dict[str, Any] | None = None, promote: bool = True,
+                   holdout_fraction: float = 0.2, store: ArtifactStore | None = None,
+                   progress: ProgressFn | None = None) -> dict[str, Any]:
+    """Train on ``catalog`` (a loaded :class:`~core.catalog.Catalog`), save a new version, promote
+    it unless ``promote`` is false, and log the decision. Returns a JSON-able summary."""
+    progress = progress or null_progress
+    store = store or default_store()
+    ratings = catalog.ratings
+    if len(ratings) < 50 or ratings["user_id"].nunique() < 5:
+        raise MarqueeError(f"catalog {catalog.name!r} has {len(ratings)} ratings: too few to train a recommender "
+                           f"(import MovieLens ratings or merge a catalog that has them)")
+    params = {**CHAMPION_PARAMS, **(params or {})}
+    CFRecommender(**params).check_params()  # bad input fails before minutes of training
+    progress(0, 2, "measuring the baseline on a temporal holdout")
+    baseline = holdout_baseline(ratings, catalog.movies, params, holdout_fraction)
+    progress(1, 2, f"training on all {len(ratings):,} ratings")
+    model = CFRecommender(**params).fit(ratings)
+    model.metrics_ = headline(baseline)
+    model.data_checksum_ = catalog.data_checksum
+    slot = cf_slot(catalog.name)
+    previous = store.champion(slot)
+    version = store.save(slot, model, data_checksum=catalog.data_checksum, metrics=model.metrics_,
+                         note="python -m core cf train", baseline=baseline,
+                         trained_on={"catalog_ratings": int(len(ratings))}, fit_seconds=model.fit_seconds_)
+    holdout = baseline["global"]
+    if promote:
+        store.promote(slot, version.name)
+        reasons = [f"trained on request on {len(ratings):,} ratings; holdout R² {holdout['r2']:.3f}, "
+                   f"RMSE {holdout['rmse']:.3f}" + (f"; replaces {previous.name}" if previous else "")]
+    else:
+        reasons = ["registered without promotion (--no-promote)"]
+    store.log_decision(slot, {"round": None, "champion": previous.name if previous else None,
+                              "challenger": version.name, "promoted": promote, "reasons": reasons, "drift": None})
+    progress(2, 2, f"registered {version.name}")
+    champion = store.champion(slot)
+    return {"catalog": catalog.name, "version": version.name, "champion": champion.name if champion else None,
+            "artifact": str(version.path), "params": params, "fit_seconds": model.fit_seconds_,
+            "holdout": holdout, "ratings": int(len(ratings)), "reasons": reasons}
+
+
+def load_champion(catalog, version: str | None = None,
+                  store: ArtifactStore | None = None) -> tuple[CFRecommender, Version]:
+    """The catalog's champion (or ``version``), refused when built from another catalog version."""
+    store = store or default_store()
+    fix = f"run `python -m core cf train --catalog {catalog.name}`"
+    return store.load(CFRecommender, cf_slot(catalog.name), version, data_checksum=catalog.data_checksum, fix=fix)
