@@ -6,8 +6,10 @@ import argparse
 import pandas as pd
 
 from core.cli import add_catalog_arg, add_json_flag, emit, resolve_catalog
-from core.errors import MarqueeError
 from core.progress import StderrProgress
+from core.validation import arg_float, arg_id, arg_int, arg_name, arg_text
+
+SEED_MAX = 2 ** 31 - 1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,48 +25,48 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = commands.add_parser("evaluate", help="k-fold RMSE/MAE/R² and fit time of every model in the comparison")
     add_catalog_arg(p)
-    p.add_argument("--folds", type=int, default=5)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--folds", type=arg_int(2, 100), default=5)
+    p.add_argument("--seed", type=arg_int(0, SEED_MAX), default=0)
     p.add_argument("--models", help="comma-separated subset (default: popularity,baseline_only,knn_baseline,svd,"
                                     "svd_single,svd_tuned; svdpp is opt-in)")
     p.add_argument("--holdout", choices=("none", "temporal", "random"), default="none",
                    help="also report ranking, coverage, diversity and personalization on one holdout split")
-    p.add_argument("-k", type=int, default=10, help="list length for ranking metrics (default 10)")
+    p.add_argument("-k", type=arg_int(1, 1000), default=10, help="list length for ranking metrics (default 10)")
     add_json_flag(p)
     p.set_defaults(handler=_evaluate)
 
     p = commands.add_parser("simulate", help="run behaviour-simulation rounds with drift checks and retraining")
     add_catalog_arg(p)
-    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--rounds", type=arg_int(0, 10_000), default=5)
     p.add_argument("--scenario", default="baseline",
                    help="baseline, genre-penalty, cohort-shift, new-users, new-films or mixed")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--run", help="run name (default SCENARIO-seedSEED); an existing run is replaced unless --resume")
+    p.add_argument("--seed", type=arg_int(0, SEED_MAX), default=0)
+    p.add_argument("--run", type=arg_name(), help="run name (default SCENARIO-seedSEED); an existing run is replaced unless --resume")
     p.add_argument("--resume", action="store_true", help="continue an existing run instead of starting over")
-    p.add_argument("--start-round", type=int, help="first round with drift (default 2)")
-    p.add_argument("--genre", help="genre to penalise (default: the most-rated genre)")
-    p.add_argument("--penalty", type=float, help="stars subtracted from the penalised genre's ratings")
-    p.add_argument("--cohort-fraction", type=float, help="share of users whose taste shifts")
-    p.add_argument("--cohort-shift", type=float, help="size of the taste shift, in standard deviations")
-    p.add_argument("--new-users", type=int, help="new users per round")
-    p.add_argument("--new-films", type=int, help="new films per round")
+    p.add_argument("--start-round", type=arg_int(1, 1_000_000), help="first round with drift (default 2)")
+    p.add_argument("--genre", type=arg_text(100), help="genre to penalise (default: the most-rated genre)")
+    p.add_argument("--penalty", type=arg_float(-10, 10), help="stars subtracted from the penalised genre's ratings")
+    p.add_argument("--cohort-fraction", type=arg_float(0, 1), help="share of users whose taste shifts")
+    p.add_argument("--cohort-shift", type=arg_float(-100, 100), help="size of the taste shift, in standard deviations")
+    p.add_argument("--new-users", type=arg_int(0, 100_000), help="new users per round")
+    p.add_argument("--new-films", type=arg_int(0, 100_000), help="new films per round")
     add_json_flag(p)
     p.set_defaults(handler=_simulate)
 
     p = commands.add_parser("recommend", help="top-N films for one user from the registered champion")
     add_catalog_arg(p)
-    p.add_argument("--user", type=int, required=True)
-    p.add_argument("-n", type=int, default=10)
+    p.add_argument("--user", type=arg_id(), required=True, help="user id (a whole number ≥ 0)")
+    p.add_argument("-n", type=arg_int(1, 1000), default=10, help="list length, 1–1000 (default 10)")
     add_json_flag(p)
     p.set_defaults(handler=_recommend)
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--factors", type=int, help="latent factors (default from the champion configuration)")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--lr", type=float)
-    p.add_argument("--reg", type=float)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--factors", type=arg_int(1, 10_000), help="latent factors (default from the champion configuration)")
+    p.add_argument("--epochs", type=arg_int(1, 100_000))
+    p.add_argument("--lr", type=arg_float(0, 10, low_open=True), help="learning rate, in (0, 10]")
+    p.add_argument("--reg", type=arg_float(0, 1e6), help="factor regularisation, ≥ 0")
+    p.add_argument("--seed", type=arg_int(0, SEED_MAX), default=0)
 
 
 def _params(args) -> dict:
@@ -143,14 +145,11 @@ def _simulation_text(summary: dict) -> str:
 
 
 def _recommend(args) -> int:
-    from core.cf import as_ids, load_champion
+    from core.cf import load_champion
 
-    user = int(as_ids([args.user], "user (--user)")[0])
-    if not 1 <= args.n <= 1000:
-        raise MarqueeError(f"n (-n) {args.n}: must be between 1 and 1000")
     catalog = _load(args)
     model, _ = load_champion(catalog)
-    recs = model.recommend(catalog.ratings, user_ids=[user], n=args.n)
+    recs = model.recommend(catalog.ratings, user_ids=[args.user], n=args.n)
     recs = recs.merge(catalog.movies[["movie_id", "title", "year"]], on="movie_id", how="left")
     recs["title"] = recs["title"].fillna("(film no longer in the catalog)")
     recs["year"] = recs["year"].astype("Int64")

@@ -16,7 +16,6 @@ folded into and served exactly like one trained here.
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,13 +31,13 @@ from core.errors import MarqueeError
 from core.io import load_npz, save_npz
 from core.models import Flag, Model, Predictions, check_finite_arrays
 from core.progress import ProgressFn, null_progress
+from core.validation import INT64_MAX, ValidationError, finite_float, integer
 
 SVD = "svd"
 FOLD_IN = "fold-in"
 POPULARITY = "popularity"
 STATE = "state.npz"
 FIT_ALGORITHMS = ("svd",)  # what ``fit`` trains; other algorithms arrive through ``from_factors``
-INT64_MAX = np.iinfo(np.int64).max
 
 
 @dataclass
@@ -97,26 +96,15 @@ class CFRecommender(Model):
     # ------------------------------------------------------------------ parameters
     def check_params(self) -> "CFRecommender":
         """Every hyper-parameter finite and in range; one line naming the first bad one."""
-        _integer(self.n_factors, "n_factors (--factors)", 1, 10_000)
-        _integer(self.n_epochs, "n_epochs (--epochs)", 1, 100_000)
-        _number(self.lr_all, "lr_all (--lr)", 0.0, 10.0, low_open=True)
-        _number(self.reg_all, "reg_all (--reg)", 0.0, 1e6)
-        if self.reg_bias is not None:
-            _number(self.reg_bias, "reg_bias", 0.0, 1e6)
-        _integer(self.n_bags, "n_bags", 1, 100)
-        _number(self.init_std_dev, "init_std_dev", 0.0, 1e3)
-        _integer(self.random_state, "random_state (--seed)", 0, 2**32 - 1)
-        _integer(self.min_ratings, "min_ratings", 1, 1_000_000)
-        _integer(self.fallback_min_votes, "fallback_min_votes", 0, 1_000_000_000)
-        _number(self.fallback_damping, "fallback_damping", 0.0, 1e9)
-        _number(self.fold_in_reg, "fold_in_reg", 0.0, 1e6)
-        _number(self.fold_in_prior, "fold_in_prior", 0.0, 1e9)
+        for name, (low, high) in INTEGER_RANGES.items():
+            integer(getattr(self, name), PARAMETER_FIELDS.get(name, name), low, high)
+        for name, (low, high, low_open) in NUMBER_RANGES.items():
+            if getattr(self, name) is not None or name != "reg_bias":
+                finite_float(getattr(self, name), PARAMETER_FIELDS.get(name, name), low, high, low_open=low_open)
         if self.rating_scale is not None:
-            if len(tuple(self.rating_scale)) != 2:
-                raise MarqueeError(f"rating_scale {self.rating_scale!r}: expected (low, high)")
-            low, high = (_number(v, "rating_scale", -1e9, 1e9) for v in self.rating_scale)
-            if not low < high:
-                raise MarqueeError(f"rating_scale {self.rating_scale!r}: low must be below high")
+            scale = tuple(self.rating_scale) if isinstance(self.rating_scale, (tuple, list)) else ()
+            if len(scale) != 2 or not finite_float(scale[0], "rating_scale") < finite_float(scale[1], "rating_scale"):
+                raise ValidationError("rating_scale", self.rating_scale, "must be two finite numbers, low < high")
         if not isinstance(self.algorithm, str) or not self.algorithm:
             raise MarqueeError(f"algorithm {self.algorithm!r}: expected a name such as 'svd'")
         return self
@@ -292,7 +280,7 @@ class CFRecommender(Model):
         Personal lists rank every film the model knows; cold users get the popularity list.
         """
         self.check_fitted()
-        n = _integer(n, "n (-n)", 0, 100_000)
+        n = integer(n, "n (-n)", 0, 100_000)
         history = check_ratings(history)
         if user_ids is None:
             user_ids = np.sort(history["user_id"].unique())
@@ -368,49 +356,27 @@ def _top_n(user_ids: np.ndarray, scores: np.ndarray, item_ids: np.ndarray, n: in
 
 
 def as_ids(values, field: str) -> np.ndarray:
-    """Raw ids as int64; floats with a fraction, NaN or values beyond int64 are one clear error."""
+    """Raw ids as int64; fractions, NaN or values beyond int64 are one clear error naming ``field``."""
     array = np.asarray(values)
     if array.dtype.kind in "iu":
         if array.dtype.kind == "u" and array.size and array.max() > INT64_MAX:
-            raise MarqueeError(f"{field} {int(array.max())}: not an id (beyond the 64-bit integer range)")
+            integer(int(array.max()), field)  # raises, naming the value
         return array.astype(np.int64, copy=False).reshape(-1)
     if array.dtype.kind == "f":
-        if array.size and (not np.isfinite(array).all() or (array != np.round(array)).any()
-                           or np.abs(array).max() >= 2.0 ** 63):
-            bad = array[~np.isfinite(array) | (array != np.round(array)) | (np.abs(array) >= 2.0 ** 63)][0]
-            raise MarqueeError(f"{field} {bad!r}: not an integer id")
+        bad = ~np.isfinite(array) | (np.abs(array) >= 2.0 ** 63)
+        bad[~bad] = array[~bad] != np.round(array[~bad])
+        if bad.any():
+            integer(float(array[bad][0]), field)  # raises, naming the value
         return array.astype(np.int64).reshape(-1)
-    if array.dtype.kind == "b":
-        raise MarqueeError(f"{field}: expected integer ids, got booleans")
-    out = np.empty(array.size, dtype=np.int64)
-    for i, value in enumerate(array.reshape(-1)):
-        out[i] = _integer(value, field, -INT64_MAX - 1, INT64_MAX)
-    return out
+    return np.fromiter((integer(value, field) for value in array.reshape(-1).tolist()), dtype=np.int64, count=array.size)
 
 
-def _integer(value, field: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer, float, np.floating, str)):
-        raise MarqueeError(f"{field} {value!r}: expected an integer")
-    try:
-        number = int(value) if not isinstance(value, (float, np.floating)) else None
-    except (TypeError, ValueError):
-        raise MarqueeError(f"{field} {value!r}: expected an integer") from None
-    if number is None:
-        if not math.isfinite(value) or value != int(value):
-            raise MarqueeError(f"{field} {value!r}: expected an integer")
-        number = int(value)
-    if not low <= number <= high:
-        raise MarqueeError(f"{field} {number}: must be between {low} and {high}")
-    return number
-
-
-def _number(value, field: str, low: float, high: float, low_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise MarqueeError(f"{field} {value!r}: expected a number")
-    number = float(value)
-    if not math.isfinite(number):
-        raise MarqueeError(f"{field} {value!r}: must be a finite number")
-    if number < low or number > high or (low_open and number == low):
-        raise MarqueeError(f"{field} {number:g}: must be {'above' if low_open else 'at least'} {low:g} "
-                           f"and at most {high:g}")
-    return number
+# Hyper-parameter ranges (checked before training; the CLI names its flags).
+PARAMETER_FIELDS = {"n_factors": "n_factors (--factors)", "n_epochs": "n_epochs (--epochs)", "lr_all": "lr_all (--lr)",
+                    "reg_all": "reg_all (--reg)", "random_state": "random_state (--seed)"}
+INTEGER_RANGES = {"n_factors": (1, 10_000), "n_epochs": (1, 100_000), "n_bags": (1, 100),
+                  "random_state": (0, 2 ** 32 - 1), "min_ratings": (1, 1_000_000),
+                  "fallback_min_votes": (0, 1_000_000_000)}
+NUMBER_RANGES = {"lr_all": (0.0, 10.0, True), "reg_all": (0.0, 1e6, False), "reg_bias": (0.0, 1e6, False),
+                 "init_std_dev": (0.0, 1e3, False), "fallback_damping": (0.0, 1e9, False),
+                 "fold_in_reg": (0.0, 1e6, False), "fold_in_prior": (0.0, 1e9, False)}

@@ -11,13 +11,12 @@ decision (their RMSE is too noisy).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 
-from core.errors import MarqueeError
+from core.validation import finite_float
 
 
 @dataclass(frozen=True)
@@ -32,8 +31,7 @@ class DriftPolicy:
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise MarqueeError(f"drift policy {name} {value!r}: expected a finite number ≥ 0")
+            finite_float(value, f"drift policy {name}", low=0.0)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -3,7 +3,6 @@ not seen and watches 1–20 of them, the film at rank r drawn with weight 1/(r+1
 (Gumbel top-k, so without replacement)."""
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -11,6 +10,7 @@ import pandas as pd
 
 from core.cf import CFRecommender, UserVectors
 from core.errors import MarqueeError
+from core.validation import finite_float, integer
 
 
 @dataclass(frozen=True)
@@ -25,17 +25,12 @@ class Behaviour:
 
     def __post_init__(self) -> None:
         for name in ("list_size", "min_per_round", "max_per_round", "round_days"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= 10_000:
-                raise MarqueeError(f"{name} {value!r}: expected a whole number from 1 to 10,000")
+            integer(getattr(self, name), name, 1, 10_000)
         if self.min_per_round > self.max_per_round:
             raise MarqueeError(f"min_per_round {self.min_per_round} is above max_per_round {self.max_per_round}")
         for name, low, high in (("rank_exponent", 0.0, 10.0), ("holdout_fraction", 0.01, 0.9),
                                 ("validation_share", 0.1, 0.9)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                    or not low <= value <= high:
-                raise MarqueeError(f"{name} {value!r}: expected a finite number from {low:g} to {high:g}")
+            finite_float(getattr(self, name), name, low, high)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -31,6 +31,7 @@ from core.progress import ProgressFn, null_progress
 from core.simulation.behaviour import Behaviour, consume
 from core.simulation.storage import (HISTORY_COLUMNS, NEW_FILMS, SEGMENT_COLUMNS, SEGMENTS, SIMULATED, RunFiles,
                                      list_runs, run_slot)
+from core.validation import integer
 from core.simulation.world import Scenario, World, calibrate_noise, most_rated_genre, rating_step
 
 log = logging.getLogger(__name__)
@@ -125,8 +126,7 @@ class Simulation:
         progress = progress or null_progress
         reviewer = reviewer or Observer()
         store = store or default_store()
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**31:
-            raise MarqueeError(f"seed {seed!r}: expected a whole number from 0 to {2**31 - 1:,}")
+        seed = integer(seed, "seed (--seed)", 0, 2 ** 31 - 1)
         run_dir = store.slot_dir(run_slot(catalog.name, run))
         ratings = catalog.ratings[list(HISTORY_COLUMNS)]
         if ratings["user_id"].nunique() < 10 or len(ratings) < 200:
@@ -346,9 +346,7 @@ class Simulation:
 
 def check_rounds(rounds) -> int:
     """A number of rounds to run: a whole number from 0 to 10,000 (one line naming --rounds otherwise)."""
-    if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or not 0 <= rounds <= 10_000:
-        raise MarqueeError(f"rounds (--rounds) {rounds!r}: expected a whole number from 0 to 10,000")
-    return int(rounds)
+    return integer(rounds, "rounds (--rounds)", 0, 10_000)
 
 
 def _segment_rows(number: int, metrics: dict, baseline: dict, review: RoundReview) -> pd.DataFrame:

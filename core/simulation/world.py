@@ -14,7 +14,6 @@ catalog's rating step. Scenario knobs change the world from ``start_round`` on:
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import pandas as pd
 from core.cf import FactorModel
 from core.errors import MarqueeError
 from core.io import load_npz, save_npz
+from core.validation import finite_float, integer, plain_text
 
 WORLD = "world.npz"
 
@@ -41,15 +41,14 @@ class Scenario:
 
     def __post_init__(self) -> None:
         """Knobs are checked where they enter (CLI, page, a stored run): one line naming the knob."""
-        _whole(self.start_round, "start_round (--start-round)", 1, 1_000_000)
-        _real(self.penalty, "penalty (--penalty)", -10.0, 10.0)
-        _real(self.cohort_fraction, "cohort_fraction (--cohort-fraction)", 0.0, 1.0)
-        _real(self.cohort_shift, "cohort_shift (--cohort-shift)", -100.0, 100.0)
-        _whole(self.new_users_per_round, "new_users_per_round (--new-users)", 0, 100_000)
-        _whole(self.new_films_per_round, "new_films_per_round (--new-films)", 0, 100_000)
-        if self.penalty_genre is not None and (not isinstance(self.penalty_genre, str) or not self.penalty_genre.strip()
-                                               or any(ord(c) < 32 for c in self.penalty_genre)):
-            raise MarqueeError(f"genre (--genre) {self.penalty_genre!r}: expected a genre name")
+        integer(self.start_round, "start_round (--start-round)", 1, 1_000_000)
+        finite_float(self.penalty, "penalty (--penalty)", -10.0, 10.0)
+        finite_float(self.cohort_fraction, "cohort_fraction (--cohort-fraction)", 0.0, 1.0)
+        finite_float(self.cohort_shift, "cohort_shift (--cohort-shift)", -100.0, 100.0)
+        integer(self.new_users_per_round, "new_users_per_round (--new-users)", 0, 100_000)
+        integer(self.new_films_per_round, "new_films_per_round (--new-films)", 0, 100_000)
+        if self.penalty_genre is not None:
+            object.__setattr__(self, "penalty_genre", plain_text(self.penalty_genre, "genre (--genre)", max_length=100))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -212,13 +211,3 @@ def calibrate_noise(score: np.ndarray, prediction: np.ndarray, target_r2: float,
             high = middle
     return 0.5 * (low + high)
 
-
-def _whole(value, field: str, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise MarqueeError(f"{field} {value!r}: expected a whole number from {low} to {high:,}")
-
-
-def _real(value, field: str, low: float, high: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(float(value)) or not low <= float(value) <= high:
-        raise MarqueeError(f"{field} {value!r}: expected a finite number from {low:g} to {high:g}")

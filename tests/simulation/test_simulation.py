@@ -158,7 +158,7 @@ def test_a_failed_round_leaves_the_run_as_it_was(cf_catalog, monkeypatch):
 @pytest.mark.parametrize("knobs, field", [
     ({"penalty": float("nan")}, "penalty"), ({"penalty": float("inf")}, "penalty"),
     ({"new_users_per_round": -5}, "new_users_per_round"), ({"start_round": 0}, "start_round"),
-    ({"cohort_fraction": 1.5}, "cohort_fraction"), ({"penalty_genre": "Drama\n"}, "genre"),
+    ({"cohort_fraction": 1.5}, "cohort_fraction"), ({"penalty_genre": "Dra\x00ma"}, "genre"),
 ])
 def test_scenario_knobs_are_checked(knobs, field):
     with pytest.raises(MarqueeError, match=field):
