@@ -69,6 +69,13 @@ def strict_json(value: Any) -> Any:
     return value
 
 
+def load_catalog(name: str | None):
+    """The named (or active) catalog, loaded: where a command turns a name into a ``Catalog``."""
+    from core.catalog import store
+
+    return store.load_catalog(resolve_catalog(name))
+
+
 def emit(result: Any, as_json: bool, text: Callable[[Any], str] | None = None) -> None:
     if as_json:
         print(json.dumps(strict_json(result), indent=2, default=str, allow_nan=False))

@@ -1,9 +1,7 @@
 """Casting: a brief in; a calibrated, diverse slate out, with alternates, reasons, comparables, what-ifs."""
 import streamlit as st
 
-from core.casting import Brief, CastingConfig, api, what_if
-from core.casting.config import TARGETS
-from core.casting.export import brief_files
+from core.casting import TARGETS, Brief, CastingConfig, brief_files, brief_options, what_if, with_weights
 from core.errors import MarqueeError
 from pages.state import casting, catalogs
 
@@ -103,7 +101,7 @@ def render() -> None:
     except MarqueeError as exc:
         st.error(f"Casting needs cast billing and a success signal: {exc}")
         st.stop()
-    options = api.brief_options(trained)
+    options = brief_options(trained)
     if trained.synthetic:
         st.warning("Synthetic demo catalog: actors and outcomes are generated, not real.", icon="🧪")
     brief_form(trained, options)
@@ -111,7 +109,7 @@ def render() -> None:
         st.info("Fill in the brief and press **Cast this brief**.")
     else:
         brief, weight = st.session_state["casting-last-brief"]
-        trained = api.with_weights(trained, director_weight=weight)
+        trained = with_weights(trained, director_weight=weight)
         try:
             result = casting.brief_result(trained, brief)
         except MarqueeError as exc:

@@ -40,19 +40,15 @@ EDGE_MODULES = {"core.cli", "core.__main__"}
 # The list may only shrink (``test_pending_violations_are_still_real`` removes stale entries);
 # it is empty when the architecture step is done.
 PENDING = {
-    "cycle: core.casting.explain ↔ core.casting.serving ↔ core.casting.whatif",
     "all: catalog", "all: personal", "all: tmdb",
     *(f"{consumer} reaches into {module}" for consumer, modules in {
         "core/cli.py": ["core.catalog.store"],
         "core/cf/cli.py": ["core.catalog.store"],
-        "core/casting/cli.py": ["core.catalog.store"],
         "core/personal/cli.py": ["core.catalog.store"],
-        "pages/casting.py": ["core.casting.api", "core.casting.config", "core.casting.export"],
         "pages/download.py": ["core.catalog.store", "core.tmdb.client", "core.tmdb.crawl", "core.tmdb.credentials",
                               "core.tmdb.jobs"],
         "pages/labeling.py": ["core.personal.active", "core.personal.api"],
         # pages/cached.py's entries, moved with its code into the app-side state package:
-        "pages/state/casting.py": ["core.casting.api", "core.casting.export", "core.casting.plots"],
         "pages/state/catalogs.py": ["core.catalog.demo", "core.catalog.store"],
         "pages/state/eda.py": ["core.catalog.eda"],
         "pages/state/personal.py": ["core.personal.api", "core.personal.store"],

@@ -1,93 +1,97 @@
-"""The casting entry points used by the CLI, the pages and other areas.
+"""The casting entry points the CLI, the pages and other areas call.
 
-``get_model`` returns the catalog's trained model: from the per-process cache, by re-fitting a
-saved artifact, or by training (and saving) one. ``holdout_predictions`` reads the saved holdout
-(label, p_cal) rows without training anything, for the Monitoring page.
+``get_model(catalog)`` returns the catalog's champion model bound to the catalog (loading the
+saved version, or training and saving one); nothing is cached here: the app caches the result
+with ``st.cache_resource``. ``holdout_predictions`` reads a saved model's holdout rows without
+training anything.
 """
 from __future__ import annotations
 
-import dataclasses
-import json
 import logging
-import threading
 from pathlib import Path
 
 import pandas as pd
 
+from core.artifacts import ArtifactStore, Version, default_store
 from core.casting import artifacts
 from core.casting.config import CastingConfig
-from core.casting.training import TrainedCasting, train_casting
-from core.catalog import store
+from core.casting.model import HOLDOUT_FILE, CastingModel
+from core.casting.trained import TrainedCasting, bind
+from core.catalog.store import Catalog
 from core.errors import MarqueeError
 from core.progress import ProgressFn
 
 log = logging.getLogger(__name__)
-_CACHE: dict[tuple, TrainedCasting] = {}
-_LOCK = threading.Lock()
 
 
-def _key(name: str, checksum: str, cfg: CastingConfig) -> tuple:
-    return name, checksum, json.dumps(cfg.training_key(), sort_keys=True)
+def train_casting(catalog: Catalog, config: CastingConfig | None = None,
+                  progress: ProgressFn | None = None) -> TrainedCasting:
+    """Train a casting model on ``catalog`` (nothing is saved) and bind it for serving."""
+    config = config or CastingConfig()
+    model = CastingModel.from_config(config).fit(catalog, progress=progress)
+    return bind(model, catalog, config)
 
 
-def _with_serving(trained: TrainedCasting, cfg: CastingConfig) -> TrainedCasting:
-    """The same fitted model with other serving weights (alpha_cycle, director_weight)."""
-    return trained if trained.config == cfg else dataclasses.replace(trained, config=cfg)
-
-
-def train_and_save(catalog: store.Catalog, cfg: CastingConfig, progress: ProgressFn | None = None) -> TrainedCasting:
-    trained = train_casting(catalog, cfg, progress=progress)
-    artifacts.save_trained(trained)
-    with _LOCK:
-        _CACHE[_key(catalog.name, catalog.data_checksum, cfg)] = trained
+def train_and_save(catalog: Catalog, config: CastingConfig | None = None, progress: ProgressFn | None = None,
+                   store: ArtifactStore | None = None) -> TrainedCasting:
+    """Train, save a new version in the artifact store and (unless unreliable) make it champion."""
+    trained = train_casting(catalog, config, progress)
+    version = artifacts.save_model(trained.model, store)
+    trained.extra["version"] = version.name
+    trained.extra["manifest"] = version.manifest
     return trained
 
 
-def get_model(catalog_name: str, cfg: CastingConfig | None = None, train_if_missing: bool = True,
-              progress: ProgressFn | None = None) -> TrainedCasting:
-    """The trained model for a catalog (``cfg`` None: whatever was saved, else the defaults)."""
-    manifest = artifacts.read_artifact_manifest(artifacts.artifact_dir(catalog_name))
-    checksum = store.read_manifest(catalog_name).get("data_checksum", "")
-    saved_cfg = CastingConfig.from_dict(manifest["parameters"]) if manifest else None
-    wanted = cfg or saved_cfg or CastingConfig()
-    key = _key(catalog_name, checksum, wanted)
-    with _LOCK:
-        if key in _CACHE:
-            return _with_serving(_CACHE[key], wanted)
-    catalog = store.load_catalog(catalog_name, verify=False)
-    fresh = manifest is not None and manifest.get("data_checksum") == checksum
-    if fresh and saved_cfg is not None and saved_cfg.training_key() == wanted.training_key():
-        trained = artifacts.load_trained(catalog, progress=progress)
-    elif train_if_missing:
-        return _with_serving(train_and_save(catalog, wanted, progress), wanted)
-    else:
-        raise MarqueeError(f"no up-to-date casting model for catalog {catalog_name!r}: "
-                           f"run `python -m core casting train --catalog {catalog_name}`")
-    with _LOCK:
-        _CACHE[key] = trained
-    return _with_serving(trained, wanted)
+def get_model(catalog: Catalog, config: CastingConfig | None = None, train_if_missing: bool = True,
+              progress: ProgressFn | None = None, store: ArtifactStore | None = None) -> TrainedCasting:
+    """The catalog's champion casting model, ready to serve.
+
+    ``config`` None: whatever was saved (training the defaults if nothing was). A saved model
+    trained with other parameters than ``config`` asks, or a stale one, is replaced by training
+    when ``train_if_missing`` (else a ``MarqueeError`` says what to run).
+    """
+    store = store or default_store()
+    try:
+        model, version = artifacts.load_model(catalog, store)
+    except MarqueeError as exc:  # none saved yet, or stale
+        if not train_if_missing:
+            raise
+        log.info("casting: %s; training", exc)
+        return train_and_save(catalog, config, progress, store)
+    if config is not None and model.config().training_key() != config.training_key():
+        if not train_if_missing:
+            raise MarqueeError(f"the saved casting model for {catalog.name!r} was trained with other settings: "
+                               f"{artifacts.fix_hint(catalog.name)}")
+        return train_and_save(catalog, config, progress, store)
+    trained = bind(model, catalog, config or model.config())
+    trained.extra["version"] = version.name
+    trained.extra["manifest"] = version.manifest
+    return trained
 
 
-def with_weights(trained: TrainedCasting, alpha_cycle: float | None = None,
-                 director_weight: float | None = None) -> TrainedCasting:
-    """The same fitted model with other serving weights (no re-fit)."""
-    changes = {k: float(v) for k, v in {"alpha_cycle": alpha_cycle, "director_weight": director_weight}.items()
-               if v is not None}
-    return _with_serving(trained, dataclasses.replace(trained.config, **changes)) if changes else trained
-
-
-def holdout_predictions(artifact_dir: Path | str | None = None, catalog_name: str | None = None) -> pd.DataFrame:
-    """Saved holdout rows of a trained casting model (``artifact_dir`` or the catalog's default).
+def holdout_predictions(artifact_dir: Path | str | None = None, catalog_name: str | None = None,
+                        store: ArtifactStore | None = None) -> pd.DataFrame:
+    """Saved holdout rows of a trained casting model (a version folder, or the catalog's champion).
 
     Columns: movie_id, title, year, person_id, actor, bill_order, label (0/1), p_base, p_cal, atr3.
-    ``frame["label"]`` and ``frame["p_cal"]`` are what a reliability diagram needs.
+    ``frame["label"]`` and ``frame["p_cal"]`` are what a reliability diagram needs (the version
+    folder's ``reliability.parquet`` holds the same as label, p, segment).
     """
-    if artifact_dir is None:
-        name = catalog_name or store.get_active()
-        if name is None:
+    if artifact_dir is not None:
+        path = Path(artifact_dir) / HOLDOUT_FILE
+        if not path.exists():
+            raise MarqueeError(f"no casting holdout predictions in {artifact_dir}: train a casting model first")
+        return pd.read_parquet(path)
+    if catalog_name is None:
+        from core.catalog.store import get_active
+
+        catalog_name = get_active()
+        if catalog_name is None:
             raise MarqueeError("no catalog is active, so there is no casting model to read")
-        artifact_dir = artifacts.artifact_dir(name)
-    return artifacts.holdout_frame(Path(artifact_dir))
+    version: Version | None = artifacts.current_version(catalog_name, store)
+    if version is None:
+        raise MarqueeError(f"no casting model for catalog {catalog_name!r}: {artifacts.fix_hint(catalog_name)}")
+    return artifacts.holdout_frame(version)
 
 
 def brief_options(trained: TrainedCasting) -> dict:
@@ -102,3 +106,4 @@ def brief_options(trained: TrainedCasting) -> dict:
         "directors": sorted(directors.index[directors >= 2]), "languages": list(featurizer.known_languages_),
         "default_language": featurizer.default_language_,
     }
+

@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 import math
 
-from core.casting.config import TARGETS
-from core.cli import add_json_flag, emit, resolve_catalog
+from core.casting import TARGETS
+from core.cli import add_json_flag, emit, load_catalog
 from core.progress import StderrProgress
 
 
@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _config(args):
-    from core.casting.config import CastingConfig
+    from core.casting import CastingConfig
 
     values = {k: v for k, v in {"cutoff": args.cutoff, "target": args.target, "quantile": args.quantile}.items()
               if v is not None}
@@ -47,21 +47,22 @@ def _config(args):
 
 
 def _train(args) -> int:
-    from core.casting import api
-    from core.catalog import store
+    from core.casting import train_and_save
     from core.io import atomic_path
 
-    name = resolve_catalog(args.catalog)
-    trained = api.train_and_save(store.load_catalog(name), _config(args), progress=StderrProgress("casting train"))
+    catalog = load_catalog(args.catalog)
+    name = catalog.name
+    trained = train_and_save(catalog, _config(args), progress=StderrProgress("casting train"))
     if args.predictions:
         with atomic_path(args.predictions) as tmp:
             trained.holdout.to_csv(tmp, index=False)
     metrics = {k: v for k, v in trained.metrics.items()}
-    result = {"catalog": name, "model_version": trained.extra["manifest"]["model_version"],
+    result = {"catalog": name, "version": trained.extra["version"],
+              "model_version": trained.extra["manifest"]["model_version"],
               "train_seconds": round(trained.train_seconds, 3), "metrics": _clean(metrics),
               "predictions": args.predictions}
     emit(result, args.json, text=lambda r: (
-        f"casting model for {r['catalog']} (version {r['model_version']}, head {metrics['head']}, "
+        f"casting model for {r['catalog']} ({r['version']}, model {r['model_version']}, head {metrics['head']}, "
         f"{metrics['calibrator']} calibration, {r['train_seconds']:.1f}s)\n"
         f"holdout {metrics['years'][0]}–{metrics['years'][1]}: AUROC {metrics['auroc']:.3f}  PR-AUC {metrics['pr_auc']:.3f}  "
         f"Brier {metrics['brier']:.3f}  ECE {metrics['ece']:.3f}  ({metrics['n_rows']} rows, base rate {metrics['positive_rate']:.3f})"))
@@ -69,14 +70,12 @@ def _train(args) -> int:
 
 
 def _brief(args) -> int:
-    from core.casting import api
-    from core.casting.brief import Brief
-    from core.casting.export import write_brief_exports
-    from core.casting.serving import cast_brief
+    from core.casting import Brief, cast_brief, get_model, with_weights, write_brief_exports
 
-    name = resolve_catalog(args.catalog)
-    trained = api.with_weights(api.get_model(name, progress=StderrProgress("casting model")),
-                               args.alpha_cycle, args.director_weight)
+    catalog = load_catalog(args.catalog)
+    name = catalog.name
+    trained = with_weights(get_model(catalog, progress=StderrProgress("casting model")),
+                           args.alpha_cycle, args.director_weight)
     genres = tuple(g.strip() for g in args.genres.split(",") if g.strip())
     brief = Brief(year=args.year, budget_musd=args.budget, genres=genres, bill_order=args.bill_order, n=args.n,
                   director=args.director, language=args.language)

@@ -4,6 +4,7 @@ The defaults are the module constants below; the CLI and the page override them 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -48,6 +49,10 @@ class CastingConfig:
             raise MarqueeError(f"actor head candidates must be among hgb, rf; got {', '.join(self.candidates)}")
         if self.calib_years < 1:
             raise MarqueeError("calib_years must be at least 1")
+        for name in ("alpha_cycle", "director_weight"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 <= value <= 5:
+                raise MarqueeError(f"{name.replace('_', '-')} must be a number from 0 to 5, got {value!r}")
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.casting.serving import BFD_TOLERANCE, IDLE_YEARS, Scored
-from core.casting.training import TrainedCasting
+from core.casting.scoring import BFD_TOLERANCE, IDLE_YEARS, Scored
+from core.casting.trained import TrainedCasting
 
 REASON_GROUPS = {
     "track record": ["atr3", "actor_scored_prior"],
@@ -37,7 +37,7 @@ def reason_codes(trained: TrainedCasting, pool: Scored, picks: np.ndarray) -> pd
         for column in columns:
             changed[column] = trained.reference[column]
         batches.append(changed)
-    perturbed = trained.model.predict_base(pd.concat(batches, ignore_index=True)).reshape(len(REASON_GROUPS), len(X))
+    perturbed = trained.head.predict_base(pd.concat(batches, ignore_index=True)).reshape(len(REASON_GROUPS), len(X))
     deltas = slate["p_base"].to_numpy()[None, :] - perturbed
     rows = []
     for i, pick in slate.iterrows():

@@ -7,7 +7,7 @@ from pathlib import Path
 from core.casting.artifacts import model_version
 from core.casting.plots import figures_html, model_figures
 from core.casting.serving import BriefResult
-from core.casting.training import TrainedCasting
+from core.casting.trained import TrainedCasting
 from core.io import atomic_path, build_manifest
 
 
@@ -16,7 +16,7 @@ def brief_manifest(result: BriefResult, trained: TrainedCasting) -> dict:
     return build_manifest(
         "casting-brief", result.brief.to_dict(), data_checksum=trained.data_checksum,
         extra_versions=("scikit-learn",), catalog=trained.catalog_name, flags=result.flags,
-        model_version=model_version(trained.config, trained.data_checksum, trained.feature_names),
+        model_version=model_version(trained.config.training_key(), trained.data_checksum, trained.feature_names),
         model_trained_at=saved.get("created_at"), model_parameters=trained.config.to_dict(),
         holdout_metrics={k: trained.metrics[k] for k in ("auroc", "pr_auc", "brier", "ece", "n_rows", "years")},
         timings={k: round(v, 4) for k, v in result.timings.items()},

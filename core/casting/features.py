@@ -109,6 +109,35 @@ class CastingFeaturizer:
         self.year_range_ = (int(years.min()), int(years.max()))
         return self
 
+    # ------------------------------------------------------------------ persistence
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """Fitted state as JSON-able values plus arrays (for ``core.casting.model`` to save)."""
+        values = {"target": self.target, "quantile": self.quantile, "cutoff": self.cutoff, "n_genres": self.n_genres,
+                  "n_languages": self.n_languages, "threshold": self.target_.threshold_,
+                  "n_train_films": self.target_.n_train_films_, "genres": self.genres_,
+                  "known_genres": self.known_genres_, "languages": self.languages_,
+                  "default_language": self.default_language_, "known_languages": self.known_languages_,
+                  "feature_names": self.feature_names_, "year_range": list(self.year_range_)}
+        return values, {"train_values": self.target_.train_values_, "budget_edges": self.budget_edges_}
+
+    @classmethod
+    def from_state(cls, values: dict, arrays: dict[str, np.ndarray]) -> "CastingFeaturizer":
+        featurizer = cls(values["target"], values["quantile"], values["cutoff"], values["n_genres"], values["n_languages"])
+        target = ResonanceTarget(values["target"], values["quantile"], values["cutoff"])
+        target.train_values_ = np.asarray(arrays["train_values"], dtype=float)
+        target.threshold_ = float(values["threshold"])
+        target.n_train_films_ = int(values["n_train_films"])
+        featurizer.target_ = target
+        featurizer.budget_edges_ = np.asarray(arrays["budget_edges"], dtype=float)
+        featurizer.genres_ = list(values["genres"])
+        featurizer.known_genres_ = list(values["known_genres"])
+        featurizer.languages_ = list(values["languages"])
+        featurizer.default_language_ = values["default_language"]
+        featurizer.known_languages_ = list(values["known_languages"])
+        featurizer.feature_names_ = list(values["feature_names"])
+        featurizer.year_range_ = tuple(int(y) for y in values["year_range"])
+        return featurizer
+
     def budget_decile(self, budget) -> np.ndarray:
         budget = np.asarray(budget, dtype=float)
         out = np.full(budget.shape, np.nan)

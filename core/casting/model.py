@@ -1,155 +1,230 @@
-"""Casting estimators (scikit-learn conventions: parameters in ``__init__``, ``fit`` returns self).
+"""``CastingModel``: the whole trained casting model on the shared contract (``core.models``).
 
-``CastingModel``: the actor head (HistGradientBoosting or RandomForest, chosen by AUROC on a
-temporal slice with a flip guard), display calibration on that slice, and a cycle head (a
-linear model of the residuals on the cyclical year encoding). ``DirectorHead``: a small
-film-level model of how a director's track record predicts resonance, used for the synergy bump.
+``fit(catalog)`` builds the long table, fits the as-of featurizer on training years, trains the
+actor and director heads, and measures the holdout (years after ``cutoff``) once. The fitted
+model is its featurizer state, its two heads, the training medians used by reason codes and its
+holdout evaluation; ``save`` writes them as JSON, ``npz`` and Parquet (no pickle), including
+``reliability.parquet`` (label, p, segment = holdout year) for monitoring. Serving needs the
+catalog's as-of history as well: :func:`core.casting.trained.bind` joins the two.
 """
 from __future__ import annotations
 
 import logging
+import time
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.exceptions import NotFittedError
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.metrics import roc_auc_score
-from threadpoolctl import threadpool_limits
+import pyarrow as pa
 
-from core.casting.calibration import IsotonicCalibrator, PlattCalibrator, choose_calibrator
-from core.casting.features import CYCLE_FEATURES
+from core.casting.config import CastingConfig
+from core.casting.evaluation import holdout_metrics, importance, probability_metrics
+from core.casting.features import Annotated, CastingFeaturizer, Histories
+from core.casting.heads import ActorHead, DirectorHead
+from core.casting.longtable import build_long_table
+from core.catalog.store import Catalog
 from core.errors import MarqueeError
+from core.io import load_npz, read_json, save_npz, write_json_atomic, write_parquet_atomic
+from core.models import Model, ModelIntegrityError, Predictions
+from core.progress import ProgressFn, null_progress
 from core.splitting import split_by_year
 
 log = logging.getLogger(__name__)
+HOLDOUT_COLUMNS = ["movie_id", "title", "year", "person_id", "actor", "bill_order", "label", "p_base", "p_cal", "atr3"]
+FEATURIZER_JSON, FEATURIZER_NPZ = "featurizer.json", "featurizer.npz"
+STATE_JSON = "state.json"
+HOLDOUT_FILE = "holdout.parquet"
+RELIABILITY_FILE = "reliability.parquet"
+IMPORTANCE_FILE = "importance.parquet"
+ACTOR_DIR, DIRECTOR_DIR = "actor_head", "director_head"
 
 
-def single_thread():
-    """One OpenMP thread: on a shared 2-core machine libgomp's spinning threads made
-    HistGradientBoosting ten times slower than a single thread (measured 25 s vs 2 s)."""
-    return threadpool_limits(1, user_api="openmp")
+def prepare(featurizer: CastingFeaturizer, catalog: Catalog) -> tuple[Annotated, Histories]:
+    """The catalog's long table with labels and its as-of history index, for a fitted featurizer."""
+    data = featurizer.annotate(build_long_table(catalog))
+    return data, featurizer.histories(data)
 
 
-def make_head(name: str, random_state: int):
-    if name == "hgb":
-        return HistGradientBoostingClassifier(max_iter=150, learning_rate=0.08, max_leaf_nodes=15,
-                                              min_samples_leaf=40, l2_regularization=1.0,
-                                              early_stopping=False, random_state=random_state)
-    if name == "rf":
-        return RandomForestClassifier(n_estimators=120, min_samples_leaf=25, max_features="sqrt",
-                                      max_samples=0.5, n_jobs=1, random_state=random_state)
-    raise MarqueeError(f"unknown actor head {name!r}: choose hgb or rf")
+def director_frame(featurizer: CastingFeaturizer, hist: Histories, director_ids, years, budgets) -> pd.DataFrame:
+    state = featurizer.director_state(hist, director_ids, years)
+    return pd.DataFrame({**state, "budget_decile": featurizer.budget_decile(budgets)})
 
 
-def _check_two_classes(y, where: str) -> None:
-    values = np.unique(np.asarray(y))
-    if len(values) < 2:
-        raise MarqueeError(f"{where} has only one class ({values.tolist()}): cannot train or score a casting model "
-                           f"(choose another cutoff or target)")
+class CastingModel(Model):
+    """Featurizer + actor head + director head, trained on one catalog up to ``cutoff``."""
 
+    kind = "casting"
+    fitted_attribute = "actor_head_"
 
-class CastingModel:
-    """Actor head + display calibration + cycle head over contract-ordered feature rows."""
-
-    def __init__(self, candidates: tuple[str, ...] = ("hgb", "rf"), calib_years: int = 3,
-                 flip_margin: float = 0.005, calibration: str = "auto", random_state: int = 0):
-        self.candidates = candidates
+    def __init__(self, target: str = "vote_average", quantile: float = 0.75, cutoff: int = 2010,
+                 calib_years: int = 3, candidates: tuple[str, ...] = ("hgb", "rf"), flip_margin: float = 0.005,
+                 calibration: str = "auto", n_genres: int = 24, n_languages: int = 8, random_state: int = 0):
+        self.target = target
+        self.quantile = quantile
+        self.cutoff = cutoff
         self.calib_years = calib_years
+        self.candidates = candidates
         self.flip_margin = flip_margin
         self.calibration = calibration
+        self.n_genres = n_genres
+        self.n_languages = n_languages
         self.random_state = random_state
 
-    def fit(self, X: pd.DataFrame, y, years) -> "CastingModel":
-        with single_thread():
-            return self._fit(X, y, years)
+    @classmethod
+    def from_config(cls, config: CastingConfig) -> "CastingModel":
+        return cls(**{**config.training_key(), "candidates": tuple(config.candidates)})
 
-    def _fit(self, X: pd.DataFrame, y, years) -> "CastingModel":
-        y = np.asarray(y, dtype=int)
-        years = np.asarray(years, dtype=int)
-        last = int(years.max())
-        parts = split_by_year(pd.DataFrame({"year": years}), last - self.calib_years)
-        fit_idx, cal_idx = parts["train"].index.to_numpy(), parts["test"].index.to_numpy()
-        if len(fit_idx) < 100 or len(cal_idx) < 50:
-            raise MarqueeError(f"too few labelled rows to train: {len(fit_idx)} before and {len(cal_idx)} in the "
-                               f"{self.calib_years}-year calibration slice (need 100 and 50)")
-        _check_two_classes(y[fit_idx], "the head's training years")
-        _check_two_classes(y[cal_idx], "the calibration slice")
-        self.feature_names_ = list(X.columns)
-        X_fit, X_cal = X.iloc[fit_idx], X.iloc[cal_idx]
-        heads, scores = {}, {}
-        for name in self.candidates:
-            heads[name] = make_head(name, self.random_state).fit(X_fit, y[fit_idx])
-            scores[name] = float(roc_auc_score(y[cal_idx], heads[name].predict_proba(X_cal)[:, 1]))
-        self.selection_auroc_ = scores
-        self.head_name_ = self._select(scores)
-        self.head_ = heads[self.head_name_]
-        self.inverted_ = scores[self.head_name_] < 0.5
-        if self.inverted_:
-            log.warning("casting head ranks worse than chance on the calibration slice (AUROC %.3f)",
-                        scores[self.head_name_])
-        p_cal_slice = self.head_.predict_proba(X_cal)[:, 1]
-        self.platt_ = PlattCalibrator().fit(p_cal_slice, y[cal_idx])
-        self.isotonic_ = IsotonicCalibrator().fit(p_cal_slice, y[cal_idx])
-        self.calibrator_name_, self.calibrator_ = choose_calibrator(self.calibration, self.platt_, self.isotonic_)
-        self.fit_years_ = (int(years[fit_idx].min()), int(years[fit_idx].max()))
-        self.calibration_years_ = (int(years[cal_idx].min()), int(years[cal_idx].max()))
-        residual = y - self.calibrate(self.head_.predict_proba(X)[:, 1])
-        self.cycle_ = Ridge(alpha=1.0).fit(X[CYCLE_FEATURES].to_numpy(), residual)
+    def config(self, **serving) -> CastingConfig:
+        """The typed settings of this model (plus serving weights, when given)."""
+        return CastingConfig.from_dict({**self.get_params(deep=False), **serving})
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, catalog: Catalog, progress: ProgressFn | None = None) -> "CastingModel":
+        config = self.config()  # validates the parameters
+        progress = progress or null_progress
+        started = time.perf_counter()
+        progress(0, 5, "long table")
+        table = build_long_table(catalog)
+        featurizer = CastingFeaturizer(config.target, config.quantile, config.cutoff, config.n_genres,
+                                       config.n_languages).fit(table)
+        progress(1, 5, "as-of features")
+        data = featurizer.annotate(table)
+        hist = featurizer.histories(data)
+        X = featurizer.transform(data, hist)
+        rows = data.rows
+        labelled = rows[rows["label"].notna()]
+        parts = split_by_year(labelled, config.cutoff)
+        train_idx, test_idx = parts["train"].index, parts["test"].index
+        if len(test_idx) == 0:
+            raise MarqueeError(f"no films with a {config.target!r} value after the cutoff {config.cutoff} "
+                               f"(labelled films span {int(labelled['year'].min())}–{int(labelled['year'].max())}): "
+                               f"choose an earlier cutoff")
+        progress(2, 5, "actor head")
+        head = ActorHead(config.candidates, config.calib_years, config.flip_margin, config.calibration,
+                         config.random_state).fit(X.loc[train_idx], rows.loc[train_idx, "label"],
+                                                  rows.loc[train_idx, "year"])
+        progress(3, 5, "holdout metrics")
+        holdout = rows.loc[test_idx, ["movie_id", "title", "year", "person_id", "actor", "bill_order", "label"]].copy()
+        holdout["p_base"] = head.predict_base(X.loc[test_idx])
+        holdout["p_cal"] = head.calibrate(holdout["p_base"].to_numpy())
+        holdout["atr3"] = X.loc[test_idx, "atr3"].to_numpy()
+        holdout["label"] = holdout["label"].astype(int)
+        metrics = holdout_metrics(holdout)
+        metrics["atr3_only_auroc"] = probability_metrics(holdout["label"], holdout["atr3"])["auroc"]
+        imp = importance(head, X.loc[test_idx], holdout["label"], random_state=config.random_state)
+        progress(4, 5, "director head")
+        director_head, director_metrics = _fit_director_head(featurizer, data, hist, config.cutoff)
+        train_X = X.loc[train_idx]
+        metrics.update({
+            "head": head.head_name_, "selection_auroc": head.selection_auroc_, "inverted": head.inverted_,
+            "calibrator": head.calibrator_name_, "isotonic_levels": head.isotonic_.levels_,
+            "isotonic_collapsed": head.isotonic_.collapsed_, "platt": {"a": head.platt_.a_, "b": head.platt_.b_},
+            "fit_years": list(head.fit_years_), "calibration_years": list(head.calibration_years_),
+            "cycle_coef": dict(zip(["year_sin", "year_cos"], map(float, head.cycle_coef_))),
+            "threshold": featurizer.target_.threshold_, "target": config.target, "quantile": config.quantile,
+            "cutoff": config.cutoff, "train_rows": int(len(train_idx)), "director_head": director_metrics,
+        })
+        self.featurizer_ = featurizer
+        self.actor_head_ = head
+        self.director_head_ = director_head
+        self.reference_ = train_X.median(numeric_only=True)
+        self.pace_high_ = float(np.quantile(train_X["pace3"], 0.95))
+        self.holdout_ = holdout[HOLDOUT_COLUMNS].reset_index(drop=True)
+        self.importance_ = imp
+        self.metrics_ = _finite_top_level(metrics)
+        self.data_checksum_ = catalog.data_checksum
+        self.catalog_name_ = catalog.name
+        self.synthetic_ = bool(catalog.synthetic)
+        self.train_seconds_ = time.perf_counter() - started
+        self._prepared = (catalog.data_checksum, data, hist)  # lets bind() skip rebuilding the history
+        progress(5, 5, "done")
+        log.info("casting model trained on %s in %.1fs: holdout AUROC %.3f", catalog.name, self.train_seconds_,
+                 metrics["auroc"])
         return self
 
-    def _select(self, scores: dict[str, float]) -> str:
-        """Flip guard: leave the default head (the first candidate) only for a clear win."""
-        default = self.candidates[0]
-        best = max(scores, key=scores.get)
-        if best != default and scores[best] - scores[default] <= self.flip_margin:
-            return default
-        return best
+    def predict_flagged(self, X: pd.DataFrame) -> Predictions:
+        """Calibrated P(resonates) for contract-ordered feature rows (``cold_start`` without history)."""
+        self.check_fitted()
+        return self.actor_head_.predict_flagged(X)
 
-    def _check(self) -> None:
-        if not hasattr(self, "head_"):
-            raise NotFittedError("CastingModel is not fitted yet: call fit first")
+    def prepared(self, catalog: Catalog) -> tuple[Annotated, Histories]:
+        """Long table and history index of ``catalog`` (reused from ``fit`` when it is the same data)."""
+        self.check_fitted()
+        cached = getattr(self, "_prepared", None)
+        if cached is not None and cached[0] == catalog.data_checksum:
+            return cached[1], cached[2]
+        data, hist = prepare(self.featurizer_, catalog)
+        self._prepared = (catalog.data_checksum, data, hist)
+        return data, hist
 
-    def predict_base(self, X: pd.DataFrame) -> np.ndarray:
-        """p_base: the chosen head's uncalibrated probability."""
-        self._check()
-        with single_thread():
-            return self.head_.predict_proba(X[self.feature_names_])[:, 1]
+    # ------------------------------------------------------------------ persistence (core.models)
+    @classmethod
+    def _params_from_record(cls, params: dict[str, Any]) -> dict[str, Any]:
+        return {**params, "candidates": tuple(params.get("candidates", ("hgb", "rf")))}
 
-    def calibrate(self, p_base) -> np.ndarray:
-        return np.clip(self.calibrator_.predict(p_base), 0.0, 1.0)
+    def _learned_arrays(self) -> dict[str, Any]:
+        # reference_ (training medians) may hold NaN for a feature no training row had; it is descriptive
+        return {"pace_high": np.array([self.pace_high_]),
+                **{f"actor_head.{k}": v for k, v in self.actor_head_._learned_arrays().items()},
+                **{f"director_head.{k}": v for k, v in self.director_head_._learned_arrays().items()}}
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Calibrated probabilities, shape (n, 2) as scikit-learn expects."""
-        p = self.calibrate(self.predict_base(X))
-        return np.column_stack([1.0 - p, p])
+    def _save_state(self, folder: Path) -> list[str]:
+        values, arrays = self.featurizer_.state()
+        write_json_atomic(folder / FEATURIZER_JSON, values)
+        save_npz(folder / FEATURIZER_NPZ, arrays)
+        write_json_atomic(folder / STATE_JSON, {
+            "reference": {k: float(v) for k, v in self.reference_.items()}, "pace_high": self.pace_high_,
+            "catalog": self.catalog_name_, "synthetic": self.synthetic_, "train_seconds": round(self.train_seconds_, 3)})
+        write_parquet_atomic(folder / HOLDOUT_FILE, pa.Table.from_pandas(self.holdout_, preserve_index=False))
+        write_parquet_atomic(folder / RELIABILITY_FILE, pa.Table.from_pandas(reliability_frame(self.holdout_),
+                                                                             preserve_index=False))
+        write_parquet_atomic(folder / IMPORTANCE_FILE, pa.Table.from_pandas(self.importance_, preserve_index=False))
+        files = [FEATURIZER_JSON, FEATURIZER_NPZ, STATE_JSON, HOLDOUT_FILE, RELIABILITY_FILE, IMPORTANCE_FILE]
+        for sub, head in ((ACTOR_DIR, self.actor_head_), (DIRECTOR_DIR, self.director_head_)):
+            head.save(folder / sub)
+            files += [f"{sub}/{name}" for name in [*read_json(folder / sub / "model.json")["files"], "model.json"]]
+        return files
 
-    def cycle_adjustment(self, X: pd.DataFrame) -> np.ndarray:
-        self._check()
-        return self.cycle_.predict(X[CYCLE_FEATURES].to_numpy())
+    def _load_state(self, folder: Path, record: dict[str, Any]) -> None:
+        try:
+            self.featurizer_ = CastingFeaturizer.from_state(read_json(folder / FEATURIZER_JSON),
+                                                            load_npz(folder / FEATURIZER_NPZ, "casting featurizer"))
+            state = read_json(folder / STATE_JSON)
+            self.reference_ = pd.Series(state["reference"], dtype=float)
+            self.pace_high_ = float(state["pace_high"])
+            self.catalog_name_ = str(state["catalog"])
+            self.synthetic_ = bool(state["synthetic"])
+            self.train_seconds_ = float(state["train_seconds"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelIntegrityError(f"{folder}: casting model state is incomplete ({exc})") from None
+        self.holdout_ = pd.read_parquet(folder / HOLDOUT_FILE)
+        self.importance_ = pd.read_parquet(folder / IMPORTANCE_FILE)
+        self.actor_head_ = ActorHead.load(folder / ACTOR_DIR)
+        self.director_head_ = DirectorHead.load(folder / DIRECTOR_DIR)
 
 
-DIRECTOR_FEATURES = ["dtr3", "director_films_prior", "budget_decile"]
+def reliability_frame(holdout: pd.DataFrame) -> pd.DataFrame:
+    """What monitoring plots: label (0/1), calibrated p, segment = holdout year."""
+    return pd.DataFrame({"label": holdout["label"].astype(int).to_numpy(), "p": holdout["p_cal"].astype(float).to_numpy(),
+                         "segment": holdout["year"].astype(int).astype(str).to_numpy()})
 
 
-class DirectorHead:
-    """Film-level logistic model: P(resonance) from the director's as-of track record."""
+def _finite_top_level(metrics: dict) -> dict:
+    """NaN headline numbers (one-class holdout) become None, which the model record accepts."""
+    return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in metrics.items()}
 
-    def __init__(self, C: float = 1.0):
-        self.C = C
 
-    def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
-        decile = frame["budget_decile"].to_numpy(dtype=float)
-        return np.column_stack([frame["dtr3"].to_numpy(dtype=float), np.log1p(frame["director_films_prior"].to_numpy(dtype=float)),
-                                np.nan_to_num(decile, nan=4.5), np.isnan(decile).astype(float)])
-
-    def fit(self, frame: pd.DataFrame, y) -> "DirectorHead":
-        _check_two_classes(y, "the director head's training films")
-        self.model_ = LogisticRegression(C=self.C).fit(self._matrix(frame), np.asarray(y, dtype=int))
-        self.base_rate_ = float(np.mean(y))
-        return self
-
-    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        if not hasattr(self, "model_"):
-            raise NotFittedError("DirectorHead is not fitted yet: call fit first")
-        return self.model_.predict_proba(self._matrix(frame))
+def _fit_director_head(featurizer: CastingFeaturizer, data: Annotated, hist: Histories,
+                       cutoff: int) -> tuple[DirectorHead, dict]:
+    films = data.films[data.films["label"].notna() & data.films["director_id"].notna()]
+    frame = director_frame(featurizer, hist, films["director_id"].to_numpy(dtype=float),
+                           films["year"].to_numpy(), films["budget"].to_numpy(dtype=float))
+    frame.index = films.index
+    parts = split_by_year(films, cutoff)
+    train, test = parts["train"].index, parts["test"].index
+    head = DirectorHead().fit(frame.loc[train], films.loc[train, "label"].astype(int))
+    metrics = {"train_films": int(len(train)), "holdout_films": int(len(test))}
+    if len(test):
+        metrics.update(probability_metrics(films.loc[test, "label"].astype(int), head.predict_proba(frame.loc[test])[:, 1]))
+    return head, metrics

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 
 from core.casting.brief import Brief, resolve_director, validate_brief
-from core.casting.serving import score_actors
-from core.casting.training import TrainedCasting
+from core.casting.scoring import score_actors
+from core.casting.trained import TrainedCasting
 from core.errors import MarqueeError
 
 COMPARABLES_PER_PICK = 3

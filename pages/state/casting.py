@@ -5,19 +5,20 @@ import json
 
 import streamlit as st
 
-from core.casting import Brief, CastingConfig, api, cast_brief, train_and_save
-from core.casting.export import model_card_html as _model_card_html
+from core.casting import Brief, CastingConfig, cast_brief, get_model, train_and_save
+from core.casting import model_card_html as _model_card_html
 from pages.state import catalogs
 
 
 @st.cache_resource(show_spinner="Preparing the casting model (trained once per catalog, a few seconds)…",
                    max_entries=4)
 def _model(name: str, data_checksum: str, config_json: str):
-    return api.get_model(name, CastingConfig.from_dict(json.loads(config_json)) if config_json else None)
+    config = CastingConfig.from_dict(json.loads(config_json)) if config_json else None
+    return get_model(catalogs.load(name), config)
 
 
 def model(name: str, cfg: CastingConfig | None = None):
-    """The catalog's trained casting model (saved parameters unless ``cfg`` is given)."""
+    """The catalog's champion casting model bound to the catalog (saved settings unless ``cfg`` is given)."""
     return _model(name, catalogs.checksum(name), json.dumps(cfg.to_dict(), sort_keys=True) if cfg else "")
 
 
@@ -53,7 +54,7 @@ def model_card_html(trained) -> str:
 
 def model_card(trained) -> None:
     """Holdout metrics, the model's figures and the HTML card download."""
-    from core.casting.plots import model_figures
+    from core.casting import model_figures
 
     st.subheader("Model card")
     m = trained.metrics

@@ -9,10 +9,9 @@ import pytest
 @pytest.fixture(scope="session")
 def casting_demo(demo_catalog):
     """The default casting model (cutoff 2010) on the demo catalog, trained and saved once."""
-    from core.casting import api
-    from core.casting.config import CastingConfig
+    from core.casting import CastingConfig, train_and_save
 
-    return api.train_and_save(demo_catalog, CastingConfig())
+    return train_and_save(demo_catalog, CastingConfig())
 
 
 @pytest.fixture(scope="session")

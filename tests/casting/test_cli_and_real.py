@@ -5,10 +5,7 @@ import json
 
 import pandas as pd
 
-from core.casting.brief import Brief
-from core.casting.config import CastingConfig
-from core.casting.serving import cast_brief
-from core.casting.training import train_casting
+from core.casting import Brief, CastingConfig, cast_brief, train_casting
 from core.cli import main
 
 

@@ -107,7 +107,7 @@ def test_feature_contract_is_enforced(casting_demo):
     assert list(enforce_contract(frame, names).columns) == names
     with pytest.raises(MarqueeError, match="contract broken: missing columns bfd"):
         enforce_contract(frame.drop(columns=["bfd"]), names)
-    assert casting_demo.model.feature_names_ == names
+    assert casting_demo.head.feature_names_ == names
 
 
 def test_long_table_rows_and_target(demo_catalog):

@@ -4,16 +4,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.exceptions import NotFittedError
 
-from core.casting import api, artifacts
-from core.casting.brief import Brief
+from core.artifacts import ArtifactStore, StaleArtifact
+from core.casting import ActorHead, Brief, CastingConfig, CastingModel, bind, candidate_pool, get_model, \
+    holdout_predictions, load_model, train_casting
+from core.casting.artifacts import slot
 from core.casting.calibration import IsotonicCalibrator, PlattCalibrator, choose_calibrator
-from core.casting.config import CastingConfig
-from core.casting.model import CastingModel
-from core.casting.serving import candidate_pool
-from core.casting.training import train_casting
 from core.errors import MarqueeError
+from core.models import NotFittedError
 from tests.casting.conftest import catalog_with
 
 
@@ -52,7 +50,7 @@ def test_permuted_labels_give_chance_auroc(demo_catalog):
 
 
 def test_flip_guard_keeps_default_head_unless_clearly_beaten():
-    model = CastingModel(candidates=("hgb", "rf"), flip_margin=0.005)
+    model = ActorHead(candidates=("hgb", "rf"), flip_margin=0.005)
     assert model._select({"hgb": 0.700, "rf": 0.704}) == "hgb"
     assert model._select({"hgb": 0.700, "rf": 0.720}) == "rf"
     assert model._select({"hgb": 0.730, "rf": 0.720}) == "hgb"
@@ -73,7 +71,7 @@ def test_calibration_guard_falls_back_when_a_map_collapses():
 
 
 def test_estimator_conventions():
-    model = CastingModel(candidates=("hgb",), calib_years=2)
+    model = ActorHead(candidates=("hgb",), calib_years=2)
     assert vars(model) == {"candidates": ("hgb",), "calib_years": 2, "flip_margin": 0.005,
                            "calibration": "auto", "random_state": 0}
     with pytest.raises(NotFittedError):
@@ -98,24 +96,49 @@ def test_clear_errors_for_unusable_catalogs(demo_catalog):
         train_casting(catalog_with(demo_catalog, movies=no_scores))
 
 
-def test_artifact_round_trip_refits_the_same_model(casting_demo, demo_catalog):
-    folder = artifacts.artifact_dir("demo")
-    manifest = artifacts.read_artifact_manifest(folder)
-    assert manifest["data_checksum"] == demo_catalog.data_checksum
-    assert manifest["feature_contract"] == casting_demo.feature_names
-    assert not list(folder.glob("*.pkl")) and not list(folder.glob("*.pickle"))
-    reloaded = artifacts.load_trained(demo_catalog, folder)
-    assert reloaded.extra["reproduced"] is True
+def test_saved_version_round_trip(casting_demo, demo_catalog):
+    store = ArtifactStore()
+    version = next(v for v in store.versions(slot("demo")) if v.name == casting_demo.extra["version"])
+    assert version.manifest["data_checksum"] == demo_catalog.data_checksum
+    assert version.manifest["model_version"] == casting_demo.extra["manifest"]["model_version"]
+    assert not list(version.path.rglob("*.pkl")) and not list(version.path.rglob("*.pickle"))
+    decision = next(d for d in store.decisions(slot("demo")) if d["challenger"] == version.name)
+    assert decision["promoted"] is True and decision["reasons"]
+    reliability = pd.read_parquet(version.path / "reliability.parquet")
+    assert list(reliability.columns) == ["label", "p", "segment"]
+    np.testing.assert_allclose(reliability["p"], casting_demo.holdout["p_cal"])
+    assert set(reliability["segment"]) == {str(y) for y in range(2011, 2025)}
+    model, loaded = load_model(demo_catalog, version=version.name)
+    assert loaded.name == version.name
+    reloaded = bind(model, demo_catalog)
     np.testing.assert_array_equal(reloaded.holdout["p_cal"], casting_demo.holdout["p_cal"])
+    rows = casting_demo.data.rows.sample(300, random_state=0)
+    X = casting_demo.featurizer.transform(casting_demo.data, casting_demo.hist).loc[rows.index]
+    np.testing.assert_allclose(reloaded.head.predict_base(X), casting_demo.head.predict_base(X))
     stale = catalog_with(demo_catalog)
     stale.manifest = {**demo_catalog.manifest, "data_checksum": "0" * 64}
-    with pytest.raises(artifacts.StaleModel, match="another version of catalog 'demo'"):
-        artifacts.load_trained(stale, folder)
+    with pytest.raises(StaleArtifact, match="another version of the catalog"):
+        load_model(stale)
+    with pytest.raises(StaleArtifact, match="another version of catalog 'demo'"):
+        bind(model, stale)
+
+
+def test_get_model_loads_the_champion_without_training(casting_demo, demo_catalog, monkeypatch):
+    def no_training(*args, **kwargs):
+        raise AssertionError("get_model trained although a fresh champion exists")
+
+    monkeypatch.setattr(CastingModel, "fit", no_training)
+    trained = get_model(demo_catalog)
+    assert trained.extra["version"] == ArtifactStore().champion(slot("demo")).name
+    with pytest.raises(MarqueeError, match="trained with other settings"):
+        get_model(demo_catalog, CastingConfig(quantile=0.8), train_if_missing=False)
 
 
 def test_holdout_predictions_for_monitoring(casting_demo):
-    frame = api.holdout_predictions(artifacts.artifact_dir("demo"))
+    version = next(v for v in ArtifactStore().versions(slot("demo")) if v.name == casting_demo.extra["version"])
+    frame = holdout_predictions(version.path)
     assert len(frame) == casting_demo.metrics["n_rows"]
     assert set(frame["label"].unique()) == {0, 1}
     np.testing.assert_allclose(frame["p_cal"], casting_demo.holdout["p_cal"])
-    assert api.holdout_predictions(catalog_name="demo").shape == frame.shape
+    champion = holdout_predictions(catalog_name="demo")  # the champion: this one or a later retrain
+    assert list(champion.columns) == list(frame.columns) and set(champion["year"]) == set(frame["year"])

@@ -8,11 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.casting.api import with_weights
-from core.casting.brief import Brief
-from core.casting.export import write_brief_exports
-from core.casting.serving import cast_brief
-from core.casting.whatif import what_if
+from core.casting import Brief, cast_brief, what_if, with_weights, write_brief_exports
 from core.errors import MarqueeError
 
 BRIEF = Brief(year=2018, budget_musd=60.0, genres=("Action", "Thriller"), bill_order=1, n=6)

@@ -18,6 +18,8 @@ from core.models import Flag, Model, Predictions
 MODEL_MODULES = (
     "core.cf.fallback",
     "core.cf.recommender",
+    "core.casting.heads",
+    "core.casting.model",
 )
 
 
@@ -73,3 +75,76 @@ CASES: list[ModelCase] = [
         unknown_flags={Flag.UNKNOWN_USER, Flag.UNKNOWN_ITEM},
     ),
 ]
+
+
+# ---------------------------------------------------------------- casting
+def _casting_rows(seed: int = 0, years: range = range(2000, 2008), per_year: int = 120) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Feature rows shaped like the casting contract: a label driven by the actor's track record."""
+    from core.casting.features import BASE_FEATURES
+
+    rng = np.random.default_rng(seed)
+    n = len(years) * per_year
+    X = pd.DataFrame(rng.uniform(0, 1, size=(n, len(BASE_FEATURES))), columns=BASE_FEATURES)
+    X["actor_roles_prior"] = rng.integers(1, 20, n).astype(float)
+    y = (X["atr3"] + 0.3 * rng.normal(size=n) > 0.5).astype(int).to_numpy()
+    return X, y, np.repeat(np.array(list(years)), per_year)
+
+
+CASTING_X, CASTING_Y, CASTING_YEARS = _casting_rows()
+COLD_ACTOR = CASTING_X.head(3).assign(actor_roles_prior=[0.0, 4.0, 0.0])
+DIRECTOR_FRAME = pd.DataFrame({"dtr3": CASTING_X["atr3"], "director_films_prior": CASTING_X["actor_roles_prior"],
+                               "budget_decile": np.floor(CASTING_X["bfd"] * 10)})
+NEW_DIRECTOR = DIRECTOR_FRAME.head(2).assign(director_films_prior=[0.0, 3.0])
+
+
+def _demo_brief_rows(model, request):
+    """Contract-ordered feature rows of the demo catalog, built by the model's own featurizer."""
+    from core.casting import bind
+
+    trained = bind(model, request.getfixturevalue("demo_catalog"))
+    X = trained.featurizer.transform(trained.data, trained.hist)
+    return X.iloc[::400].reset_index(drop=True)
+
+
+def _casting_model_case() -> ModelCase:
+    from core.casting.model import CastingModel
+
+    return ModelCase(
+        name="casting",
+        model_class=CastingModel,
+        make=lambda: CastingModel(candidates=("hgb",)),
+        fit=lambda model, request: model.fit(request.getfixturevalue("demo_catalog")),
+        predict=lambda model, request: model.predict_flagged(
+            _demo_brief_rows(model, request).query("actor_roles_prior > 0")),
+        predict_unknown=lambda model, request: model.predict_flagged(
+            _demo_brief_rows(model, request).assign(actor_roles_prior=0.0)),
+        unknown_flags={Flag.COLD_START},
+    )
+
+
+def _casting_head_cases() -> list[ModelCase]:
+    from core.casting.heads import ActorHead, DirectorHead
+
+    return [
+        ModelCase(
+            name="casting-actor-head",
+            model_class=ActorHead,
+            make=lambda: ActorHead(candidates=("hgb", "rf"), calib_years=2),
+            fit=lambda model, request: model.fit(CASTING_X, CASTING_Y, CASTING_YEARS),
+            predict=lambda model, request: model.predict_flagged(CASTING_X.head(50)),
+            predict_unknown=lambda model, request: model.predict_flagged(COLD_ACTOR),
+            unknown_flags={Flag.COLD_START},
+        ),
+        ModelCase(
+            name="casting-director-head",
+            model_class=DirectorHead,
+            make=lambda: DirectorHead(C=0.5),
+            fit=lambda model, request: model.fit(DIRECTOR_FRAME, CASTING_Y),
+            predict=lambda model, request: model.predict_flagged(DIRECTOR_FRAME.head(50)),
+            predict_unknown=lambda model, request: model.predict_flagged(NEW_DIRECTOR),
+            unknown_flags={Flag.COLD_START},
+        ),
+    ]
+
+
+CASES += _casting_head_cases() + [_casting_model_case()]
