@@ -13,8 +13,10 @@ navigates away and comes back, finds the job where it is. One job runs per ``key
 ``"search-index:demo"``): starting it again while it runs returns the running job.
 
 Rates are measured, never assumed: the ETA comes from the last 30 seconds of the current phase,
-and the rate of every finished job is kept per kind in ``<data dir>/.jobs/throughput.json`` so
-the next estimate before a start is "N items at the last measured rate".
+and the rate of each finished job's main phase (the one that took longest, from its first to its
+last progress call, so start-up time does not dilute it) is kept per kind in
+``<data dir>/.jobs/throughput.json``; the next estimate before a start is "N items at the last
+measured rate".
 """
 from __future__ import annotations
 
@@ -98,6 +100,7 @@ class Job:
         self._cancel = threading.Event()
         self._samples: deque[tuple[float, int]] = deque(maxlen=512)
         self._phase_key: tuple = ()
+        self._phases: dict[tuple, list] = {}  # phase → [first time, first count, last time, last count]
         self._on_finish = on_finish
         self._thread = threading.Thread(target=self._run, name=f"job-{kind}-{job_id}", daemon=True)
 
@@ -133,6 +136,19 @@ class Job:
             self._samples.clear()
         self.phase, self.done, self.total = phase, int(done), (int(total) if total is not None else None)
         self._samples.append((now, self.done))
+        span = self._phases.setdefault(self._phase_key, [now, self.done, now, self.done])
+        span[2:] = [now, self.done]
+
+    def main_phase_rate(self) -> tuple[str, float, int, float] | None:
+        """(phase, items/s, items, seconds) of the phase that took longest, when it measured a
+        real stretch of work (at least 20 items over at least a second)."""
+        spans = [(key[0], t1 - t0, d1 - d0) for key, (t0, d0, t1, d1) in self._phases.items()]
+        if not spans:
+            return None
+        phase, seconds, items = max(spans, key=lambda s: s[1])
+        if items < 20 or seconds < 1.0:
+            return None
+        return phase, items / seconds, items, seconds
 
     def rate(self) -> float | None:
         """Items per second over the last ``RATE_WINDOW_S`` of the current phase."""
@@ -238,17 +254,18 @@ class JobRunner:
         return items / rate if rate and items >= 0 else None
 
     def _record(self, job: Job) -> None:
-        """Keep the rate of a job's main phase once it measured something real."""
-        rate = job.done / max(job.finished - job.started, 1e-9) if job.finished else 0.0
-        if job.status != "complete" or job.done < 20 or rate <= 0:
+        """Keep the rate of a finished job's main phase (the one that took longest)."""
+        measured = job.main_phase_rate() if job.status == "complete" else None
+        if measured is None:
             return
+        phase, rate, items, seconds = measured
         path = self._file()
         try:
             table = read_json(path)
         except (OSError, ValueError):
             table = {}
-        table[job.kind] = {"rate": round(rate, 3), "items": job.done, "seconds": round(job.finished - job.started, 2),
-                           "phase": job.phase, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        table[job.kind] = {"rate": round(rate, 3), "items": items, "seconds": round(seconds, 2), "phase": phase,
+                           "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
         path.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(path, table)
 

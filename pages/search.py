@@ -4,23 +4,24 @@ import streamlit as st
 
 from core.errors import MarqueeError
 from core.search import LANGUAGE_POLICIES, METHODS, Filters, SearchParams
-from pages.state import catalogs, search, widgets
+from pages.state import catalogs, jobs, search, widgets
 
 
 def index_panel(name: str) -> dict:
-    """The index status; offers a build when it is missing or stale (stops the page if missing)."""
+    """The index status and any build job; offers a build when the index is missing or stale
+    (stops the page while there is no index to search)."""
     status = search.status(name)
-    if not status["fresh"]:
-        st.warning(f"Catalog `{name}` has no up-to-date search index ({status['reason']}). Building embeds only "
-                   "new or changed films; a 3,000-film catalog takes about a minute.")
+    snap = jobs.panel(search.index_job_key(name))
+    if not status["fresh"] and (snap is None or not snap.running):
+        films = catalogs.load(name).manifest.get("row_counts", {}).get("movies", 0)
+        st.warning(f"Catalog `{name}` has no up-to-date search index ({status['reason']}). A build embeds only "
+                   f"new or changed films (up to {jobs.estimate('search-index', films, 'films')}) and runs in "
+                   "the background.")
         if st.button("Build search index", key="search-build", type="primary"):
-            try:
-                search.build_index(name, widgets.progress_bar("Embedding films…"))
-                st.rerun()
-            except MarqueeError as exc:
-                st.error(str(exc))
-        if not status["exists"]:
-            st.stop()
+            search.start_index_build(name)
+            st.rerun()
+    if not status["exists"]:
+        st.stop()
     return status
 
 

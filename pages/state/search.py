@@ -4,7 +4,6 @@ from __future__ import annotations
 import streamlit as st
 
 from core import search
-from core.progress import ProgressFn
 from core.search.languages import name as language_name
 from pages.state import widgets
 
@@ -53,10 +52,17 @@ def title_options(name: str, status: dict) -> dict[str, int]:
     return _title_options(name, index_version(status))
 
 
-def build_index(name: str, progress: ProgressFn) -> dict:
-    """Build (or refresh) the catalog's index; the next ``searcher`` call loads the new one."""
-    _, stats = search.build_index(name, encoder=encoder(), progress=progress)
-    return stats
+def index_job_key(name: str) -> str:
+    return f"search-index:{name}"
+
+
+def start_index_build(name: str):
+    """Build (or refresh) the catalog's index in the background; the next ``searcher`` call after
+    it finishes loads the new index (its version is the cache key)."""
+    from pages.state import jobs
+
+    return jobs.start("search-index", index_job_key(name), search.build_index, title=f"Search index of {name}",
+                      catalog_name=name, encoder=encoder())
 
 
 METHOD_HELP = {"retrieval": "dense embeddings only", "bm25": "exact words only (BM25)",

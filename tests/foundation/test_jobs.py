@@ -117,12 +117,18 @@ def test_cancelled_is_not_swallowed_by_ordinary_handlers():
 
 def test_measured_rate_is_kept_per_kind_for_the_next_estimate(runner):
     assert runner.measured_rate("squares") is None and runner.estimate_s("squares", 1000) is None
-    job = runner.start("squares", "squares:c", counting_work({}, n=500))
+    def slow_work(progress):  # 50 items over about 1.5 s: long enough to be a measurement
+        for done in range(1, 51):
+            threading.Event().wait(0.03)
+            progress(done, 50, "squaring")
+        return done
+
+    job = runner.start("squares", "squares:c", slow_work)
     job.join(10)
     rate = runner.measured_rate("squares")
-    assert rate is not None and rate > 0
+    assert rate is not None and 0 < rate <= 49 / (49 * 0.03)  # never faster than the work's own pace
     assert runner.estimate_s("squares", 1000) == pytest.approx(1000 / rate)
-    tiny = runner.start("tiny", "tiny:1", counting_work({}, n=5))  # too little work to measure
+    tiny = runner.start("tiny", "tiny:1", counting_work({}, n=500))  # too short a stretch to measure
     tiny.join(10)
     assert runner.measured_rate("tiny") is None
 

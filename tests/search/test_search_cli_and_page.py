@@ -126,6 +126,13 @@ def test_search_page_builds_a_missing_index(isolated_dirs, encoder):
     assert any("no up-to-date search index" in w.value for w in at.warning)
     at.button(key="search-build").click().run()
     assert not at.exception
+    from core.jobs import RUNNER  # the build runs in the background, as on the served page
+
+    job = RUNNER.current("search-index:tiny")
+    assert job is not None and job.join(180), "the index build did not finish"
+    at.run()
+    assert not at.exception and job.snapshot().status == "complete"
+    assert any("Search index of tiny: done" in s.value for s in at.success)
     assert not any("no up-to-date search index" in w.value for w in at.warning)
     at.text_input(key="search-query").input("a haunted house").run()
     assert not at.exception and sum(m.value.startswith("**") for m in at.markdown) == 10
