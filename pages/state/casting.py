@@ -5,7 +5,7 @@ import json
 
 import streamlit as st
 
-from core.casting import Brief, CastingConfig, cast_brief, get_model, train_and_save
+from core.casting import Brief, CastingConfig, cast_brief, get_model, train_and_save, what_if
 from core.casting import model_card_html as _model_card_html
 from pages.state import catalogs
 
@@ -27,9 +27,73 @@ def model_version(trained) -> str:
     return f"{trained.catalog_name}|{trained.data_checksum}|{json.dumps(trained.config.to_dict(), sort_keys=True)}"
 
 
-def retrain(name: str, cfg: CastingConfig) -> None:
-    train_and_save(catalogs.load(name), cfg)
+def retrain_job_key(name: str) -> str:
+    return f"casting-train:{name}"
+
+
+def start_retrain(name: str, cfg: CastingConfig):
+    """Train (and save) the catalog's casting model in the background with these settings."""
+    from pages.state import jobs
+
+    return jobs.start("casting-train", retrain_job_key(name), train_and_save, title=f"Casting model of {name}",
+                      catalog=catalogs.load(name), config=cfg)
+
+
+def forget_models(_snapshot=None) -> None:
+    """A retrained model replaces the saved one: reload on the next request."""
     _model.clear()
+
+
+# ------------------------------------------------------------------ the brief in the URL
+BRIEF_PARAMS = ("year", "budget", "genres", "bill", "n", "director", "dw")
+
+
+def brief_from_url(options: dict, default_weight: float):
+    """(Brief, director weight) from the page's query parameters, None when the URL holds no
+    brief, or a ``MarqueeError`` naming the bad parameter."""
+    from core import validation
+
+    params = st.query_params
+    if "year" not in params or "genres" not in params:
+        return None
+    # Only types here: the brief's ranges are checked by core (validate_brief) with the catalog's words.
+    year = validation.integer(params["year"], "year")
+    budget = validation.finite_float(params.get("budget", "30"), "budget")
+    genres = tuple(validation.plain_text(g, "genres", max_length=60) for g in params.get_all("genres"))
+    bill = validation.integer(params.get("bill", "1"), "bill")
+    size = validation.integer(params.get("n", "5"), "n")
+    director = validation.plain_text(params["director"], "director", 200) if params.get("director") else None
+    weight = validation.finite_float(params.get("dw", default_weight), "dw", 0.0, 2.0)
+    return Brief(year, budget, genres, bill, size, director), weight
+
+
+def brief_to_url(brief, weight: float) -> None:
+    """Put the brief into the URL (a shared link reproduces the slate)."""
+    for key in BRIEF_PARAMS:
+        st.query_params.pop(key, None)
+    st.query_params.update({"year": str(brief.year), "budget": f"{brief.budget_musd:g}", "genres": list(brief.genres),
+                            "bill": str(brief.bill_order), "n": str(brief.n), "dw": f"{weight:g}",
+                            **({"director": brief.director} if brief.director else {})})
+
+
+SLATE_COLUMNS = {
+    "rank": st.column_config.NumberColumn("#", width="small"),
+    "actor": st.column_config.TextColumn("Actor"),
+    "p_cal": st.column_config.ProgressColumn(
+        "Chance it resonates", format="%.2f", min_value=0.0, max_value=1.0,
+        help="Calibrated probability that a film like this brief, with this actor, reaches the target "
+             "(for example the top quarter of vote averages)."),
+    "p_high": st.column_config.NumberColumn(
+        "Ranking score", format="%.3f",
+        help="The chance, plus the director-synergy and cycle bumps, minus budget-fit and release-pace penalties."),
+    "p_base": st.column_config.NumberColumn("Raw model score", format="%.3f",
+                                            help="The model's score before calibration."),
+    "prior_roles": st.column_config.NumberColumn("Roles before", help="Roles before the brief's year."),
+    "pace3": st.column_config.NumberColumn("Roles in last 3 years",
+                                           help="Release pace: roles in the three years before the brief's year."),
+    "bfd": st.column_config.NumberColumn("Budget-fit gap", format="%.1f",
+                                         help="Deciles between the brief's budget and the actor's usual budgets."),
+}
 
 
 @st.cache_resource(show_spinner="Casting…", max_entries=32)
@@ -71,3 +135,118 @@ def model_card(trained) -> None:
         (left if i % 2 == 0 else right).plotly_chart(fig, width="stretch", key=f"casting-fig-{i}")
     st.download_button("Download model card (HTML)", model_card_html(trained), file_name="casting_model_card.html",
                        key="casting-card")
+
+ALTERNATE_COLUMNS = {
+    "alternate": st.column_config.TextColumn("Alternate"),
+    "similarity": st.column_config.NumberColumn("Similarity", format="%.2f",
+                                                help="How alike the two actors' careers are (1 = identical profile)."),
+    "prior_roles": st.column_config.NumberColumn("Roles before", help="Roles before the brief's year."),
+    "p_cal": st.column_config.ProgressColumn("Chance it resonates", format="%.2f", min_value=0.0, max_value=1.0),
+}
+COMPARABLE_COLUMNS = {
+    "title": st.column_config.TextColumn("Film"), "year": st.column_config.NumberColumn("Year", format="%d"),
+    "budget_musd": st.column_config.NumberColumn("Budget (M$)", format="%.1f"),
+    "genres": st.column_config.TextColumn("Genres"), "bill_order": st.column_config.NumberColumn("Billed"),
+    "resonated": st.column_config.CheckboxColumn("Resonated", help="Did the film reach the target?"),
+    "match": st.column_config.TextColumn("Why comparable"),
+}
+
+
+def result_caption(result) -> str:
+    flags = result.flags
+    return (f"{flags['candidates']:,} eligible actors · {flags['head']} head · {flags['calibrator']} calibration"
+            f" · {result.timings['total_s'] * 1000:.0f} ms"
+            + "".join(f" · ⚠️ {flags[k]}" for k in ("warning", "short_slate") if k in flags))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _downloads(version: str, brief_json: str, _result, _trained) -> dict[str, bytes]:
+    from core.casting import brief_files
+
+    return brief_files(_result, _trained, with_plots=False)
+
+
+def brief_downloads(result, trained) -> dict[str, bytes]:
+    """The brief's export files, built once per (model, brief)."""
+    return _downloads(model_version(trained), json.dumps(result.brief.to_dict(), sort_keys=True), result, trained)
+
+
+def what_if_form(trained, result, options: dict) -> None:
+    from core.errors import MarqueeError
+
+    st.subheader("What if…", anchor=False)
+    with st.form("casting-whatif"):
+        w1, w2, w3, w4 = st.columns(4)
+        swap_out = w1.selectbox("Swap out", ["(no swap)"] + result.slate["actor"].tolist(), key="casting-swap-out")
+        swap_in = w2.text_input("Swap in (actor name)", value=result.alternates["alternate"].iloc[0]
+                                if len(result.alternates) else "", key="casting-swap-in")
+        new_year = w3.number_input("Year", options["year_min"], options["year_max"], result.brief.year, step=1,
+                                   key="casting-whatif-year")
+        new_budget = w4.number_input("Budget (millions of US$)", 0.0, 1000.0, float(result.brief.budget_musd),
+                                     step=5.0, key="casting-whatif-budget")
+        if not st.form_submit_button("Compare"):
+            return
+        swapping = swap_out != "(no swap)"
+        try:
+            table, summary = what_if(trained, result.brief, result.slate["person_id"], swap_out if swapping else None,
+                                     swap_in if swapping else None, int(new_year), float(new_budget))
+        except MarqueeError as exc:
+            st.error(str(exc))
+            return
+        st.dataframe(table, hide_index=True, width="stretch", key="casting-whatif-table")
+        st.metric("Slate mean P(resonates)", f"{summary['slate_mean_p_cal_after']:.3f}",
+                  f"{summary['slate_mean_p_cal_after'] - summary['slate_mean_p_cal']:+.3f}")
+
+
+def retrain_form(name: str, config: CastingConfig | None, options: dict, expanded: bool = False) -> None:
+    """Target, cutoff and label quantile; retraining asks for confirmation, then runs as a job."""
+    from core.casting import TARGETS
+
+    config = config or CastingConfig()
+    with st.expander("Retrain with another target or cutoff", expanded=expanded), st.form("casting-retrain"):
+        r1, r2, r3 = st.columns(3)
+        target = r1.selectbox("Target", list(TARGETS), index=list(TARGETS).index(config.target),
+                              format_func=TARGETS.get, key="casting-target")
+        cutoff = r2.number_input("Last training year", options["year_min"], options["year_max"],
+                                 min(max(config.cutoff, options["year_min"]), options["year_max"]), step=1,
+                                 key="casting-cutoff")
+        quantile = r3.number_input("Label quantile", 0.5, 0.95, config.quantile, step=0.05, key="casting-quantile")
+        if st.form_submit_button("Retrain…"):
+            confirm_retrain(name, {"target": target, "cutoff": int(cutoff), "quantile": float(quantile)})
+
+
+@st.dialog("Retrain the casting model?")
+def confirm_retrain(name: str, settings: dict) -> None:
+    from core.errors import MarqueeError
+
+    st.write(f"Catalog {name}: target {settings['target']}, training on films up to {settings['cutoff']}, "
+             f"label = top {100 - settings['quantile'] * 100:.0f}%.")
+    st.caption("The new model replaces the saved one for everyone using this catalog. Training runs in the "
+               "background; you can leave the page meanwhile.")
+    left, right = st.columns(2)
+    if left.button("Retrain", type="primary", key="casting-retrain-confirm"):
+        try:
+            start_retrain(name, CastingConfig(**settings))
+        except MarqueeError as exc:
+            st.error(str(exc))
+            return
+        st.rerun()
+    if right.button("Keep the current model", key="casting-retrain-cancel"):
+        st.rerun()
+
+
+def cannot_cast(name: str, error: Exception) -> None:
+    """Casting on a catalog that cannot support it: why in one line, and the fixes."""
+    catalog = catalogs.load(name)
+    st.error(f"Casting cannot train on catalog {name}: {error}")
+    scored = catalog.movies[["vote_average", "popularity", "budget", "revenue"]].notna().sum()
+    hints = []
+    if scored["vote_average"] == 0 and scored["popularity"] == 0:
+        hints.append("No film has a vote average or popularity. Merge a scored source, e.g. "
+                     f"`python -m core merge {name} imdb5000 --into {name}_imdb` (IMDB-5000 brings scores and budgets).")
+    hints.append("Or try another target or a later cutoff below (fewer films need a score).")
+    for hint in hints:
+        st.info(hint)
+    years = catalog.movies["year"].dropna()
+    low, high = (int(years.min()) + 1, int(years.max())) if len(years) else (1900, 2030)
+    retrain_form(name, None, {"year_min": low, "year_max": max(high, low)}, expanded=True)

@@ -42,12 +42,60 @@ def test_casting_page_fills_a_brief_and_shows_a_slate(casting_demo):
     slate = next(d for d in at.dataframe if "p_cal" in d.value.columns).value
     assert len(slate) == 4 and slate["rank"].tolist() == [1, 2, 3, 4]
     assert ((slate["p_cal"] > 0) & (slate["p_cal"] < 1)).all()
-    why = " ".join(m.value for m in at.markdown)
+    why = " ".join(t.value for t in at.text)  # catalog-derived text is plain text, never Markdown
     assert "the base chance by" in why
     assert any("alternate" in d.value.columns for d in at.dataframe) or any(
         "similarity" in d.value.columns for d in at.dataframe)
     labels = [b.label for b in at.get("download_button")]
     assert {"slate.csv", "alternates.csv", "reasons.csv", "manifest.json"} <= set(labels)
+
+
+def test_the_brief_lives_in_the_url_and_a_shared_link_reproduces_the_slate(casting_demo):
+    at = _open(casting_demo)
+    _number(at, "Budget (millions of US$)").set_value(80.0)
+    _number(at, "Slate size").set_value(4)
+    next(m for m in at.multiselect if m.label == "Genres").set_value(["Action", "Adventure"])
+    next(b for b in at.form_submit_button if b.label == "Cast this brief").click().run()
+    assert not at.exception
+    url = {k: v if isinstance(v, list) else [v] for k, v in dict(at.query_params).items()}
+    assert url["budget"] == ["80"] and url["n"] == ["4"] and url["genres"] == ["Action", "Adventure"]
+    slate = next(d for d in at.dataframe if "p_cal" in d.value.columns).value
+
+    shared = AppTest.from_file(APP, default_timeout=90)  # a new session opening the shared link
+    shared.query_params.update({k: v for k, v in url.items()})
+    shared.run()
+    shared.switch_page("pages/casting.py").run()
+    assert not shared.exception
+    again = next(d for d in shared.dataframe if "p_cal" in d.value.columns).value
+    assert again["actor"].tolist() == slate["actor"].tolist()
+    assert _number(shared, "Budget (millions of US$)").value == 80.0
+
+
+def test_a_bad_link_says_which_parameter_is_wrong(casting_demo):
+    store.set_active("demo")
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.update({"year": "2019", "genres": "Action", "budget": "nan"})
+    at.run()
+    at.switch_page("pages/casting.py").run()
+    assert not at.exception
+    assert any(e.value.startswith("The link's brief cannot be used: budget") and "nan" in e.value for e in at.error)
+    assert any("Fill in the brief" in i.value for i in at.info)
+
+
+def test_detail_switch_shows_another_pick_without_recasting(casting_demo, monkeypatch):
+    at = _open(casting_demo)
+    next(b for b in at.form_submit_button if b.label == "Cast this brief").click().run()
+    slate = next(d for d in at.dataframe if "p_cal" in d.value.columns).value
+    import core.casting as casting_package
+    from pages.state import casting as casting_state
+
+    def no_recast(*args, **kwargs):
+        raise AssertionError("the slate was recomputed for a detail switch")
+    monkeypatch.setattr(casting_state, "cast_brief", no_recast)
+    monkeypatch.setattr(casting_package, "cast_brief", no_recast)
+    at.selectbox(key="casting-pick").set_value(slate["actor"].iloc[1]).run()
+    assert not at.exception
+    assert at.selectbox(key="casting-pick").value == slate["actor"].iloc[1]
 
 
 def test_casting_page_shows_a_clear_error_for_a_bad_brief(casting_demo):
