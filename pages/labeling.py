@@ -21,61 +21,15 @@ def pick_title(catalog) -> None:
         st.session_state["labeling_pinned"] = int(choice)
 
 
-def labels_tab(catalog, profile: str) -> None:
-    labels = personal.labels_store()
-    frame = labels.labels(profile, catalog.name)
-    st.dataframe(frame.sort_values("labeled_at", ascending=False).head(50), hide_index=True, width="stretch")
-    widgets.csv_download(frame, f"labels-{profile}-{catalog.name}.csv", label="Download labels CSV")
-    upload = st.file_uploader("Import labels CSV (movie_id,label[,labeled_at,title])", type="csv", key="labeling_upload")
-    if upload is not None and st.button("Import", key="labeling_import"):
-        try:
-            count = labels.import_csv(profile, catalog.name, upload, known_movie_ids=set(catalog.movies["movie_id"]))
-            st.success(f"Imported {count} labels.")
-        except MarqueeError as exc:
-            st.error(f"Nothing imported: {exc}")
-
-
-def model_tab(catalog, profile: str) -> None:
-    if st.button("Train model", key="labeling_train"):
-        with st.status("Training the taste model…", expanded=True) as status:
-            try:
-                report = api.train(profile, catalog.name, store=personal.labels_store(), progress=widgets.progress_bar())
-                status.update(label=f"Trained: CV ROC-AUC {report['metrics']['roc_auc']:.3f}", state="complete")
-            except MarqueeError as exc:
-                status.update(label="Not trained", state="error")
-                st.error(str(exc))
-    trained = personal.model_or_none(profile, catalog.name)
-    if trained is None:
-        st.info("No model yet for this profile: label both kinds of titles, then train.")
-        return
-    metrics = trained.report()["metrics"]
-    st.write(f"Cross-validated ROC-AUC **{metrics['roc_auc']:.3f}** · PR-AUC **{metrics['pr_auc']:.3f}** · "
-             f"{metrics['n']} labels")
-    top = api.recommend(profile, catalog.name, top=15, store=personal.labels_store(), trained=trained)
-    st.dataframe(top, hide_index=True, width="stretch")
-    widgets.csv_download(top, f"recommendations-{profile}.csv", label="Download recommendations CSV")
-
-
-def render() -> None:
-    st.title("🏷️ Labeling")
-    catalog = catalogs.active()
-    labels = personal.labels_store()
-    st.caption(f"Catalog `{catalog.name}` · labels are saved the moment you click, in `{labels.describe()}`. "
-               "A skip is never counted as a dislike.")
-    left, right = st.columns([2, 1])
-    profile = left.selectbox("Profile", labels.profiles() or ["me"], key="labeling_profile")
-    right.text_input("New profile", key="labeling_new_profile", on_change=personal.new_profile,
-                     placeholder="name, then Enter")
-    strategy = st.radio("Queue", list(active.STRATEGIES), format_func=active.STRATEGIES.get, horizontal=True,
-                        key="labeling_strategy")
-    pick_title(catalog)
-
+@st.fragment
+def label_panel(catalog, profile: str, strategy: str) -> None:
+    """The title to judge, the buttons and the counts: a label click reruns only this part."""
     scores = personal.uncertainty(profile, catalog) if strategy == "uncertain" else None
     if strategy == "uncertain" and scores is None:
         st.info(f"Most-uncertain needs at least {active.MIN_PER_CLASS_FOR_UNCERTAINTY} labels on each side; "
                 "showing popular titles meanwhile.")
         strategy = "popular"
-    queue = api.next_titles(labels, profile, catalog, strategy, n=1, scores=scores)
+    queue = api.next_titles(personal.labels_store(), profile, catalog, strategy, n=1, scores=scores)
     pinned = st.session_state.get("labeling_pinned")
     current = pinned or (int(queue["movie_id"].iloc[0]) if len(queue) else None)
     if message := st.session_state.pop("labeling_message", None):
@@ -85,11 +39,42 @@ def render() -> None:
     else:
         personal.title_card(catalog, profile, current, "from search" if pinned else queue["why"].iloc[0])
     personal.summary_metrics(profile, catalog.name)
+
+
+def labels_tab(catalog, profile: str) -> None:
+    labels = personal.labels_store()
+    if st.button("Review and correct labels…", key="labeling_review", icon=":material/edit_note:"):
+        personal.review_labels(profile, catalog.name)
+    widgets.csv_download(labels.labels(profile, catalog.name), f"labels-{profile}-{catalog.name}.csv",
+                         label="Download labels CSV")
+    upload = st.file_uploader("Import labels CSV (movie_id,label[,labeled_at,title])", type="csv", key="labeling_upload")
+    if upload is not None and st.button("Import", key="labeling_import"):
+        try:
+            count = labels.import_csv(profile, catalog.name, upload, known_movie_ids=set(catalog.movies["movie_id"]))
+            st.success(f"Imported {count} labels.")
+        except MarqueeError as exc:
+            st.error(f"Nothing imported: {exc}")
+
+
+def render() -> None:
+    st.title("Labeling")
+    catalog = catalogs.active()
+    labels = personal.labels_store()
+    st.caption(f"Catalog `{catalog.name}` · labels are saved the moment you click, in `{labels.describe()}`. "
+               "A skip is never counted as a dislike.")
+    left, right = st.columns([2, 1])
+    profile = left.selectbox("Profile", labels.profiles() or ["me"], key="profile", bind="query-params")
+    right.text_input("New profile", key="labeling_new_profile", on_change=personal.new_profile,
+                     placeholder="name, then Enter")
+    strategy = st.radio("Queue", list(active.STRATEGIES), format_func=active.STRATEGIES.get, horizontal=True,
+                        key="queue", bind="query-params")
+    pick_title(catalog)
+    label_panel(catalog, profile, strategy)
     labels_tab_, model_tab_ = st.tabs(["Your labels", "Model"])
     with labels_tab_:
         labels_tab(catalog, profile)
     with model_tab_:
-        model_tab(catalog, profile)
+        personal.model_tab(catalog, profile)
 
 
 render()

@@ -66,44 +66,47 @@ def new_profile() -> None:
     name = st.session_state.get("labeling_new_profile", "").strip()
     try:
         labels_store().create_profile(name)
-        st.session_state["labeling_profile"] = name
+        st.session_state["profile"] = name
         st.session_state["labeling_new_profile"] = ""
     except MarqueeError as exc:
         st.session_state["labeling_message"] = f"⚠️ {exc}"
 
 
 # ------------------------------------------------------------------ widgets
-BUTTONS = {"would_watch": "Would watch", "would_not_watch": "Would not watch",
-           "would_watch_many": "Would watch many times", "skip": "Skip"}
+BUTTONS = {  # label → (text, icon, button type): the three answers look different at a glance
+    "would_watch": ("Would watch", ":material/thumb_up:", "primary"),
+    "would_watch_many": ("Would watch many times", ":material/favorite:", "primary"),
+    "would_not_watch": ("Would not watch", ":material/thumb_down:", "secondary"),
+    "skip": ("Skip", ":material/skip_next:", "tertiary"),
+}
 
 
 def title_card(catalog, profile: str, current: int, why: str) -> None:
     """The title to judge (poster, facts, overview, people, the model's view) and the label buttons."""
-    from core.personal.store import SKIP
     from pages.state import widgets
 
     card = api.title_card(catalog, current)
     poster, body = st.columns([1, 3])
     widgets.poster(card["poster_url"], container=poster, width=180)
-    body.subheader(f"{card['title']} ({card['year'] or '?'})", anchor=False)
+    body.subheader(widgets.plain_heading(f"{card['title']} ({card['year'] or '?'})"), anchor=False)
     facts = [", ".join(card["genres"]), f"{card['runtime']:.0f} min" if card["runtime"] else "",
              f"rated {card['vote_average']:.1f}/10" if card["vote_average"] else "", why]
-    body.caption(" · ".join(f for f in facts if f))
-    body.write(card["overview"] or "_No overview._")
-    body.write(f"**Director:** {', '.join(card['directors']) or 'unknown'}  \n"
-               f"**Cast:** {', '.join(card['cast']) or 'unknown'}")
+    body.text(" · ".join(f for f in facts if f))
+    body.text(card["overview"] or "No overview.")
+    body.text(f"Director: {', '.join(card['directors']) or 'unknown'}\nCast: {', '.join(card['cast']) or 'unknown'}")
     trained = model_or_none(profile, catalog.name)
     if trained is not None:
         why = api.explain(profile, catalog.name, current, top=3, store=labels_store(), trained=trained)
         body.metric("Model: P(would watch)", f"{why['p_watch']:.0%}")
         reasons = [f"{c['feature']} ({c['contribution']:+.2f})" for c in why["top_positive"] + why["top_negative"]]
-        body.caption("Largest effects: " + ", ".join(reasons) + (". Because you liked " + ", ".join(
+        body.text("Largest effects: " + ", ".join(reasons) + (". Because you liked " + ", ".join(
             s["title"] for s in why["because_you_liked"]) if why["because_you_liked"] else ""))
-    buttons = st.columns([1, 1.1, 1.6, 0.7, 0.7])
-    for column, (action, text) in zip(buttons, BUTTONS.items()):
-        column.button(text, key=f"label_{action}", on_click=act, args=(action, profile, catalog.name, current, card["title"]),
-                      type="primary" if action != SKIP else "secondary", width="stretch")
-    buttons[4].button("Undo", key="label_undo", on_click=undo, args=(profile, catalog.name), width="stretch")
+    buttons = st.columns([1, 1.5, 1.1, 0.7, 0.7])
+    for column, (action, (text, icon, kind)) in zip(buttons, BUTTONS.items()):
+        column.button(text, key=f"label_{action}", icon=icon, type=kind, width="stretch", on_click=act,
+                      args=(action, profile, catalog.name, current, card["title"]))
+    buttons[4].button("Undo", key="label_undo", icon=":material/undo:", on_click=undo, args=(profile, catalog.name),
+                      width="stretch")
     st.button("Not available to me (never recommend)", key="label_exclude", type="tertiary", on_click=exclude,
               args=(profile, catalog.name, current, card["title"]))
 
@@ -114,10 +117,89 @@ def summary_metrics(profile: str, catalog_name: str) -> None:
 
     summary = api.label_summary(labels_store(), profile, catalog_name)
     counts = summary["counts"]
-    shown = [("Labeled", summary["labeled"])] + [(LABEL_TEXT[k], counts[k]) for k in BUTTONS if k != SKIP] \
+    shown = [("Labeled", summary["labeled"])] + [(LABEL_TEXT[k], counts[k]) for k in LABEL_TEXT] \
         + [("Skipped", counts[SKIP])]
     for column, (text, value) in zip(st.columns(5), shown):
         column.metric(text, f"{value:,}")
     share = summary["positive_share"]
     st.progress(share or 0.0, text="Class balance: " + (f"{share:.0%} would watch, {1 - share:.0%} would not"
                                                         if share is not None else "no labels yet"))
+
+
+# ------------------------------------------------------------------ reviewing labels
+LABEL_CHOICES = ["would_watch", "would_watch_many", "would_not_watch"]
+
+
+@st.dialog("Review and correct labels", width="large")
+def review_labels(profile: str, catalog_name: str) -> None:
+    """Every label of the profile, newest first: change a label, or delete the row to clear it."""
+    from core.errors import MarqueeError
+    from core.personal.store import LABEL_TEXT
+
+    labels = labels_store()
+    frame = labels.labels(profile, catalog_name).sort_values("labeled_at", ascending=False).reset_index(drop=True)
+    if frame.empty:
+        st.info("No labels yet.")
+        return
+    st.data_editor(frame, key="labeling-review", hide_index=True, width="stretch", num_rows="delete",
+                   disabled=["movie_id", "labeled_at", "title"], column_order=["title", "label", "labeled_at"],
+                   column_config={"title": st.column_config.TextColumn("Title"),
+                                  "label": st.column_config.SelectboxColumn("Label", options=LABEL_CHOICES,
+                                                                            format_func=LABEL_TEXT.get, required=True),
+                                  "labeled_at": st.column_config.TextColumn("Labeled at")})
+    edits = st.session_state.get("labeling-review", {})
+    changed = {int(frame.at[i, "movie_id"]): row["label"] for i, row in edits.get("edited_rows", {}).items()
+               if row.get("label") and row["label"] != frame.at[i, "label"]}
+    cleared = [int(frame.at[i, "movie_id"]) for i in edits.get("deleted_rows", [])]
+    st.caption(f"{len(changed)} changed, {len(cleared)} to clear. Each change can be undone with Undo.")
+    if st.button("Save changes", type="primary", disabled=not (changed or cleared), key="labeling-review-save"):
+        try:
+            for movie_id, label in changed.items():
+                labels.set_label(profile, catalog_name, movie_id, label,
+                                 title=str(frame.loc[frame["movie_id"] == movie_id, "title"].iloc[0]))
+            for movie_id in cleared:
+                labels.clear(profile, catalog_name, movie_id)
+        except MarqueeError as exc:
+            st.error(str(exc))
+            return
+        st.session_state["labeling_message"] = f"Saved {len(changed)} changed and {len(cleared)} cleared labels"
+        st.rerun()
+
+
+# ------------------------------------------------------------------ the model tab
+RECOMMENDATION_COLUMNS = {
+    "rank": st.column_config.NumberColumn("#", width="small"),
+    "title": st.column_config.TextColumn("Title"),
+    "year": st.column_config.NumberColumn("Year", format="%d"),
+    "p_watch": st.column_config.ProgressColumn("Would watch", format="%.0f%%", min_value=0, max_value=100,
+                                               help="The model's probability that you would watch it."),
+}
+
+
+def train_job_key(profile: str, catalog_name: str) -> str:
+    return f"personal-train:{catalog_name}:{profile}"
+
+
+def model_tab(catalog, profile: str) -> None:
+    """Train (in the background), the cross-validated quality, and the top recommendations."""
+    from pages.state import jobs, widgets
+
+    key = train_job_key(profile, catalog.name)
+    snap = jobs.panel(key)
+    if (snap is None or not snap.running) and st.button("Train model", key="labeling_train"):
+        jobs.start("personal-train", key, api.train, title=f"Taste model of {profile}", profile=profile,
+                   catalog=catalog.name, store=labels_store())
+        st.rerun()
+    trained = model_or_none(profile, catalog.name)
+    if trained is None:
+        st.info("No model yet for this profile: label both kinds of titles, then train.")
+        return
+    metrics = trained.report()["metrics"]
+    st.write(f"Cross-validated ROC-AUC {metrics['roc_auc']:.3f} · PR-AUC {metrics['pr_auc']:.3f} · "
+             f"{metrics['n']} labels")
+    top = api.recommend(profile, catalog.name, top=15, store=labels_store(), trained=trained)
+    shown = widgets.with_film_links(top.assign(p_watch=top["p_watch"] * 100), catalog)
+    st.dataframe(shown, hide_index=True, width="stretch", key="labeling-recommendations",
+                 column_order=[c for c in (*RECOMMENDATION_COLUMNS, *widgets.FILM_LINK_COLUMNS) if c in shown],
+                 column_config={**RECOMMENDATION_COLUMNS, **widgets.FILM_LINK_COLUMNS})
+    widgets.csv_download(top, f"recommendations-{profile}.csv", label="Download recommendations CSV")

@@ -39,3 +39,36 @@ def poster(url: str | None, container=None, width: int | str = "stretch") -> Non
 
 PLACEHOLDER = ("<div style='aspect-ratio:2/3;max-width:180px;border-radius:6px;background:#eceff3;"
                "display:flex;align-items:center;justify-content:center;font-size:2.5rem'>🎬</div>")
+
+
+_MARKDOWN_SPECIALS = set("\\`*_[]{}#!|<>~$:&")
+
+
+def plain_heading(text: str) -> str:
+    """Catalog text made safe for the few elements that always read Markdown (headings, labels):
+    every character that starts Markdown, HTML, LaTeX or a Streamlit directive is backslash-escaped
+    (parentheses, dots and dashes cannot start anything inside a heading), so a title like
+    ``![x](http://host/t.png)`` shows as typed and fetches nothing."""
+    return "".join(f"\\{c}" if c in _MARKDOWN_SPECIALS else c for c in " ".join(str(text).split()))
+
+
+FILM_LINK_COLUMNS = {
+    "imdb": st.column_config.LinkColumn("IMDb", display_text="IMDb", width="small"),
+    "tmdb": st.column_config.LinkColumn("TMDb", display_text="TMDb", width="small"),
+}
+
+
+def with_film_links(frame: pd.DataFrame, catalog) -> pd.DataFrame:
+    """``frame`` (with a ``movie_id`` column) plus IMDb/TMDb page links where the catalog has the ids."""
+    if "movie_id" not in frame or frame.empty:
+        return frame
+    ids = catalog.movies.set_index("movie_id")[["imdb_id", "tmdb_id"]].reindex(frame["movie_id"])
+    imdb = ids["imdb_id"].astype("string").str.fullmatch(r"tt\d{1,10}").fillna(False)
+    tmdb = pd.to_numeric(ids["tmdb_id"], errors="coerce")
+    out = frame.copy()
+    if imdb.any():
+        out["imdb"] = ["https://www.imdb.com/title/" + i + "/" if ok else None
+                       for i, ok in zip(ids["imdb_id"].astype("string").fillna(""), imdb)]
+    if tmdb.notna().any():
+        out["tmdb"] = [f"https://www.themoviedb.org/movie/{int(t)}" if t == t and t > 0 else None for t in tmdb]
+    return out
