@@ -1,33 +1,45 @@
-"""Speed a person feels: server start to first rendered page, and each page's main interaction.
+"""Speed a person feels: server start to first page, and each page's main interaction, timed in
+the browser — optionally for two versions of the app side by side in one run.
 
-Starts ``streamlit run app.py`` on 127.0.0.1 over a fresh data folder holding the demo catalog
-(and its search index), drives headless Debian Chromium with Playwright, and times:
+Each version (this checkout, and with ``--before REV`` that git revision exported to a temporary
+folder) gets its own data folder holding the demo catalog, its search index and its casting
+model, all built through the command line of that version (so the benchmark does not depend on
+either version's Python API). Both servers run at the same time on 127.0.0.1; headless Debian
+Chromium (Playwright) drives one tab per version, and every scenario alternates the versions
+repeat by repeat, so a change in machine load hits both alike.
 
-* server start → health endpoint answers → Home page rendered (heading and metrics visible);
-* with warm caches, each page's main interaction, measured inside the browser from the click
-  (or Enter) to the end of the script run it triggers (Streamlit's ``data-test-script-state``
-  attribute on the app root), repeated and summarised as median / p95.
+Timing: from the click (or Enter) to the end of the script run it triggers — Streamlit's
+``data-test-script-state`` attribute on the app root, observed inside the page — with no element
+left stale. Fragment reruns count the same way. Summaries are median / p95 / min per version.
 
-Targets (issue 8): first page under 5 s; interactions under 300 ms, except explicit training
-and build actions (listed under ``explicit_actions``).
+Targets (issue 15): median under 300 ms for a label click, a search, a casting brief and a
+casting detail switch; opening the EDA page under 700 ms. First page after server start under
+5 s (issue 8).
 
-    python benchmarks/bench_app.py [--repeats 7]      # writes benchmarks/results/app.json
+    python benchmarks/bench_app.py [--repeats 9] [--before REV] [--after REV|worktree]
+    # writes benchmarks/results/app.json
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 RESULTS = ROOT / "benchmarks" / "results" / "app.json"
+TARGETS_MS = {"label a title (one click)": 300, "search (type + Enter)": 300, "casting brief (submit form)": 300,
+              "casting detail switch (another actor)": 300, "open EDA page (from Home)": 700}
 
 OBSERVER = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
@@ -49,6 +61,21 @@ RUN_DURATION = """(t0) => {
   return runs[runs.length - 1][0] - t0;
 }"""
 
+QUERIES = ["lone astronaut on a frozen moon", "heist on a train", "haunted farmhouse", "courtroom drama",
+           "malayalam thriller", "french romance in paris", "war pilot", "family christmas dog",
+           "space station signal", "gunslinger revenge", "robot learns to paint", "small town election"]
+
+
+@dataclass
+class Version:
+    name: str
+    root: Path
+    work: Path
+    env: dict = field(default_factory=dict)
+    url: str = ""
+    server: subprocess.Popen | None = None
+    tab: object = None
+
 
 def timed(tab, action, timeout_ms: float = 300_000) -> float:
     """Milliseconds from ``action()`` to the end of the script run it caused, measured in-page."""
@@ -65,134 +92,235 @@ def summary(samples: list[float]) -> dict[str, float]:
             "min_ms": round(ordered[0], 1), "n": len(ordered)}
 
 
+def idle(tab) -> None:
+    tab.wait_for_function("() => document.querySelector('[data-testid=\"stApp\"]')"
+                          "?.getAttribute('data-test-script-state') !== 'running'"
+                          " && !document.querySelector('[data-stale=\"true\"]')", timeout=300_000)
+
+
 def open_and_arm(tab, url: str, heading: str) -> None:
     tab.goto(url)
     tab.get_by_role("heading", name=heading).first.wait_for(timeout=300_000)
-    tab.wait_for_function("() => document.querySelector('[data-testid=\"stApp\"]')"
-                          "?.getAttribute('data-test-script-state') !== 'running'", timeout=300_000)
+    idle(tab)
     tab.evaluate(OBSERVER)
+
+
+def nav(tab, title: str):
+    return tab.get_by_test_id("stSidebarNav").get_by_text(title, exact=True)
+
+
+def prepare_data(version: Version, cache: Path) -> None:
+    """Demo catalog, search index and casting model, built by that version's own command line."""
+    version.env = dict(os.environ, MARQUEE_DATA_DIR=str(version.work / "data"),
+                       MARQUEE_ARTIFACTS_DIR=str(version.work / "artifacts"), MARQUEE_EMBEDDING_CACHE=str(cache),
+                       HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", OMP_NUM_THREADS="1")
+    for command in (["demo"], ["index", "build", "--catalog", "demo"], ["casting", "train", "--catalog", "demo"]):
+        subprocess.run([sys.executable, "-m", "core", *command], cwd=version.root, env=version.env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def start_server(version: Version) -> float:
+    """Start that version's app; seconds until the first page shows its metrics."""
+    from tests.browser.conftest import free_port, wait_for_health
+
+    port = free_port()
+    version.url = f"http://127.0.0.1:{port}"
+    started = time.perf_counter()
+    version.server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(version.root / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=version.root, env=version.env, stdout=open(version.work / "server.log", "wb"), stderr=subprocess.STDOUT)
+    wait_for_health(f"{version.url}/_stcore/health", timeout=120)
+    version.tab.goto(version.url)
+    version.tab.get_by_test_id("stMetricValue").first.wait_for(timeout=120_000)
+    return time.perf_counter() - started
+
+
+def stop_server(version: Version) -> None:
+    if version.server is None:
+        return
+    version.server.terminate()
+    try:
+        version.server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        version.server.kill()
+        version.server.wait(timeout=20)
+
+
+# ---------------------------------------------------------------- scenarios: (prepare, step)
+def switch_pages():
+    def prepare(tab, url):
+        open_and_arm(tab, url, "Marquee")
+        for title in ("Explore data", "Home"):
+            timed(tab, lambda: nav(tab, title).click())
+
+    def step(tab, i):
+        return timed(tab, lambda: nav(tab, ("Explore data", "Home")[i % 2]).click())
+    return prepare, step
+
+
+def open_eda():
+    def prepare(tab, url):
+        open_and_arm(tab, url, "Marquee")
+        timed(tab, lambda: nav(tab, "Explore data").click())  # warm the EDA caches
+
+    def step(tab, i):
+        timed(tab, lambda: nav(tab, "Home").click())
+        return timed(tab, lambda: nav(tab, "Explore data").click())
+    return prepare, step
+
+
+def search():
+    def run(tab, query):
+        box = tab.get_by_label("Query", exact=True)
+        box.fill(query)
+        box.press("Enter")
+
+    def prepare(tab, url):
+        open_and_arm(tab, f"{url}/search", "Search")
+        timed(tab, lambda: run(tab, "warm up query"))
+
+    def step(tab, i):
+        return timed(tab, lambda: run(tab, QUERIES[i % len(QUERIES)]))
+    return prepare, step
+
+
+def casting_brief():
+    def prepare(tab, url):
+        open_and_arm(tab, f"{url}/casting", "Casting")
+        tab.get_by_role("button", name="Cast this brief").wait_for(timeout=300_000)
+        timed(tab, tab.get_by_role("button", name="Cast this brief").click)
+
+    def step(tab, i):
+        # A new brief each time (another budget), so no version can answer from a cache.
+        tab.get_by_label("Budget (millions of US$)").first.fill(str(31 + i))
+        return timed(tab, tab.get_by_role("button", name="Cast this brief").click)
+    return prepare, step
+
+
+def casting_detail():
+    def pick(tab, i):
+        tab.get_by_label("Details for").click()
+        options = tab.get_by_role("option")
+        options.nth(i % max(options.count(), 1)).click()
+
+    def prepare(tab, url):
+        open_and_arm(tab, f"{url}/casting", "Casting")
+        tab.get_by_role("button", name="Cast this brief").wait_for(timeout=300_000)
+        timed(tab, tab.get_by_role("button", name="Cast this brief").click)
+        timed(tab, lambda: pick(tab, 1))
+
+    def step(tab, i):
+        return timed(tab, lambda: pick(tab, i % 2))
+    return prepare, step
+
+
+def label():
+    def prepare(tab, url):
+        open_and_arm(tab, f"{url}/labeling", "Labeling")
+        timed(tab, lambda: tab.get_by_role("button", name="Would watch", exact=True).click())
+
+    def step(tab, i):
+        name = ("Would watch", "Would not watch")[i % 2]
+        return timed(tab, lambda: tab.get_by_role("button", name=name, exact=True).click())
+    return prepare, step
+
+
+SCENARIOS = {
+    "switch page (Home ↔ Explore data)": switch_pages,
+    "open EDA page (from Home)": open_eda,
+    "search (type + Enter)": search,
+    "casting brief (submit form)": casting_brief,
+    "casting detail switch (another actor)": casting_detail,
+    "label a title (one click)": label,
+}
+
+
+def export_revision(rev: str, folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", rev], cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--before", metavar="REV", help="also measure this git revision (e.g. main~5), alternating")
+    parser.add_argument("--after", metavar="REV", default="HEAD",
+                        help="the revision to measure (default HEAD; 'worktree' = the files as they are now)")
+    parser.add_argument("--embedding-cache", type=Path,
+                        default=Path(tempfile.gettempdir()) / "marquee-bench-embedding-cache",
+                        help="content-hash embedding cache shared by the versions and kept between runs")
+    parser.add_argument("--only", nargs="*", help="scenario names to run (default: all)")
     args = parser.parse_args()
-
-    work = Path(tempfile.mkdtemp(prefix="marquee-bench-app-"))
-    os.environ["MARQUEE_DATA_DIR"] = str(work / "data")
-    os.environ["MARQUEE_ARTIFACTS_DIR"] = str(work / "artifacts")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     from playwright.sync_api import sync_playwright
 
-    from core.catalog.demo import build_demo_catalog
-    from core.search.index import build_index
-    from core.tmdb.crawl import date_presets
-    from core.tmdb.fakefilms import FakeFilms, FakeFilmsConfig
-    from core.tmdb.testserver import ServerConfig, TMDbTestServer
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_streamlit, wait_for_health
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
-    build_demo_catalog("demo")
-    build_index("demo")  # embeddings come from the content-hash cache when present
-    start, end = date_presets()["last-year"]
-    tmdb = TMDbTestServer(FakeFilms(FakeFilmsConfig(films=100, start=start.isoformat(), end=end.isoformat())),
-                          ServerConfig(api_key="bench-key")).start()
-
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    results: dict = {"machine": {"cores": os.cpu_count(), "load_avg_1m": os.getloadavg()[0]}, "repeats": args.repeats}
-    started = time.perf_counter()
-    server = start_streamlit(port, dict(os.environ), work / "server.log")
+    scratch = Path(tempfile.mkdtemp(prefix="marquee-bench-app-"))
+    versions = []
+    if args.before:
+        sha = subprocess.run(["git", "rev-parse", "--short", args.before], cwd=ROOT, check=True, capture_output=True,
+                             text=True).stdout.strip()
+        versions.append(Version(f"before ({sha})", export_revision(args.before, scratch / "before-src"),
+                                scratch / "before"))
+    if args.after == "worktree":
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True).stdout.strip()
+        versions.append(Version(f"after ({head} + uncommitted changes)", ROOT, scratch / "after"))
+    else:
+        sha = subprocess.run(["git", "rev-parse", "--short", args.after], cwd=ROOT, check=True, capture_output=True,
+                             text=True).stdout.strip()
+        versions.append(Version(f"after ({sha})", export_revision(args.after, scratch / "after-src"),
+                                scratch / "after"))
+    results: dict = {"machine": {"cores": os.cpu_count(), "load_avg_1m_start": round(os.getloadavg()[0], 2)},
+                     "repeats": args.repeats, "versions": [v.name for v in versions], "targets_ms": TARGETS_MS,
+                     "method": "in-browser click → end of the script (or fragment) run it triggers; versions "
+                               "alternate repeat by repeat", "startup": {}, "interactions": {}, "errors": {}}
+    for version in versions:
+        version.work.mkdir(parents=True)
+        started = time.perf_counter()
+        prepare_data(version, args.embedding_cache)
+        print(f"{version.name}: data ready in {time.perf_counter() - started:.0f}s", flush=True)
     try:
-        health_s = wait_for_health(f"{url}/_stcore/health")
         with sync_playwright() as playwright:
-            context = playwright.chromium.launch_persistent_context(
-                str(work / "profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-                viewport={"width": 1400, "height": 1000})
-            tab = context.new_page()
-            tab.goto(url)
-            tab.get_by_test_id("stMetricValue").first.wait_for(timeout=120_000)
-            first_page_s = time.perf_counter() - started
-            results["startup"] = {"server_health_s": round(health_s, 2),
-                                  "server_start_to_first_page_s": round(first_page_s, 2), "target_s": 5.0}
-            print(f"first page rendered {first_page_s:.2f}s after server start (health {health_s:.2f}s)")
-
-            interactions, explicit = {}, {}
-
-            # Page switches through the sidebar menu (catalog and models already cached).
-            open_and_arm(tab, url, "Marquee")
-            for title, heading in [("Explore data", "Explore data"), ("Home", "Marquee")] * 2:
-                timed(tab, lambda: tab.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click())
-            samples = []
-            for _ in range(args.repeats):
-                for title in ("Explore data", "Home"):
-                    samples.append(timed(tab, lambda: tab.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()))
-            interactions["switch page (Home ↔ Explore data)"] = summary(samples)
-
-            # Search: a new query each time (different words, same method).
-            open_and_arm(tab, f"{url}/search", "Search")
-            box = tab.get_by_label("Query", exact=True)
-            queries = ["lone astronaut on a frozen moon", "heist on a train", "haunted farmhouse", "courtroom drama",
-                       "malayalam thriller", "french romance in paris", "war pilot", "family christmas dog",
-                       "space station signal", "gunslinger revenge"]
-            def search(q):
-                box.fill(q)
-                box.press("Enter")
-            timed(tab, lambda: search("warm up query"))
-            interactions["search (hybrid, type + Enter)"] = summary(
-                [timed(tab, lambda q=q: search(q)) for q in (queries * 3)[:args.repeats]])
-
-            # Casting: first visit trains the model (explicit), then briefs are interactions.
-            t0 = time.perf_counter()
-            open_and_arm(tab, f"{url}/casting", "Casting")
-            tab.get_by_role("button", name="Cast this brief").wait_for(timeout=300_000)
-            explicit["casting model training on first visit (s)"] = round(time.perf_counter() - t0, 2)
-            submit = tab.get_by_role("button", name="Cast this brief")
-            timed(tab, submit.click)
-            interactions["casting brief (submit form)"] = summary([timed(tab, submit.click) for _ in range(args.repeats)])
-
-            # Labeling: one click per label.
-            open_and_arm(tab, f"{url}/labeling", "Labeling")
-            samples = [timed(tab, lambda: tab.get_by_role("button", name="Would watch", exact=True).click())
-                       for _ in range(args.repeats)]
-            interactions["label a title (one click)"] = summary(samples)
-
-            # Monitoring: starting a simulation trains a champion (explicit); rounds are simulations.
-            open_and_arm(tab, f"{url}/monitoring", "Monitoring")
-            explicit["start simulation (train champion) ms"] = round(
-                timed(tab, lambda: tab.get_by_role("button", name="Start new simulation").click()), 1)
-            round_button = tab.get_by_role("button", name="Run simulation round")
-            explicit["simulation round"] = summary([timed(tab, round_button.click) for _ in range(3)])
-
-            # EDA: reopen with warm caches (all charts drawn).
-            samples = []
-            for _ in range(args.repeats):
-                open_and_arm(tab, f"{url}/", "Marquee")
-                samples.append(timed(tab, lambda: tab.get_by_test_id("stSidebarNav").get_by_text("Explore data", exact=True).click()))
-            interactions["open EDA page (12 charts)"] = summary(samples)
-
-            # Download: the key check against the local TMDb-compatible server.
-            open_and_arm(tab, f"{url}/download", "Download from TMDb")
-            field = tab.get_by_label("API base URL")
-            timed(tab, lambda: (field.fill(tmdb.base_url), field.press("Enter")))
-            secret = tab.get_by_label("API key or read access token", exact=False)
-            timed(tab, lambda: (secret.fill("bench-key"), secret.press("Enter")))
-            check = tab.get_by_role("button", name="Check key")
-            interactions["TMDb key check (local server)"] = summary([timed(tab, check.click) for _ in range(args.repeats)])
-
-            context.close()
-        results["interactions"] = interactions
-        results["explicit_actions"] = explicit
-        results["interaction_target_ms"] = 300
-        results["interactions_over_target"] = [k for k, v in interactions.items() if v["median_ms"] > 300]
+            for version in versions:
+                context = playwright.chromium.launch_persistent_context(
+                    str(version.work / "profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+                    viewport={"width": 1400, "height": 1000})
+                version.tab = context.new_page()
+                results["startup"][version.name] = {"server_start_to_first_page_s": round(start_server(version), 2)}
+            for scenario, make in SCENARIOS.items():
+                if args.only and scenario not in args.only:
+                    continue
+                prepare, step = make()
+                samples: dict[str, list[float]] = {v.name: [] for v in versions}
+                try:
+                    for version in versions:
+                        prepare(version.tab, version.url)
+                    for i in range(args.repeats):
+                        for version in (versions if i % 2 == 0 else versions[::-1]):
+                            samples[version.name].append(step(version.tab, i))
+                except Exception as exc:  # one broken scenario must not lose the others
+                    results["errors"][scenario] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+                    traceback.print_exc()
+                    continue
+                results["interactions"][scenario] = {name: summary(s) for name, s in samples.items()}
+                print(scenario, json.dumps(results["interactions"][scenario]), flush=True)
     finally:
-        server.terminate()
-        server.wait(timeout=20)
-        tmdb.stop()
-
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+        for version in versions:
+            stop_server(version)
+        results["machine"]["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
+        after = versions[-1].name
+        results["over_target"] = [s for s, by_version in results["interactions"].items()
+                                  if s in TARGETS_MS and by_version[after]["median_ms"] > TARGETS_MS[s]]
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+        shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 
