@@ -1,8 +1,8 @@
 """Labeling: judge one title at a time for a profile's personal taste model."""
 import streamlit as st
 
+from core import personal as taste
 from core.errors import MarqueeError
-from core.personal import active, api
 from pages.state import catalogs, personal, widgets
 
 
@@ -11,7 +11,7 @@ def pick_title(catalog) -> None:
     query = st.text_input("Search a title to label", key="labeling_search")
     if not query:
         return
-    hits = api.search_titles(catalog, query)
+    hits = taste.search_titles(catalog, query)
     if hits.empty:
         st.info(f"No title contains “{query}”.")
         return
@@ -26,10 +26,10 @@ def label_panel(catalog, profile: str, strategy: str) -> None:
     """The title to judge, the buttons and the counts: a label click reruns only this part."""
     scores = personal.uncertainty(profile, catalog) if strategy == "uncertain" else None
     if strategy == "uncertain" and scores is None:
-        st.info(f"Most-uncertain needs at least {active.MIN_PER_CLASS_FOR_UNCERTAINTY} labels on each side; "
+        st.info(f"Most-uncertain needs at least {taste.MIN_PER_CLASS_FOR_UNCERTAINTY} labels on each side; "
                 "showing popular titles meanwhile.")
         strategy = "popular"
-    queue = api.next_titles(personal.labels_store(), profile, catalog, strategy, n=1, scores=scores)
+    queue = taste.next_titles(personal.labels_store(), profile, catalog, strategy, n=1, scores=scores)
     pinned = st.session_state.get("labeling_pinned")
     current = pinned or (int(queue["movie_id"].iloc[0]) if len(queue) else None)
     if message := st.session_state.pop("labeling_message", None):
@@ -66,7 +66,7 @@ def render() -> None:
     profile = left.selectbox("Profile", labels.profiles() or ["me"], key="profile", bind="query-params")
     right.text_input("New profile", key="labeling_new_profile", on_change=personal.new_profile,
                      placeholder="name, then Enter")
-    strategy = st.radio("Queue", list(active.STRATEGIES), format_func=active.STRATEGIES.get, horizontal=True,
+    strategy = st.radio("Queue", list(taste.STRATEGIES), format_func=taste.STRATEGIES.get, horizontal=True,
                         key="queue", bind="query-params")
     pick_title(catalog)
     label_panel(catalog, profile, strategy)

@@ -1,6 +1,30 @@
-"""Personal taste model: durable "would I watch it?" labels per profile, an XGBoost classifier over
-catalog features, active-learning labeling queues and explained predictions.
+"""Personal taste model: durable "would I watch it?" labels per profile, a classifier over catalog
+features, labeling queues (popular, random, active learning) and explained, guarded predictions.
 
-Public entry points live in ``core.personal.api`` (train, explain, recommend, oof_predictions),
-``core.personal.store`` (open_store, LabelStore) and ``core.personal.model`` (TasteModel).
+Owns, by role: ``labels`` (the vocabulary), ``store/`` (the labels store: SQLite, PostgreSQL,
+CSV), ``features`` (item features from a catalog), ``model`` (``TasteModel`` on the
+``core.models`` contract), ``guards`` (when a model is too weak to trust), ``evaluate`` (CV,
+grid, metrics), ``active`` (queue strategies), ``training``, ``trained`` (versions in the
+artifact store, checked against the catalog's data checksum), ``predictions`` and ``labeling``.
+Functions take a loaded ``Catalog``; pages and the command line import only the names below.
 """
+from core.catalog.lookup import search_titles, title_card
+from core.personal.active import MIN_PER_CLASS_FOR_UNCERTAINTY, STRATEGIES
+from core.personal.guards import MIN_LABELS, MIN_PER_CLASS, Reliability
+from core.personal.labeling import import_user_ratings, label_summary, next_titles, uncertainty_scores
+from core.personal.labels import (LABEL_TEXT, LABELS, SKIP, WOULD_NOT_WATCH, WOULD_WATCH, WOULD_WATCH_MANY,
+                                  validate_profile)
+from core.personal.model import TasteModel
+from core.personal.predictions import explain, explanation_text, predict_titles, recommend
+from core.personal.store import LabelStore, default_location, open_store
+from core.personal.trained import TrainedModel, list_trained, load_trained, oof_predictions, trained_version
+from core.personal.training import DEFAULT_GRID, train, training_targets
+
+__all__ = [
+    "DEFAULT_GRID", "LABELS", "LABEL_TEXT", "MIN_LABELS", "MIN_PER_CLASS", "MIN_PER_CLASS_FOR_UNCERTAINTY", "SKIP",
+    "STRATEGIES", "WOULD_NOT_WATCH", "WOULD_WATCH", "WOULD_WATCH_MANY",
+    "LabelStore", "Reliability", "TasteModel", "TrainedModel",
+    "default_location", "explain", "explanation_text", "import_user_ratings", "label_summary", "list_trained",
+    "load_trained", "next_titles", "oof_predictions", "open_store", "predict_titles", "recommend", "search_titles",
+    "title_card", "trained_version", "train", "training_targets", "uncertainty_scores", "validate_profile",
+]

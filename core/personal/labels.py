@@ -4,10 +4,10 @@ Shared by the store, the model, the queues and the evaluation, none of which nee
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from core.errors import MarqueeError
+from core.validation import name as valid_name
 
 WOULD_WATCH, WOULD_NOT_WATCH, WOULD_WATCH_MANY = "would_watch", "would_not_watch", "would_watch_many"
 LABELS = (WOULD_NOT_WATCH, WOULD_WATCH, WOULD_WATCH_MANY)
@@ -15,8 +15,6 @@ LABEL_TEXT = {WOULD_WATCH: "Would watch", WOULD_NOT_WATCH: "Would not watch",
               WOULD_WATCH_MANY: "Would watch many times"}
 # Changes that are not labels (recorded as events so they can be undone).
 SKIP, CLEAR, EXCLUDE, UNEXCLUDE = "skip", "clear", "exclude", "unexclude"
-# fullmatch, not ``$``: ``$`` also matches before a trailing newline ("ann\n").
-PROFILE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -27,9 +25,8 @@ class UndoResult:
 
 
 def validate_profile(name: str) -> str:
-    if not isinstance(name, str) or not PROFILE_PATTERN.fullmatch(name):
-        raise MarqueeError(f"profile name {name!r} is not allowed: use letters, digits, '.', '_', '@' or '-' (max 64)")
-    return name
+    """A profile name: as any other name (``core.validation.name``), and ``@`` is allowed too."""
+    return valid_name(name, "profile name", extra="@")
 
 
 def validate_label(label: str) -> str:

@@ -6,34 +6,42 @@ cross-fitted encodings so a film's own label never feeds its own feature), stand
 column with means/stds learned on the training rows, and trains an XGBoost booster: binary
 when two label classes are present, multi-class (``multi:softprob``) for three.
 
-Saved as three plain files, never pickled: ``model.json`` (XGBoost's JSON),
-``normalisation.json`` (feature order, means/stds, people encodings, classes) and
-``estimator.json`` (hyper-parameters). The caller adds ``manifest.json``.
+Follows the one model contract (``core.models.Model``): saved as plain files, never pickled —
+``booster.json`` (XGBoost's JSON), ``normalisation.json`` (feature order, means/stds, people
+encodings, classes, prior) and ``model.json`` (kind, parameters, metrics, checksums).
+``predict_flagged`` marks every prediction of a model too weak to trust (see
+``core.personal.guards``) with ``Flag.UNRELIABLE_MODEL`` and a film with no known feature with
+``Flag.MISSING_FEATURES``.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import ClassifierMixin
 from sklearn.model_selection import StratifiedKFold
 
 from core.errors import MarqueeError
-from core.io import write_json_atomic
+from core.io import atomic_path, read_json, write_json_atomic
+from core.models import Flag, Model, ModelIntegrityError, Predictions, flags_array
 from core.personal.features import PEOPLE_COLUMNS
+from core.personal.guards import Reliability, assess
 from core.personal.labels import LABELS, WOULD_NOT_WATCH
 
-MODEL_FILE, NORMALISATION_FILE, ESTIMATOR_FILE = "model.json", "normalisation.json", "estimator.json"
+BOOSTER_FILE, NORMALISATION_FILE = "booster.json", "normalisation.json"
 
 
-class TasteModel(ClassifierMixin, BaseEstimator):
+class TasteModel(ClassifierMixin, Model):
     """XGBoost classifier over catalog features with in-fold people target encoding.
 
     Defaults (shallow trees, slow learning rate, half the columns per tree) were chosen on a
     sample of MovieLens latest-small users, not on the ML-100K users the benchmark reports.
     """
+
+    kind = "personal"
+    fitted_attribute = "booster_"
 
     def __init__(self, n_estimators: int = 400, max_depth: int = 2, learning_rate: float = 0.02,
                  subsample: float = 0.8, colsample_bytree: float = 0.5, min_child_weight: float = 2.0,
@@ -66,6 +74,7 @@ class TasteModel(ClassifierMixin, BaseEstimator):
         if WOULD_NOT_WATCH not in present or len(present) < 2:
             raise MarqueeError("training needs both 'would not watch' and 'would watch' labels")
         self.classes_ = np.array(present, dtype=object)
+        self.class_counts_ = {label: int((y == label).sum()) for label in present}
         codes = np.array([present.index(label) for label in y])
         self.numeric_columns_ = [c for c in X.columns if c not in PEOPLE_COLUMNS]
         watch = (codes > 0).astype(float)
@@ -74,8 +83,8 @@ class TasteModel(ClassifierMixin, BaseEstimator):
         self.encodings_ = {column: self._fit_encoding(X[column], watch) for column in PEOPLE_COLUMNS if column in X}
         matrix = pd.concat([X[self.numeric_columns_].astype(float).reset_index(drop=True), encoded_train], axis=1)
         self.feature_names_ = list(matrix.columns)
-        self.means_ = matrix.mean().fillna(0.0).to_dict()
-        self.stds_ = matrix.std().replace(0, 1.0).fillna(1.0).to_dict()
+        self.means_ = matrix.mean().fillna(0.0).to_numpy(dtype=float)
+        self.stds_ = matrix.std().replace(0, 1.0).fillna(1.0).to_numpy(dtype=float)
         normalised = self._normalise(matrix)
         self._fit_prior(normalised, codes)
         dtrain = xgb.DMatrix(normalised, label=codes, feature_names=self.feature_names_,
@@ -92,12 +101,12 @@ class TasteModel(ClassifierMixin, BaseEstimator):
         self.prior_columns_ = list(dict.fromkeys(
             c for pattern in (self.prior_features or ()) for c in normalised.columns
             if c == pattern or (pattern.endswith("*") and c.startswith(pattern[:-1]))))
-        self.prior_coef_, self.prior_intercept_ = [], []
+        self.prior_coef_, self.prior_intercept_ = np.zeros((0, 0)), np.zeros(0)
         if not self.prior_columns_:
             return
         lr = LogisticRegression(C=self.prior_C, max_iter=1000).fit(normalised[self.prior_columns_].fillna(0.0), codes)
-        self.prior_coef_ = lr.coef_.tolist()
-        self.prior_intercept_ = lr.intercept_.tolist()
+        self.prior_coef_ = np.asarray(lr.coef_, dtype=float)
+        self.prior_intercept_ = np.asarray(lr.intercept_, dtype=float)
 
     def _prior_terms(self, normalised: pd.DataFrame) -> np.ndarray | None:
         """(rows, classes or 1, prior columns) linear terms of the prior; None without a prior."""
@@ -124,13 +133,9 @@ class TasteModel(ClassifierMixin, BaseEstimator):
             params.update(objective="binary:logistic")
         return params
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "booster_"):
-            raise MarqueeError("the taste model is not trained yet: call fit() or train a profile first")
-
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """The normalised feature matrix the booster sees (people encoded with the full-fit maps)."""
-        self._check_fitted()
+        self.check_fitted()
         missing = [c for c in self.numeric_columns_ if c not in X.columns]
         if missing:
             raise MarqueeError(f"features missing for prediction: {', '.join(missing[:5])}")
@@ -146,7 +151,7 @@ class TasteModel(ClassifierMixin, BaseEstimator):
         return xgb.DMatrix(normalised, feature_names=self.feature_names_, base_margin=self._prior_margin(normalised))
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        self._check_fitted()
+        self.check_fitted()
         raw = self.booster_.predict(self._dmatrix(X))
         if len(self.classes_) == 2:
             return np.column_stack([1.0 - raw, raw])
@@ -159,10 +164,27 @@ class TasteModel(ClassifierMixin, BaseEstimator):
         """P(would watch, once or many times)."""
         return watch_probability(self.predict_proba(X), self.classes_)
 
+    def reliability(self) -> Reliability:
+        """Whether this model may be trusted: enough labels of each side and, once its
+        cross-validated ROC-AUC is known (``metrics_``), better than chance."""
+        self.check_fitted()
+        return assess(self.class_counts_, (getattr(self, "metrics_", None) or {}).get("roc_auc"))
+
+    def predict_flagged(self, X: pd.DataFrame) -> Predictions:
+        """P(would watch) with a flag per film: ``unreliable_model`` for every film when the model is
+        too weak to trust; else ``missing_features`` for a film without any known feature."""
+        p = self.watch_probability(X)
+        if not self.reliability().ok:
+            return Predictions(p, flags_array(len(p), Flag.UNRELIABLE_MODEL))
+        numeric = X[self.numeric_columns_].astype(float)
+        people = [X[c].map(len).to_numpy() > 0 for c in PEOPLE_COLUMNS if c in X]
+        known = numeric.notna().any(axis=1).to_numpy() | np.logical_or.reduce(people, initial=False)
+        return Predictions(p, np.where(known, Flag.OK, Flag.MISSING_FEATURES).astype(object))
+
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         """Per-feature SHAP contributions to the log-odds (binary) or, for three classes, to the
         margin of "would not watch" with the sign flipped (positive = pushes towards watching)."""
-        self._check_fitted()
+        self.check_fitted()
         contribs = self.booster_.predict(self._dmatrix(X), pred_contribs=True)
         terms = self._prior_terms(self.transform(X))  # the prior's exact linear share per feature
         if terms is not None:
@@ -221,52 +243,62 @@ class TasteModel(ClassifierMixin, BaseEstimator):
         return pd.concat(encoded, axis=1) if encoded else pd.DataFrame(index=range(len(X)))
 
     def _normalise(self, matrix: pd.DataFrame) -> pd.DataFrame:
-        means = pd.Series(self.means_)[matrix.columns]
-        stds = pd.Series(self.stds_)[matrix.columns]
+        means = pd.Series(self.means_, index=self.feature_names_)[matrix.columns]
+        stds = pd.Series(self.stds_, index=self.feature_names_)[matrix.columns]
         return (matrix - means) / stds
 
-    # ------------------------------------------------------------------ persistence
-    def save(self, folder: Path) -> None:
-        """Write model.json, normalisation.json and estimator.json into ``folder``."""
-        self._check_fitted()
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        from core.io import atomic_path
+    # ------------------------------------------------------------------ persistence (core.models)
+    def library_names(self) -> tuple[str, ...]:
+        return ("scikit-learn", "xgboost")
 
-        with atomic_path(folder / MODEL_FILE) as tmp:
-            self.booster_.save_model(str(tmp.with_suffix(".json")))
+    @classmethod
+    def _params_from_record(cls, params: dict[str, Any]) -> dict[str, Any]:
+        return {**params, "prior_features": tuple(params.get("prior_features") or ())}
+
+    def _learned_arrays(self) -> dict[str, Any]:
+        arrays = {"means": self.means_, "stds": self.stds_, "prior_coef": self.prior_coef_,
+                  "prior_intercept": self.prior_intercept_, "prior_rate": np.array([self.prior_])}
+        arrays.update({f"encoding {c}": np.fromiter(m.values(), dtype=float, count=len(m))
+                       for c, m in self.encodings_.items()})
+        return arrays
+
+    def _save_state(self, folder: Path) -> list[str]:
+        with atomic_path(folder / BOOSTER_FILE) as tmp:
+            self.booster_.save_model(str(tmp.with_suffix(".json")))  # XGBoost picks the format by suffix
             tmp.with_suffix(".json").replace(tmp)
         write_json_atomic(folder / NORMALISATION_FILE, {
             "feature_names": self.feature_names_, "numeric_columns": self.numeric_columns_,
-            "means": self.means_, "stds": self.stds_, "classes": list(self.classes_), "prior_rate": self.prior_,
+            "means": self.means_.tolist(), "stds": self.stds_.tolist(), "classes": list(self.classes_),
+            "class_counts": self.class_counts_, "prior_rate": self.prior_,
             "encodings": {c: {str(k): v for k, v in m.items()} for c, m in self.encodings_.items()},
-            "prior": {"columns": self.prior_columns_, "coef": self.prior_coef_, "intercept": self.prior_intercept_},
+            "prior": {"columns": self.prior_columns_, "coef": self.prior_coef_.tolist(),
+                      "intercept": self.prior_intercept_.tolist()},
         })
-        write_json_atomic(folder / ESTIMATOR_FILE, {"class": "TasteModel", "params": self.get_params()})
+        return [BOOSTER_FILE, NORMALISATION_FILE]
 
-    @classmethod
-    def load(cls, folder: Path) -> "TasteModel":
+    def _load_state(self, folder: Path, record: dict[str, Any]) -> None:
         import xgboost as xgb
 
-        folder = Path(folder)
-        for name in (MODEL_FILE, NORMALISATION_FILE, ESTIMATOR_FILE):
-            if not (folder / name).exists():
-                raise MarqueeError(f"model folder {folder} is missing {name}: train the profile again")
-        params = json.loads((folder / ESTIMATOR_FILE).read_text(encoding="utf-8"))["params"]
-        params["prior_features"] = tuple(params.get("prior_features") or ())
-        state = json.loads((folder / NORMALISATION_FILE).read_text(encoding="utf-8"))
-        model = cls(**params)
-        model.feature_names_ = state["feature_names"]
-        model.numeric_columns_ = state["numeric_columns"]
-        model.means_, model.stds_ = state["means"], state["stds"]
-        model.classes_ = np.array(state["classes"], dtype=object)
-        model.prior_ = state["prior_rate"]
-        model.prior_columns_ = state["prior"]["columns"]
-        model.prior_coef_, model.prior_intercept_ = state["prior"]["coef"], state["prior"]["intercept"]
-        model.encodings_ = {c: {int(k): v for k, v in m.items()} for c, m in state["encodings"].items()}
-        model.booster_ = xgb.Booster()
-        model.booster_.load_model(str(folder / MODEL_FILE))
-        return model
+        try:
+            state = read_json(folder / NORMALISATION_FILE)
+            self.feature_names_ = list(state["feature_names"])
+            self.numeric_columns_ = list(state["numeric_columns"])
+            self.means_ = np.asarray(state["means"], dtype=float)
+            self.stds_ = np.asarray(state["stds"], dtype=float)
+            self.classes_ = np.array(state["classes"], dtype=object)
+            self.class_counts_ = {str(k): int(v) for k, v in state["class_counts"].items()}
+            self.prior_ = float(state["prior_rate"])
+            self.prior_columns_ = list(state["prior"]["columns"])
+            self.prior_coef_ = (np.asarray(state["prior"]["coef"], dtype=float).reshape(-1, len(self.prior_columns_))
+                                if self.prior_columns_ else np.zeros((0, 0)))
+            self.prior_intercept_ = np.asarray(state["prior"]["intercept"], dtype=float)
+            self.encodings_ = {c: {int(k): float(v) for k, v in m.items()} for c, m in state["encodings"].items()}
+            booster = xgb.Booster()
+            booster.load_model(str(folder / BOOSTER_FILE))
+        except (KeyError, TypeError, ValueError, xgb.core.XGBoostError) as exc:
+            raise ModelIntegrityError(f"{folder}: the saved taste model is incomplete ({type(exc).__name__}: "
+                                      f"{str(exc)[:80]}); train the profile again") from None
+        self.booster_ = booster
 
 
 def _pairs(lists: pd.Series) -> tuple[np.ndarray, np.ndarray]:

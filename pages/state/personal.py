@@ -3,19 +3,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.personal import api
+from core import personal
 from pages.state import catalogs
 
 
 @st.cache_resource(show_spinner=False)
 def labels_store(location: str | None = None):
     """The labels store (SQLite under data/personal/ unless MARQUEE_LABELS_URL says otherwise)."""
-    return api.get_store(location)
+    return personal.open_store(location)
 
 
 @st.cache_data(show_spinner="Fitting a quick model to find uncertain titles…", max_entries=8)
 def _uncertainty(profile: str, catalog_name: str, labels_version: int, data_checksum: str):
-    return api.uncertainty_scores(labels_store(), profile, catalogs.load(catalog_name))
+    return personal.uncertainty_scores(labels_store(), profile, catalogs.load(catalog_name))
 
 
 def uncertainty(profile: str, catalog) -> object:
@@ -24,20 +24,32 @@ def uncertainty(profile: str, catalog) -> object:
 
 
 @st.cache_resource(show_spinner="Loading the taste model…", max_entries=4)
-def _model(profile: str, catalog_name: str, version: str):
-    return api.load_trained(profile, catalog_name)
+def _model(profile: str, catalog_name: str, version: str, data_checksum: str):
+    return personal.load_trained(profile, catalogs.load(catalog_name))
 
 
-def model_or_none(profile: str, catalog_name: str):
-    """The saved taste model (reloaded when it is retrained), or None before the first training."""
-    version = api.trained_version(profile, catalog_name)
-    return None if version is None else _model(profile, catalog_name, version)
+def model_or_none(profile: str, catalog):
+    """The saved taste model (reloaded when it is retrained or the catalog changes), or None
+    before the first training. A model trained on an earlier version of the catalog raises the
+    clear "train it again" ``MarqueeError``."""
+    version = personal.trained_version(profile, catalog.name)
+    return None if version is None else _model(profile, catalog.name, version, catalog.data_checksum)
+
+
+def model_and_problem(profile: str, catalog):
+    """(model or None, the one-line reason there is no usable model, or None)."""
+    from core.errors import MarqueeError
+
+    try:
+        return model_or_none(profile, catalog), None
+    except MarqueeError as exc:
+        return None, str(exc)
 
 
 # ------------------------------------------------------------------ actions (button callbacks)
 def act(action: str, profile: str, catalog_name: str, movie_id: int, title: str) -> None:
     """Save a label (or a skip) the moment the button is clicked, then move the queue on."""
-    from core.personal.store import LABEL_TEXT, SKIP
+    from core.personal import LABEL_TEXT, SKIP
 
     labels = labels_store()
     if action == SKIP:
@@ -85,7 +97,7 @@ def title_card(catalog, profile: str, current: int, why: str) -> None:
     """The title to judge (poster, facts, overview, people, the model's view) and the label buttons."""
     from pages.state import widgets
 
-    card = api.title_card(catalog, current)
+    card = personal.title_card(catalog, current)
     poster, body = st.columns([1, 3])
     widgets.poster(card["poster_url"], container=poster, width=180)
     body.subheader(widgets.plain_heading(f"{card['title']} ({card['year'] or '?'})"), anchor=False)
@@ -94,13 +106,11 @@ def title_card(catalog, profile: str, current: int, why: str) -> None:
     body.text(" · ".join(f for f in facts if f))
     body.text(card["overview"] or "No overview.")
     body.text(f"Director: {', '.join(card['directors']) or 'unknown'}\nCast: {', '.join(card['cast']) or 'unknown'}")
-    trained = model_or_none(profile, catalog.name)
+    trained, _ = model_and_problem(profile, catalog)  # the Model tab says why there is none
     if trained is not None:
-        why = api.explain(profile, catalog.name, current, top=3, store=labels_store(), trained=trained)
-        body.metric("Model: P(would watch)", f"{why['p_watch']:.0%}")
-        reasons = [f"{c['feature']} ({c['contribution']:+.2f})" for c in why["top_positive"] + why["top_negative"]]
-        body.text("Largest effects: " + ", ".join(reasons) + (". Because you liked " + ", ".join(
-            s["title"] for s in why["because_you_liked"]) if why["because_you_liked"] else ""))
+        why = personal.explain(trained, catalog, current, store=labels_store(), top=3)
+        body.metric("Model: P(would watch)", f"{why['p_watch']:.0%}" + (" (unreliable)" if why["reliability"] else ""))
+        body.text(personal.explanation_text(why))
     buttons = st.columns([1, 1.5, 1.1, 0.7, 0.7])
     for column, (action, (text, icon, kind)) in zip(buttons, BUTTONS.items()):
         column.button(text, key=f"label_{action}", icon=icon, type=kind, width="stretch", on_click=act,
@@ -113,9 +123,9 @@ def title_card(catalog, profile: str, current: int, why: str) -> None:
 
 def summary_metrics(profile: str, catalog_name: str) -> None:
     """Counts per label and the class balance."""
-    from core.personal.store import LABEL_TEXT, SKIP
+    from core.personal import LABEL_TEXT, SKIP
 
-    summary = api.label_summary(labels_store(), profile, catalog_name)
+    summary = personal.label_summary(labels_store(), profile, catalog_name)
     counts = summary["counts"]
     shown = [("Labeled", summary["labeled"])] + [(LABEL_TEXT[k], counts[k]) for k in LABEL_TEXT] \
         + [("Skipped", counts[SKIP])]
@@ -134,7 +144,7 @@ LABEL_CHOICES = ["would_watch", "would_watch_many", "would_not_watch"]
 def review_labels(profile: str, catalog_name: str) -> None:
     """Every label of the profile, newest first: change a label, or delete the row to clear it."""
     from core.errors import MarqueeError
-    from core.personal.store import LABEL_TEXT
+    from core.personal import LABEL_TEXT
 
     labels = labels_store()
     frame = labels.labels(profile, catalog_name).sort_values("labeled_at", ascending=False).reset_index(drop=True)
@@ -173,6 +183,8 @@ RECOMMENDATION_COLUMNS = {
     "year": st.column_config.NumberColumn("Year", format="%d"),
     "p_watch": st.column_config.ProgressColumn("Would watch", format="%.0f%%", min_value=0, max_value=100,
                                                help="The model's probability that you would watch it."),
+    "reason": st.column_config.TextColumn("Why", help="The liked title it is most like, and what raised it most."),
+    "flag": st.column_config.TextColumn("Flag", help="unreliable_model: the model is too weak to trust yet."),
 }
 
 
@@ -187,17 +199,22 @@ def model_tab(catalog, profile: str) -> None:
     key = train_job_key(profile, catalog.name)
     snap = jobs.panel(key)
     if (snap is None or not snap.running) and st.button("Train model", key="labeling_train"):
-        jobs.start("personal-train", key, api.train, title=f"Taste model of {profile}", profile=profile,
-                   catalog=catalog.name, store=labels_store())
+        jobs.start("personal-train", key, personal.train, title=f"Taste model of {profile}", profile=profile,
+                   catalog=catalog, store=labels_store())
         st.rerun()
-    trained = model_or_none(profile, catalog.name)
+    trained, problem = model_and_problem(profile, catalog)
     if trained is None:
-        st.info("No model yet for this profile: label both kinds of titles, then train.")
+        if problem:
+            st.warning(problem)
+        else:
+            st.info("No model yet for this profile: label both kinds of titles, then train.")
         return
     metrics = trained.report()["metrics"]
     st.write(f"Cross-validated ROC-AUC {metrics['roc_auc']:.3f} · PR-AUC {metrics['pr_auc']:.3f} · "
              f"{metrics['n']} labels")
-    top = api.recommend(profile, catalog.name, top=15, store=labels_store(), trained=trained)
+    if not trained.reliability().ok:  # a model too weak to trust is a warning, never a green check
+        st.warning(trained.reliability().message)
+    top = personal.recommend(trained, catalog, store=labels_store(), top=15).reset_index()
     shown = widgets.with_film_links(top.assign(p_watch=top["p_watch"] * 100), catalog)
     st.dataframe(shown, hide_index=True, width="stretch", key="labeling-recommendations",
                  column_order=[c for c in (*RECOMMENDATION_COLUMNS, *widgets.FILM_LINK_COLUMNS) if c in shown],

@@ -20,6 +20,7 @@ MODEL_MODULES = (
     "core.cf.recommender",
     "core.casting.heads",
     "core.casting.model",
+    "core.personal.model",
 )
 
 
@@ -148,3 +149,35 @@ def _casting_head_cases() -> list[ModelCase]:
 
 
 CASES += _casting_head_cases() + [_casting_model_case()]
+
+
+# ---------------------------------------------------------------- personal taste model
+def _taste_data(n: int = 120, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    director = rng.integers(0, 12, size=n)
+    X = pd.DataFrame({"x": x, "year": rng.integers(1950, 2020, size=n).astype(float),
+                      "directors": [[int(d)] for d in director], "cast": [[int(d) + 100] for d in director]})
+    y = np.where(x + rng.normal(0, 0.7, n) > 0, "would_watch", "would_not_watch").astype(object)
+    return X, y
+
+
+TASTE_X, TASTE_Y = _taste_data()
+# A film with no known feature (no metadata, no people): the model must say so.
+TASTE_UNKNOWN = pd.concat([TASTE_X.head(2), pd.DataFrame({"x": [np.nan], "year": [np.nan], "directors": [[]], "cast": [[]]})],
+                          ignore_index=True)
+
+
+def _taste_model_class():
+    return __import__("core.personal.model", fromlist=["TasteModel"]).TasteModel
+
+
+CASES.append(ModelCase(
+    name="personal-taste",
+    model_class=_taste_model_class(),
+    make=lambda: _taste_model_class()(n_estimators=30, max_depth=2, encoding_folds=3, prior_features=("year",)),
+    fit=lambda model, request: model.fit(TASTE_X, TASTE_Y),
+    predict=lambda model, request: model.predict_flagged(TASTE_X.head(20)),
+    predict_unknown=lambda model, request: model.predict_flagged(TASTE_UNKNOWN),
+    unknown_flags={Flag.MISSING_FEATURES},
+))

@@ -9,7 +9,10 @@ GRID = '{"max_depth": [2], "n_estimators": [80]}'
 
 
 def run(capsys, *argv):
-    code = main(list(argv))
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:  # argparse refuses bad option values this way
+        code = exit_.code
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -62,8 +65,26 @@ def test_from_user_refuses_non_finite_thresholds(capsys, demo_catalog):
     for flag, value, field in [("--threshold", "nan", "threshold"), ("--threshold", "inf", "threshold"),
                                ("--many-threshold", "-inf", "many_threshold")]:
         code, _, err = run(capsys, *common, "--from-user", user, f"{flag}={value}")
-        assert code == 2 and f"error: {field} must be a finite rating" in err and "Traceback" not in err
+        assert code == 2 and f"error: argument {flag}: must be a finite number, got '{value}'" in err
+        assert "Traceback" not in err
     code, _, err = run(capsys, *common, "--from-user", user, "--threshold", "4", "--many-threshold", "3")
-    assert code == 2 and "many_threshold 3.0 is below threshold 4.0" in err
+    assert code == 2 and "error: many_threshold: must be a finite number in [4, inf), got 3.0" in err
     code, out, _ = run(capsys, *common, "--json")
     assert json.loads(out)["labeled"] == 0  # nothing was written by the refused imports
+
+
+def test_model_of_an_earlier_catalog_version_is_refused_clearly(capsys, isolated_dirs):
+    from core.catalog.demo import build_demo_catalog
+
+    build_demo_catalog("rebuilt", n_movies=150, seed=1)
+    common = ["--profile", "stale", "--catalog", "rebuilt"]
+    code, out, err = run(capsys, "personal", "label", *common, "--from-user", "1", "--threshold", "3.5", "--json")
+    assert code == 0, err
+    code, out, err = run(capsys, "personal", "train", *common, "--grid", GRID, "--folds", "3", "--json")
+    assert code == 0, err
+    code, out, _ = run(capsys, "personal", "predict", *common, "--top", "3", "--json")
+    assert code == 0 and all(isinstance(r["title"], str) for r in json.loads(out))
+    build_demo_catalog("rebuilt", n_movies=150, seed=2)  # same name, other films: the old model is stale
+    code, out, err = run(capsys, "personal", "predict", *common, "--top", "3", "--json")
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert "trained on an earlier version of catalog 'rebuilt'" in err and "personal train --profile stale" in err

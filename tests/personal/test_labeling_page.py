@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from core.personal import api
+from core import personal
 from tests.conftest import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -29,7 +29,7 @@ def test_labeling_page_flow(demo_catalog):
     for key, text in [("label_would_watch", "Would watch"), ("label_would_not_watch", "Would not watch"),
                       ("label_would_watch_many", "Would watch many times"), ("label_skip", "Skip"), ("label_undo", "Undo")]:
         assert labels[key] == text
-    store = api.get_store()
+    store = personal.open_store()
 
     first = heading(at)
     button(at, "label_would_watch").click().run()
@@ -75,10 +75,11 @@ def test_labeling_page_flow(demo_catalog):
 
 
 def test_labeling_page_with_a_trained_model(demo_catalog):
-    store = api.get_store()
+    store = personal.open_store()
     user = int(demo_catalog.ratings["user_id"].value_counts().index[5])
-    api.import_user_ratings(store, "page-model", demo_catalog, user)
-    report = api.train("page-model", "demo", store=store, grid={"max_depth": [2], "n_estimators": [60]}, n_splits=3)
+    personal.import_user_ratings(store, "page-model", demo_catalog, user)
+    report = personal.train("page-model", demo_catalog, store=store, grid={"max_depth": [2], "n_estimators": [60]},
+                            n_splits=3)
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["catalog"] = "demo"
     at.run()
@@ -94,3 +95,28 @@ def test_labeling_page_with_a_trained_model(demo_catalog):
     assert any(f"{report['metrics']['roc_auc']:.3f}" in m.value for m in at.markdown)
     ranked = next(d for d in at.dataframe if "p_watch" in d.value.columns).value
     assert len(ranked) == 15 and not set(ranked["movie_id"]) & set(store.labels("page-model", "demo")["movie_id"])
+    assert ranked["reason"].str.len().gt(0).all() and (ranked["flag"] == "ok").all()
+
+
+def test_a_model_trained_on_too_few_labels_is_a_warning_not_a_check(demo_catalog):
+    store = personal.open_store()
+    films = demo_catalog.movies["movie_id"].head(13).tolist()
+    for i, movie_id in enumerate(films):
+        store.set_label("page-few", "demo", movie_id, "would_watch" if i < 8 else "would_not_watch")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["catalog"] = "demo"
+    at.run()
+    at.switch_page("pages/labeling.py").run()
+    at.selectbox(key="profile").select("page-few").run()
+    button(at, "labeling_train").click().run()
+    from core.jobs import RUNNER
+
+    job = RUNNER.current("personal-train:demo:page-few")
+    assert job is not None and job.join(120)
+    at.run()
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert any("trained on 13 labels (needs at least 30)" in w and "Label about 17 more titles" in w for w in warnings)
+    assert any("(unreliable)" in m.value for m in at.metric)
+    ranked = next(d for d in at.dataframe if "p_watch" in d.value.columns).value
+    assert (ranked["flag"] == "unreliable_model").all()

@@ -8,6 +8,7 @@ from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
 from core.errors import MarqueeError
+from core.models import Flag, ModelIntegrityError, NotFittedError
 from core.personal.evaluate import classification_metrics, cross_val_proba, error_lists, grid_search
 from core.personal.model import TasteModel
 
@@ -30,7 +31,7 @@ def synthetic(n=300, seed=0, directors_per=10, signal=True):
 def test_sklearn_contract_and_unfitted_error():
     model = TasteModel(**FAST)
     assert clone(model).get_params() == model.get_params()
-    with pytest.raises(MarqueeError, match="not trained"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         model.predict_proba(pd.DataFrame({"x": [1.0]}))
     X, y = synthetic()
     assert model.fit(X, y) is model
@@ -63,14 +64,34 @@ def test_save_load_round_trip_is_json_only(tmp_path):
     assert list(model.classes_) == ["would_not_watch", "would_watch", "would_watch_many"]
     model.save(tmp_path / "m")
     files = sorted(p.name for p in (tmp_path / "m").iterdir())
-    assert files == ["estimator.json", "model.json", "normalisation.json"]
+    assert files == ["booster.json", "model.json", "normalisation.json"]
     loaded = TasteModel.load(tmp_path / "m")
     assert np.allclose(loaded.predict_proba(X), model.predict_proba(X), atol=1e-6)
     assert loaded.get_params() == model.get_params()
     contributions = loaded.contributions(X.head(3))
     assert list(contributions.columns) == loaded.feature_names_
-    with pytest.raises(MarqueeError, match="missing model.json"):
+    with pytest.raises(ModelIntegrityError, match="no saved model here"):
         TasteModel.load(tmp_path)
+
+
+def test_guard_rails_flag_a_model_too_weak_to_trust():
+    X, y = synthetic(n=13, seed=2)
+    y = np.array(["would_watch"] * 8 + ["would_not_watch"] * 5, dtype=object)
+    weak = TasteModel(**FAST).fit(X, y)
+    reliability = weak.reliability()
+    assert not reliability.ok and reliability.labels_needed == 17
+    assert "trained on 13 labels (needs at least 30)" in reliability.message and "17 more" in reliability.message
+    assert set(weak.predict_flagged(X).flags) == {Flag.UNRELIABLE_MODEL}
+    X, y = synthetic(n=200, seed=2)
+    strong = TasteModel(**FAST).fit(X, y)
+    assert strong.reliability().ok and strong.predict_flagged(X).ok.all()
+    strong.metrics_ = {"roc_auc": 0.225}  # what cross-validation said about it
+    assert "no better than chance" in strong.reliability().message
+    assert not strong.predict_flagged(X).ok.any()
+    few_negatives = np.where(np.arange(200) < 4, "would_not_watch", "would_watch").astype(object)
+    lopsided = TasteModel(**FAST).fit(X, few_negatives).reliability()
+    assert not lopsided.ok and "only 4 'would not watch' labels (needs 5)" in lopsided.message
+    assert lopsided.labels_needed == 1
 
 
 def test_grid_search_metrics_and_error_lists():
@@ -127,7 +148,7 @@ def test_text_sources_are_pluggable(tmp_path):
 
 
 def test_three_way_mode_selection():
-    from core.personal.api import training_targets
+    from core.personal.training import training_targets
 
     def frame(n_not, n_once, n_many):
         return pd.DataFrame({"label": ["would_not_watch"] * n_not + ["would_watch"] * n_once + ["would_watch_many"] * n_many})

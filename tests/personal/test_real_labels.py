@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.personal import api
+from core import personal
 from core.personal.evaluate import user_cv_benchmark
 from core.personal.features import build_item_features, collaborative_features
 
@@ -14,10 +14,10 @@ GRID = {"max_depth": [2, 3], "n_estimators": [120]}
 
 @pytest.fixture(scope="module")
 def trained_user(ml100k_catalog, ml100k_user):
-    store = api.get_store()
+    store = personal.open_store()
     profile = f"ml-user-{ml100k_user}"
-    summary = api.import_user_ratings(store, profile, ml100k_catalog, ml100k_user)
-    report = api.train(profile, "ml100k", store=store, grid=GRID, n_splits=5)
+    summary = personal.import_user_ratings(store, profile, ml100k_catalog, ml100k_user)
+    report = personal.train(profile, ml100k_catalog, store=store, grid=GRID, n_splits=5)
     return profile, store, summary, report
 
 
@@ -32,13 +32,18 @@ def test_train_reports_cv_metrics_on_real_labels(trained_user, ml100k_catalog, m
     assert len(report["grid"]) == 2 and np.array(metrics["confusion_matrix"]["matrix"]).sum() == len(ratings)
     assert {"meta", "text", "collab"} <= set(report["feature_groups"])
     assert all(r["p_watch"] >= 0.5 for r in report["false_positives"])
-    labels, p = api.oof_predictions(profile, "ml100k")
+    assert report["reliable"] and report["labels_needed"] == 0
+    labels, p = personal.oof_predictions(profile, "ml100k")
     assert len(labels) == len(p) == len(ratings) and set(np.unique(labels)) == {0, 1}
     assert labels.sum() == summary["would_watch"] and ((p >= 0) & (p <= 1)).all()
-    folder = api.model_dir(profile, "ml100k")
-    assert sorted(f.name for f in folder.iterdir()) == ["cv.json", "estimator.json", "item_features.parquet",
-                                                       "manifest.json", "model.json", "normalisation.json"]
-    assert any(row["profile"] == profile for row in api.list_trained())
+    trained = personal.load_trained(profile, ml100k_catalog)
+    assert trained.version.name == report["version"] and trained.path.parts[-4:-1] == ("personal", "ml100k", profile)
+    assert sorted(f.name for f in trained.path.iterdir()) == [
+        "booster.json", "cv.json", "item_features.parquet", "manifest.json", "model.json", "normalisation.json",
+        "reliability.parquet"]
+    reliability = pd.read_parquet(trained.path / "reliability.parquet")
+    assert list(reliability.columns) == ["label", "p"] and reliability["label"].tolist() == labels.tolist()
+    assert any(row["profile"] == profile for row in personal.list_trained())
 
 
 def test_predict_explain_and_recommend(trained_user, ml100k_catalog):
@@ -46,18 +51,20 @@ def test_predict_explain_and_recommend(trained_user, ml100k_catalog):
     labeled = store.labels(profile, "ml100k")
     unlabeled = sorted(set(ml100k_catalog.movies["movie_id"]) - set(labeled["movie_id"]))
     store.exclude(profile, "ml100k", unlabeled[:5], reason="not on my services")
-    top = api.recommend(profile, "ml100k", top=30, store=store)
-    assert len(top) == 30 and top["p_watch"].is_monotonic_decreasing
-    assert not set(top["movie_id"]) & (set(labeled["movie_id"]) | set(unlabeled[:5]))
+    trained = personal.load_trained(profile, ml100k_catalog)
+    top = personal.recommend(trained, ml100k_catalog, store, top=30)
+    assert len(top) == 30 and top["p_watch"].is_monotonic_decreasing and (top["flag"] == "ok").all()
+    assert list(top.columns[:5]) == ["rank", "title", "year", "p_watch", "reason"] and top.index.name == "movie_id"
+    assert not set(top.index) & (set(labeled["movie_id"]) | set(unlabeled[:5]))
     # a skip is not a decline: a skipped title can still be recommended
-    store.skip(profile, "ml100k", int(top["movie_id"].iloc[0]))
-    assert int(top["movie_id"].iloc[0]) in set(api.recommend(profile, "ml100k", top=30, store=store)["movie_id"])
-    explained = api.explain(profile, "ml100k", int(top["movie_id"].iloc[0]), store=store)
-    assert 0.0 <= explained["p_watch"] <= 1.0 and explained["your_label"] is None
+    store.skip(profile, "ml100k", int(top.index[0]))
+    assert int(top.index[0]) in set(personal.recommend(trained, ml100k_catalog, store, top=30).index)
+    explained = personal.explain(trained, ml100k_catalog, int(top.index[0]), store=store)
+    assert 0.0 <= explained["p_watch"] <= 1.0 and explained["your_label"] is None and explained["flag"] == "ok"
     assert explained["top_positive"] or explained["top_negative"]
     liked = set(labeled.loc[labeled["label"] != "would_not_watch", "movie_id"])
     assert explained["because_you_liked"] and {s["movie_id"] for s in explained["because_you_liked"]} <= liked
-    predicted = api.predict_titles(profile, "ml100k", top["movie_id"].head(3))
+    predicted = personal.predict_titles(trained, top.index[:3])
     assert np.allclose(predicted["p_watch"], top["p_watch"].head(3), atol=1e-3)
 
 

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 from core import config
-from core.personal.labels import (CLEAR, EXCLUDE, LABEL_TEXT, LABELS, PROFILE_PATTERN, SKIP, UNEXCLUDE, WOULD_NOT_WATCH,
+from core.personal.labels import (CLEAR, EXCLUDE, LABEL_TEXT, LABELS, SKIP, UNEXCLUDE, WOULD_NOT_WATCH,
                                   WOULD_WATCH, WOULD_WATCH_MANY, UndoResult, validate_label, validate_profile)
 from core.personal.store.csv_io import CSV_COLUMNS, labels_to_csv, neutralise_formula, parse_labels_csv
 from core.personal.store.postgres import PostgresLabelStore
@@ -24,7 +24,7 @@ from core.personal.store.sql import LabelStore
 from core.personal.store.sqlite import SQLiteLabelStore
 
 __all__ = [
-    "CLEAR", "CSV_COLUMNS", "EXCLUDE", "LABELS", "LABEL_TEXT", "PROFILE_PATTERN", "SKIP", "UNEXCLUDE",
+    "CLEAR", "CSV_COLUMNS", "EXCLUDE", "LABELS", "LABEL_TEXT", "SKIP", "UNEXCLUDE",
     "WOULD_NOT_WATCH", "WOULD_WATCH", "WOULD_WATCH_MANY",
     "LabelStore", "PostgresLabelStore", "SQLiteLabelStore", "UndoResult",
     "default_location", "labels_to_csv", "neutralise_formula", "open_store", "parse_labels_csv",
