@@ -57,6 +57,7 @@ class Snapshot:
     elapsed_s: float
     error: str | None
     result: Any
+    cancellable: bool = True
 
     @property
     def running(self) -> bool:
@@ -88,8 +89,9 @@ class Job:
     """One run of ``work`` in a daemon thread. Read it through ``snapshot()``."""
 
     def __init__(self, job_id: int, kind: str, key: str, title: str, work: Callable[..., Any],
-                 kwargs: dict[str, Any], on_finish: Callable[["Job"], None] | None = None):
+                 kwargs: dict[str, Any], on_finish: Callable[["Job"], None] | None = None, cancellable: bool = True):
         self.id, self.kind, self.key, self.title = job_id, kind, key, title
+        self.cancellable = cancellable  # False: the work reports no progress, so a cancel could not reach it
         self.work, self.kwargs = work, kwargs
         self.status, self.phase = "running", ""
         self.done, self.total = 0, None
@@ -172,7 +174,7 @@ class Job:
             rate=round(rate, 2) if rate else None,
             eta_s=round(remaining / rate, 1) if rate and remaining is not None and remaining >= 0 else None,
             elapsed_s=round((self.finished or time.monotonic()) - self.started, 1), error=self.error,
-            result=self.result)
+            result=self.result, cancellable=self.cancellable)
 
     # ------------------------------------------------------------ the thread
     def _run(self) -> None:
@@ -203,20 +205,21 @@ class JobRunner:
         self._throughput_file = throughput_file
 
     def start(self, kind: str, key: str, work: Callable[..., Any], *, title: str | None = None,
-              **kwargs: Any) -> Job:
+              cancellable: bool = True, **kwargs: Any) -> Job:
         """Run ``work(progress=…, **kwargs)`` in the background, or return the job already running
-        for ``key``."""
+        for ``key``. ``cancellable=False`` marks work that reports no progress (no Cancel offered)."""
         with self._lock:
             running = self.current(key)
             if running is not None and running.running:
                 return running
-            job = Job(next(self._ids), kind, key, title or kind, work, kwargs, on_finish=self._record)
+            job = Job(next(self._ids), kind, key, title or kind, work, kwargs, on_finish=self._record,
+                      cancellable=cancellable)
             self._jobs[job.id] = job
         return job.start()
 
     def resume(self, job: Job) -> Job:
         """The same call again; the work picks up from what it cached."""
-        return self.start(job.kind, job.key, job.work, title=job.title, **job.kwargs)
+        return self.start(job.kind, job.key, job.work, title=job.title, cancellable=job.cancellable, **job.kwargs)
 
     def get(self, job_id: int | None) -> Job | None:
         return self._jobs.get(job_id) if job_id is not None else None

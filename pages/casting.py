@@ -3,7 +3,7 @@ import streamlit as st
 
 from core.casting import Brief, brief_options, with_weights
 from core.errors import MarqueeError
-from pages.state import casting, catalogs, jobs
+from pages.state import casting, catalogs, jobs, widgets
 
 
 def brief_form(trained, options: dict, shown) -> None:
@@ -34,6 +34,7 @@ def brief_form(trained, options: dict, shown) -> None:
 
 
 @st.fragment
+@widgets.guarded("casting details")
 def details(result) -> None:
     """Why, alternates and comparables of one pick: switching picks reruns only this part."""
     pick = st.selectbox("Details for", result.slate["actor"].tolist(), key="casting-pick")
@@ -68,8 +69,9 @@ def results(trained, brief: Brief, options: dict) -> None:
     casting.what_if_form(trained, result, options)
 
 
+@widgets.guarded("page Casting")  # one line on the page, the traceback in the log
 def render() -> None:
-    st.title("🎭 Casting")
+    st.title("Casting")
     name = catalogs.active_name()
     jobs.panel(casting.retrain_job_key(name), on_done=casting.forget_models)
     try:

@@ -1,51 +1,54 @@
-"""Explore data: distributions, mixes and gaps of the active catalog."""
+"""Explore data: distributions, mixes and gaps of the active catalog, one section at a time."""
 import streamlit as st
 
 from pages.state import catalogs, eda, widgets
 
+SECTIONS = {"overview": "Overview", "popularity": "Popularity and votes", "money": "Money",
+            "gaps": "Missing values", "people": "People", "posters": "Posters"}
 
+
+def charts(figures, names: list[str], columns: int = 2) -> None:
+    """The named charts side by side; a chart the catalog has no data for says so instead."""
+    slots = st.columns(columns) if columns > 1 else [st.container()]
+    for i, name in enumerate(names):
+        slot = slots[i % len(slots)]
+        if name in figures:
+            slot.plotly_chart(figures[name], width="stretch", key=f"eda-{name}")
+        else:
+            slot.info(figures.missing[name])
+
+
+@widgets.guarded("page Explore data")  # one line on the page, the traceback in the log
 def render() -> None:
-    st.title("📊 Explore data")
+    st.title("Explore data")
     name = catalogs.active_name()
     summary = eda.summary(name)
-    charts = eda.figures(name)
-    st.caption(f"Catalog `{name}` · {int(summary.films_per_year['films'].sum()):,} dated films")
-
-    left, right = st.columns(2)
-    left.plotly_chart(charts["films_per_year"], width="stretch")
-    right.plotly_chart(charts["runtime"], width="stretch")
-    left.plotly_chart(charts["languages"], width="stretch")
-    right.plotly_chart(charts["genres"], width="stretch")
-    st.plotly_chart(charts["genres_by_decade"], width="stretch")
-
-    st.subheader("Popularity and votes")
-    left, right = st.columns(2)
-    left.plotly_chart(charts["popularity_votes"], width="stretch")
-    right.plotly_chart(charts["popularity_hist"], width="stretch")
-    st.dataframe(summary.skew, hide_index=True, width="stretch")
-    widgets.csv_download(summary.skew, f"skew-{name}.csv", key="eda-skew-download")
-
-    st.subheader("Money")
-    if summary.budget_revenue.empty:
-        st.info("No film in this catalog has both a budget and a revenue. Merge a source that has them "
-                "(for example `python -m core merge wiki imdb5000 --into wiki_imdb`).")
-    else:
-        st.plotly_chart(charts["budget_revenue"], width="stretch")
-
-    st.subheader("Missing values")
-    st.plotly_chart(charts["missingness"], width="stretch")
-
-    st.subheader("Top people by credits")
-    left, right = st.columns(2)
-    for column, key, empty in ((left, "top_cast", "No cast credits in this catalog."),
-                               (right, "top_directors", "No director credits in this catalog.")):
-        if key in charts:
-            column.plotly_chart(charts[key], width="stretch")
+    figures = eda.figures(name)
+    dated = int(summary.films_per_year["films"].sum())
+    st.caption(f"Catalog `{name}` · {summary.films:,} films, {dated:,} with a release year")
+    section = st.segmented_control("Section", list(SECTIONS), format_func=SECTIONS.get, default="overview",
+                                   required=True, key="section", bind="query-params",
+                                   label_visibility="collapsed") or "overview"
+    if section == "overview":
+        charts(figures, ["films_per_year", "genres", "languages", "runtime"])
+        charts(figures, ["genres_by_decade"], columns=1)
+    elif section == "popularity":
+        charts(figures, ["popularity_votes", "popularity_hist"])
+        if summary.skew.empty:
+            st.info("No numeric field (popularity, votes, budget, revenue, runtime) has data in this catalog.")
         else:
-            column.info(empty)
-
-    st.subheader("Posters")
-    if summary.posters.empty:
+            st.dataframe(eda.readable_skew(summary.skew), hide_index=True, width="stretch")
+            widgets.csv_download(summary.skew, f"skew-{name}.csv", key="eda-skew-download")
+    elif section == "money":
+        if "budget_revenue" not in figures:
+            st.info("No film in this catalog has both a budget and a revenue. Merge a source that has them "
+                    "(for example `python -m core merge wiki imdb5000 --into wiki_imdb`).")
+        charts(figures, ["budget_revenue"] if "budget_revenue" in figures else [], columns=1)
+    elif section == "gaps":
+        charts(figures, ["missingness"], columns=1)
+    elif section == "people":
+        charts(figures, ["top_cast", "top_directors"])
+    elif summary.posters.empty:
         st.info("No poster URLs in this catalog (the synthetic demo has none; TMDb and Wikipedia catalogs do).")
     else:
         columns = st.columns(6)

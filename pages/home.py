@@ -1,7 +1,7 @@
 """Home: what the active catalog is and where to go next."""
 import streamlit as st
 
-from pages.state import catalogs
+from pages.state import catalogs, widgets
 
 LINKS = [("pages/eda.py", "Explore data", "📊", "distributions, mixes and gaps of the catalog"),
          ("pages/search.py", "Search", "🔎", "films by words, people, a description or seed titles"),
@@ -11,9 +11,10 @@ LINKS = [("pages/eda.py", "Explore data", "📊", "distributions, mixes and gaps
          ("pages/download.py", "Download", "⬇️", "build or refresh a catalog from TMDb")]
 
 
+@widgets.guarded("page Home")  # one line on the page, the traceback in the log
 def render() -> None:
     catalog = catalogs.active()
-    st.title("🎬 Marquee")
+    st.title("Marquee")
     st.caption("Film analytics and recommendation workbench")
     if catalog.synthetic:
         st.warning("You are looking at **synthetic demo data** generated on this machine, not real films. "

@@ -22,6 +22,7 @@ def pick_title(catalog) -> None:
 
 
 @st.fragment
+@widgets.guarded("labeling")
 def label_panel(catalog, profile: str, strategy: str) -> None:
     """The title to judge, the buttons and the counts: a label click reruns only this part."""
     scores = personal.uncertainty(profile, catalog) if strategy == "uncertain" else None
@@ -43,7 +44,7 @@ def label_panel(catalog, profile: str, strategy: str) -> None:
 
 def labels_tab(catalog, profile: str) -> None:
     labels = personal.labels_store()
-    if st.button("Review and correct labels…", key="labeling_review", icon=":material/edit_note:"):
+    if widgets.dialog_button("Review and correct labels…", key=personal.REVIEW, icon=":material/edit_note:"):
         personal.review_labels(profile, catalog.name)
     widgets.csv_download(labels.labels(profile, catalog.name), f"labels-{profile}-{catalog.name}.csv",
                          label="Download labels CSV")
@@ -56,6 +57,7 @@ def labels_tab(catalog, profile: str) -> None:
             st.error(f"Nothing imported: {exc}")
 
 
+@widgets.guarded("page Labeling")  # one line on the page, the traceback in the log
 def render() -> None:
     st.title("Labeling")
     catalog = catalogs.active()

@@ -4,30 +4,9 @@ import streamlit as st
 
 from core import monitoring
 from core.errors import MarqueeError
-from core.simulation import PRESETS, list_runs, make_scenario
-from pages.state import catalogs, widgets
-
-
-def start_simulation(catalog) -> None:
-    with st.form("new_simulation"):
-        left, middle, right = st.columns(3)
-        scenario = left.selectbox("Scenario", list(PRESETS), index=list(PRESETS).index("genre-penalty"),
-                                  help="genre-penalty: the most-rated genre is suddenly rated lower")
-        seed = middle.number_input("Seed", min_value=0, max_value=1_000_000, value=0, step=1)
-        start = right.number_input("Drift starts at round", min_value=1, max_value=100, value=2, step=1)
-        if not st.form_submit_button("Start new simulation"):
-            return
-    with st.status("Training the first champion and calibrating the simulated world…", expanded=True) as status:
-        try:
-            run = monitoring.start_simulation(catalog, f"{scenario}-seed{seed}",
-                                              make_scenario(scenario, start_round=int(start)), seed=int(seed),
-                                              progress=widgets.progress_bar()).config["run"]
-        except MarqueeError as exc:
-            status.update(label="Could not start the simulation", state="error")
-            st.error(str(exc))
-            return
-        status.update(label=f"Simulation {run} ready", state="complete", expanded=False)
-    st.session_state["monitoring_run_picker"] = run
+from core.simulation import list_runs
+from pages.state import catalogs, jobs, widgets
+from pages.state import monitoring as simulations
 
 
 def show_simulation(sim) -> None:
@@ -57,13 +36,18 @@ def show_simulation(sim) -> None:
 
 
 def drift_tab(catalog) -> None:
-    with st.expander("Start a new simulation", expanded=not list_runs(catalog.name)):
-        start_simulation(catalog)
     runs = list_runs(catalog.name)
+    if widgets.dialog_button("New simulation…", key=simulations.NEW_RUN, icon=":material/add:"):
+        simulations.new_run_dialog(catalog, runs)
+    pending = st.session_state.get("monitoring_pending_run")
+    if pending and pending not in runs:
+        jobs.panel(simulations.run_job_key(catalog.name, pending))
+    elif pending:  # the new run exists now: show it
+        st.session_state["monitoring_run_picker"] = st.session_state.pop("monitoring_pending_run")
     if not runs:
-        st.info("No simulation for this catalog yet: start one above. Each round every user watches 1–20 films "
-                "drawn from the champion's ranking, the simulated world rates them, and drift checks decide "
-                "whether a challenger is trained and promoted.")
+        st.info("No simulation for this catalog yet: start one. Each round every user watches 1–20 films drawn "
+                "from the champion's ranking, the simulated world rates them, and drift checks decide whether a "
+                "challenger is trained and promoted.")
         return
     run = st.selectbox("Simulation run", runs, key="monitoring_run_picker")
     try:
@@ -73,10 +57,11 @@ def drift_tab(catalog) -> None:
         return
     st.caption(f"{simulation.config['scenario_text']} · seed {simulation.config['seed']} · real held-out R² "
                f"{simulation.config['target_r2']:.3f} · noise sd {simulation.config['sigma']:.3f}")
-    if st.button("Run simulation round", type="primary", key="run-simulation-round"):
-        with st.spinner("Simulating a round…"):
-            record = simulation.run_round()
-        st.toast(f"Round {record['round']} done in {record['seconds']:.1f}s")
+    snap = jobs.panel(simulations.run_job_key(catalog.name, run))
+    if st.button("Run simulation round", type="primary", key="run-simulation-round",
+                 disabled=snap is not None and snap.running):
+        simulations.start_round(catalog, run)
+        st.rerun()
     show_simulation(simulation)
 
 
@@ -96,8 +81,9 @@ def reliability_tab(catalog) -> None:
     st.plotly_chart(monitoring.reliability_figure(found), key="monitoring-reliability")
 
 
+@widgets.guarded("page Monitoring")  # one line on the page, the traceback in the log
 def render() -> None:
-    st.title("📈 Monitoring")
+    st.title("Monitoring")
     catalog = catalogs.active()
     drift, reliable = st.tabs(["Recommender drift", "Reliability"])
     with drift:

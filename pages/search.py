@@ -25,8 +25,9 @@ def index_panel(name: str) -> dict:
     return status
 
 
+@widgets.guarded("page Search")  # one line on the page, the traceback in the log
 def render() -> None:
-    st.title("🔎 Search")
+    st.title("Search")
     name = catalogs.active_name()
     status = index_panel(name)
     searcher = search.searcher(name, status)

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import streamlit as st
 
 from core.casting import Brief, CastingConfig, cast_brief, get_model, train_and_save, what_if
 from core.casting import model_card_html as _model_card_html
-from pages.state import catalogs
+from pages.state import catalogs, widgets
 
 
 @st.cache_resource(show_spinner="Preparing the casting model (trained once per catalog, a few seconds)…",
@@ -212,10 +213,18 @@ def retrain_form(name: str, config: CastingConfig | None, options: dict, expande
                                  key="casting-cutoff")
         quantile = r3.number_input("Label quantile", 0.5, 0.95, config.quantile, step=0.05, key="casting-quantile")
         if st.form_submit_button("Retrain…"):
-            confirm_retrain(name, {"target": target, "cutoff": int(cutoff), "quantile": float(quantile)})
+            st.session_state["casting-retrain-settings"] = {"target": target, "cutoff": int(cutoff),
+                                                            "quantile": float(quantile)}
+            widgets.open_dialog(RETRAIN)
+    if st.session_state.get(f"{RETRAIN}-open"):
+        confirm_retrain(name, st.session_state["casting-retrain-settings"])
 
 
-@st.dialog("Retrain the casting model?")
+RETRAIN = "casting-retrain"
+
+
+@st.dialog("Retrain the casting model?", on_dismiss=partial(widgets.close_dialog, RETRAIN))
+@widgets.guarded("retrain")
 def confirm_retrain(name: str, settings: dict) -> None:
     from core.errors import MarqueeError
 
@@ -230,8 +239,10 @@ def confirm_retrain(name: str, settings: dict) -> None:
         except MarqueeError as exc:
             st.error(str(exc))
             return
+        widgets.close_dialog(RETRAIN)
         st.rerun()
     if right.button("Keep the current model", key="casting-retrain-cancel"):
+        widgets.close_dialog(RETRAIN)
         st.rerun()
 
 

@@ -37,19 +37,24 @@ def ensure_a_catalog() -> None:
 
 
 def sidebar() -> None:
-    """Sidebar catalog picker and status; stores the choice in ``st.session_state['catalog']``."""
+    """Sidebar catalog picker and status; stores the choice in ``st.session_state['catalog']`` and
+    in the URL (``?catalog=…``), so a shared link opens the same catalog."""
     ensure_a_catalog()
     names = store.list_catalogs()
     stored = store.get_active()
-    active = st.session_state.get("catalog")
-    if active not in names:
-        active = stored or names[0]
+    linked = st.query_params.get("catalog")
+    if st.session_state.get("catalog_picker") not in names:  # a new session, or its catalog is gone
+        wanted = [linked, st.session_state.get("catalog"), stored]
+        st.session_state["catalog_picker"] = next((n for n in wanted if n in names), names[0])
     with st.sidebar:
-        chosen = st.selectbox("Catalog", names, index=names.index(active), key="catalog_picker",
-                              help="Catalogs live in the data folder; build more with `python -m core import …`.")
+        chosen = st.selectbox("Catalog", names, key="catalog_picker",
+                              help="Catalogs live in the data folder; build more on the Import page or with "
+                                   "`python -m core import …`.")
         if chosen != stored:
             store.set_active(chosen)
         st.session_state["catalog"] = chosen
+        if linked != chosen:
+            st.query_params["catalog"] = chosen
         manifest = store.read_manifest(chosen)
         counts = manifest.get("row_counts", {})
         kind = "🧪 synthetic demo data" if manifest.get("synthetic") else f"📁 {manifest.get('source', 'real data')}"

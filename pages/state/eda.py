@@ -4,7 +4,10 @@ from __future__ import annotations
 import streamlit as st
 
 from core.catalog import eda
+from core.catalog.eda import readable_skew
 from pages.state import catalogs
+
+__all__ = ["figures", "readable_skew", "summary"]
 
 
 @st.cache_data(show_spinner="Summarising catalog…", max_entries=4)
@@ -17,10 +20,10 @@ def summary(name: str) -> eda.EdaSummary:
 
 
 @st.cache_resource(show_spinner="Drawing charts…", max_entries=4)
-def _figures(name: str, data_checksum: str) -> dict:
+def _figures(name: str, data_checksum: str) -> eda.EdaFigures:
     return eda.build_figures(_summary(name, data_checksum))
 
 
-def figures(name: str) -> dict:
+def figures(name: str) -> eda.EdaFigures:
     """The EDA charts, built once per catalog version (shared read-only figures)."""
     return _figures(name, catalogs.checksum(name))

@@ -8,13 +8,14 @@ from typing import Any, Callable
 import streamlit as st
 
 from core.jobs import RUNNER, Job, Snapshot, format_duration
+from pages.state import widgets
 
 LEAVE_NOTE = ("You can leave this page: the job keeps running on the server and this panel picks it up when "
               "you come back. Cancel stops it at the next step; Resume continues from what was saved.")
 
 
-def start(kind: str, key: str, work: Callable[..., Any], title: str, **kwargs: Any) -> Job:
-    return RUNNER.start(kind, key, work, title=title, **kwargs)
+def start(kind: str, key: str, work: Callable[..., Any], title: str, cancellable: bool = True, **kwargs: Any) -> Job:
+    return RUNNER.start(kind, key, work, title=title, cancellable=cancellable, **kwargs)
 
 
 def current(key: str) -> Job | None:
@@ -46,6 +47,7 @@ def panel(key: str, note: str = LEAVE_NOTE, on_done: Callable[[Snapshot], None] 
     live = first.running
 
     @st.fragment(run_every=1.0 if live else None)
+    @widgets.guarded(f"job panel {key}")
     def show() -> None:
         snap = job.snapshot()
         if live and not snap.running:
@@ -54,7 +56,9 @@ def panel(key: str, note: str = LEAVE_NOTE, on_done: Callable[[Snapshot], None] 
             st.progress(snap.fraction, text=snap.describe())
             if snap.running:
                 st.caption(note)
-                st.button("Cancel", key=f"job-cancel-{key}", on_click=job.cancel, disabled=snap.status == "cancelling")
+                if snap.cancellable:
+                    st.button("Cancel", key=f"job-cancel-{key}", on_click=job.cancel,
+                              disabled=snap.status == "cancelling")
             elif snap.status == "complete":
                 st.success(f"{snap.title}: done in {format_duration(snap.elapsed_s)}.")
             else:

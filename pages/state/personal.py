@@ -1,10 +1,12 @@
 """Personal taste model: the label store, the uncertainty scores per label version, trained models."""
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from core import personal
-from pages.state import catalogs
+from pages.state import catalogs, widgets
 
 
 @st.cache_resource(show_spinner=False)
@@ -47,6 +49,7 @@ def model_and_problem(profile: str, catalog):
 
 
 # ------------------------------------------------------------------ actions (button callbacks)
+@widgets.guarded("labeling")
 def act(action: str, profile: str, catalog_name: str, movie_id: int, title: str) -> None:
     """Save a label (or a skip) the moment the button is clicked, then move the queue on."""
     from core.personal import LABEL_TEXT, SKIP
@@ -60,18 +63,21 @@ def act(action: str, profile: str, catalog_name: str, movie_id: int, title: str)
     st.session_state["labeling_message"] = f"{'Skipped' if action == SKIP else LABEL_TEXT[action]}: {title}"
 
 
+@widgets.guarded("labeling")
 def exclude(profile: str, catalog_name: str, movie_id: int, title: str) -> None:
     labels_store().exclude(profile, catalog_name, [movie_id], reason="not available")
     st.session_state.pop("labeling_pinned", None)
     st.session_state["labeling_message"] = f"Excluded from recommendations: {title}"
 
 
+@widgets.guarded("labeling")
 def undo(profile: str, catalog_name: str) -> None:
     undone = labels_store().undo(profile, catalog_name)
     st.session_state["labeling_message"] = "Nothing to undo" if undone is None else \
         f"Undid {undone.action.replace('_', ' ')} of film {undone.movie_id}"
 
 
+@widgets.guarded("new profile")
 def new_profile() -> None:
     from core.errors import MarqueeError
 
@@ -140,7 +146,11 @@ def summary_metrics(profile: str, catalog_name: str) -> None:
 LABEL_CHOICES = ["would_watch", "would_watch_many", "would_not_watch"]
 
 
-@st.dialog("Review and correct labels", width="large")
+REVIEW = "labeling_review"
+
+
+@st.dialog("Review and correct labels", width="large", on_dismiss=partial(widgets.close_dialog, REVIEW))
+@widgets.guarded("label review")
 def review_labels(profile: str, catalog_name: str) -> None:
     """Every label of the profile, newest first: change a label, or delete the row to clear it."""
     from core.errors import MarqueeError
@@ -157,22 +167,16 @@ def review_labels(profile: str, catalog_name: str) -> None:
                                   "label": st.column_config.SelectboxColumn("Label", options=LABEL_CHOICES,
                                                                             format_func=LABEL_TEXT.get, required=True),
                                   "labeled_at": st.column_config.TextColumn("Labeled at")})
-    edits = st.session_state.get("labeling-review", {})
-    changed = {int(frame.at[i, "movie_id"]): row["label"] for i, row in edits.get("edited_rows", {}).items()
-               if row.get("label") and row["label"] != frame.at[i, "label"]}
-    cleared = [int(frame.at[i, "movie_id"]) for i in edits.get("deleted_rows", [])]
+    changed, cleared = review_changes(frame, st.session_state.get("labeling-review", {}))
     st.caption(f"{len(changed)} changed, {len(cleared)} to clear. Each change can be undone with Undo.")
     if st.button("Save changes", type="primary", disabled=not (changed or cleared), key="labeling-review-save"):
         try:
-            for movie_id, label in changed.items():
-                labels.set_label(profile, catalog_name, movie_id, label,
-                                 title=str(frame.loc[frame["movie_id"] == movie_id, "title"].iloc[0]))
-            for movie_id in cleared:
-                labels.clear(profile, catalog_name, movie_id)
+            save_review(labels, profile, catalog_name, frame, changed, cleared)
         except MarqueeError as exc:
             st.error(str(exc))
             return
         st.session_state["labeling_message"] = f"Saved {len(changed)} changed and {len(cleared)} cleared labels"
+        widgets.close_dialog(REVIEW)
         st.rerun()
 
 
@@ -220,3 +224,19 @@ def model_tab(catalog, profile: str) -> None:
                  column_order=[c for c in (*RECOMMENDATION_COLUMNS, *widgets.FILM_LINK_COLUMNS) if c in shown],
                  column_config={**RECOMMENDATION_COLUMNS, **widgets.FILM_LINK_COLUMNS})
     widgets.csv_download(top, f"recommendations-{profile}.csv", label="Download recommendations CSV")
+
+
+def review_changes(frame, edits: dict) -> tuple[dict[int, str], list[int]]:
+    """What the data editor's state asks for: {movie_id: new label} and the movie_ids to clear."""
+    changed = {int(frame.at[i, "movie_id"]): row["label"] for i, row in edits.get("edited_rows", {}).items()
+               if row.get("label") and row["label"] != frame.at[i, "label"]}
+    cleared = [int(frame.at[i, "movie_id"]) for i in edits.get("deleted_rows", [])]
+    return changed, cleared
+
+
+def save_review(labels, profile: str, catalog_name: str, frame, changed: dict[int, str], cleared: list[int]) -> None:
+    titles = frame.set_index("movie_id")["title"]
+    for movie_id, label in changed.items():
+        labels.set_label(profile, catalog_name, movie_id, label, title=str(titles.get(movie_id, "")))
+    for movie_id in cleared:
+        labels.clear(profile, catalog_name, movie_id)

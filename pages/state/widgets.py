@@ -1,6 +1,8 @@
 """Widgets every page shares: a progress bar for core's ProgressFn, CSV downloads, posters."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from functools import wraps
 from urllib.parse import urlparse
 
 import pandas as pd
@@ -72,3 +74,49 @@ def with_film_links(frame: pd.DataFrame, catalog) -> pd.DataFrame:
     if tmdb.notna().any():
         out["tmdb"] = [f"https://www.themoviedb.org/movie/{int(t)}" if t == t and t > 0 else None for t in tmdb]
     return out
+
+
+def dialog_button(label: str, key: str, **kwargs) -> bool:
+    """A button opening a dialog that stays open across reruns until it closes itself or is
+    dismissed (``close_dialog(key)``); returns whether the dialog is open."""
+    if st.button(label, key=key, **kwargs):
+        open_dialog(key)
+    return bool(st.session_state.get(f"{key}-open"))
+
+
+def open_dialog(key: str) -> None:
+    st.session_state[f"{key}-open"] = True
+
+
+def close_dialog(key: str) -> None:
+    st.session_state.pop(f"{key}-open", None)
+
+
+def show_error(exc: BaseException, context: str) -> None:
+    """One clear line on the page; the traceback goes to the incident log (never to the page)."""
+    from core.errors import MarqueeError
+    from core.logs import log_exception, user_message
+
+    incident = log_exception(exc, context)
+    st.error(user_message(exc, context, None if isinstance(exc, MarqueeError) else incident), icon="⚠️")
+
+
+@contextmanager
+def error_boundary(context: str):
+    """Everything inside either renders or ends in one line (``show_error``). Streamlit's own
+    control flow (rerun, stop, page switch) derives from BaseException and passes through."""
+    try:
+        yield
+    except Exception as exc:
+        show_error(exc, context)
+
+
+def guarded(context: str):
+    """The error boundary for fragments, dialogs and callbacks, which rerun without app.py."""
+    def decorate(function):
+        @wraps(function)
+        def run(*args, **kwargs):
+            with error_boundary(context):
+                return function(*args, **kwargs)
+        return run
+    return decorate

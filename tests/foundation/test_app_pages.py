@@ -39,18 +39,33 @@ def test_fresh_machine_builds_labelled_demo(isolated_dirs):
     assert "synthetic" in " ".join(c.value for c in at.sidebar.caption)
 
 
+def eda_sections(at: AppTest) -> dict[str, AppTest]:
+    """Open every EDA section (they render one at a time) and collect chart titles per section."""
+    titles = {}
+    for section in ("overview", "popularity", "money", "gaps", "people", "posters"):
+        at.segmented_control(key="section").set_value(section).run()
+        assert not at.exception, section
+        titles[section] = plotly_titles(at)
+    return titles
+
+
 def test_eda_page_on_demo_catalog(demo_catalog):
     store.set_active("demo")  # other tests may have activated their own catalogs
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("pages/eda.py").run()
     assert not at.exception
-    titles = plotly_titles(at)
-    for expected in ("Films per year", "Runtime", "Original language", "Genre mix", "Budget vs revenue",
-                     "Missing values by decade", "Most-credited actors", "Most-credited directors"):
-        assert any(t.startswith(expected) for t in titles), (expected, titles)
     per_year = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["y"]
     assert sum(decode_plotly_array(per_year)) == 3000
+    assert len(at.get("plotly_chart")) == 5  # the overview only: other sections render when chosen
+    titles = [t for section in eda_sections(at).values() for t in section]
+    for expected in ("Films per year", "Runtime", "Original language", "Genre mix", "Budget vs revenue",
+                     "Missing values by decade", "Most-credited actors", "Most-credited directors",
+                     "Vote average vs vote count", "Share of films per genre by decade"):
+        assert any(t.startswith(expected) for t in titles), (expected, titles)
     assert any("No poster URLs" in i.value for i in at.info)
+    at.segmented_control(key="section").set_value("popularity").run()
+    skew = at.dataframe[0].value
+    assert skew["films"].iloc[0] == "3,000" and all("e+" not in v for v in skew["mean"])  # formatted numbers
 
 
 def test_sidebar_switches_catalog(demo_catalog, isolated_dirs):
@@ -71,7 +86,7 @@ def test_sidebar_switches_catalog(demo_catalog, isolated_dirs):
     assert store.get_active() == "small"
 
 
-def test_home_and_eda_on_real_catalog(wiki_imdb_catalog):
+def test_home_and_eda_on_real_catalog(wiki_imdb_catalog, wikipedia_catalog):
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["catalog_picker"] = "wiki_imdb"
     at.run()
@@ -80,12 +95,25 @@ def test_home_and_eda_on_real_catalog(wiki_imdb_catalog):
     assert int(at.metric[0].value.replace(",", "")) == len(wiki_imdb_catalog.movies) > 30000
     at.switch_page("pages/eda.py").run()
     assert not at.exception
-    titles = plotly_titles(at)
-    assert any(t.startswith("Budget vs revenue") for t in titles)
     per_year = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["y"]
     assert sum(decode_plotly_array(per_year)) == wiki_imdb_catalog.movies["year"].notna().sum()
+    titles = eda_sections(at)
+    assert any(t.startswith("Budget vs revenue") for t in titles["money"])
     # Wikipedia thumbnails are poster URLs: the gallery shows images, not the empty state.
     assert len(at.get("imgs")) > 0 or not any("No poster URLs" in i.value for i in at.info)
+
+    # Wikipedia alone has no runtimes, votes or popularity: it says so instead of drawing empty axes.
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["catalog_picker"] = "wiki"
+    at.run()
+    at.switch_page("pages/eda.py").run()
+    assert not at.exception
+    notes = " ".join(i.value for i in at.info)
+    assert "No data for runtime in this catalog." in notes
+    at.segmented_control(key="section").set_value("popularity").run()
+    assert "No data for popularity" in " ".join(i.value for i in at.info)
+    for spec in (json.loads(c.proto.spec) for c in at.get("plotly_chart")):
+        assert all(len(decode_plotly_array(trace.get("x", []))) > 0 for trace in spec["data"]), "an empty chart"
 
 
 def test_every_page_is_registered_and_imports_the_app_state_package():
@@ -101,3 +129,45 @@ def test_every_page_is_registered_and_imports_the_app_state_package():
         tree = ast.parse(page.read_text())
         imported = {node.module for node in tree.body if isinstance(node, ast.ImportFrom)}
         assert "pages.state" in imported, f"{page.name} does not import pages.state"
+
+
+def test_a_broken_page_shows_one_line_and_logs_the_traceback(demo_catalog, monkeypatch, tmp_path):
+    """The error boundary in app.py: no traceback or server path reaches the page."""
+    from core.catalog import eda
+
+    monkeypatch.setenv("MARQUEE_LOG_DIR", str(tmp_path / "logs"))
+    store.set_active("demo")
+
+    def broken(*args, **kwargs):
+        raise KeyError(f"{PROJECT_ROOT}/core/catalog/eda.py secret detail")
+    monkeypatch.setattr(eda, "summarize", broken)
+    from pages.state import eda as eda_state
+
+    eda_state._summary.clear()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/eda.py").run()
+    eda_state._summary.clear()
+    assert not at.exception  # handled, not Streamlit's exception box
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("unexpected KeyError in page Explore data (incident ")
+    assert str(PROJECT_ROOT) not in errors[0] and "Traceback" not in errors[0]
+    incident = errors[0].split("incident ")[1].split(";")[0]
+    log = (tmp_path / "logs" / "marquee.log").read_text()
+    assert incident in log and "Traceback" in log and "secret detail" in log
+
+
+def test_a_shared_link_opens_its_catalog(demo_catalog, isolated_dirs):
+    from core.catalog.demo import build_demo_catalog
+
+    build_demo_catalog("small", n_movies=100, seed=2)
+    build_demo_catalog("demo", n_movies=200, seed=1)
+    store.set_active("demo")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["catalog"] = "small"
+    at.run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key="catalog_picker").value == "small"
+    assert [m.value for m in at.metric][0] == "100"
+    at = AppTest.from_file(APP, default_timeout=60)  # a fresh session without a link: the stored choice
+    at.run()
+    assert at.query_params["catalog"] in ("small", ["small"])  # the URL names the catalog shown

@@ -48,24 +48,39 @@ def test_reliability_summary_by_hand():
         reliability_summary([0, 1], [0.5, 1.5], "bad")
 
 
+def finish_job(key: str) -> None:
+    """Starting a run and a round are background jobs on the page: wait for one to end."""
+    from core.jobs import RUNNER
+
+    job = RUNNER.current(key)
+    assert job is not None and job.join(180), f"job {key} did not finish"
+    assert job.snapshot().status == "complete", job.snapshot().error
+
+
 def test_monitoring_page_runs_a_simulation_round(cf_active):
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/monitoring.py").run()
     assert not at.exception
-    assert at.title[0].value.startswith("📈 Monitoring")
+    assert at.title[0].value == "Monitoring"
     assert any("Train a casting or personal model to see its calibration here" in i.value for i in at.info)
     runs_before = {s.label for s in at.selectbox}
     if "Simulation run" not in runs_before:
         assert any("No simulation for this catalog yet" in i.value for i in at.info)
+    at.button(key="monitoring-new").click().run()  # the new-run dialog
     form_select = next(s for s in at.selectbox if s.label == "Scenario")
     form_select.select("genre-penalty")
     at.number_input[0].set_value(9)
-    at.form_submit_button[0].click().run()
+    at.button(key="monitoring-start-confirm").click().run()
+    assert not at.exception
+    finish_job(f"simulation:{cf_active.name}:genre-penalty-seed9")
+    at.run()
     assert not at.exception
     picker = next(s for s in at.selectbox if s.label == "Simulation run")
     assert picker.value == "genre-penalty-seed9"
     assert any("No round yet" in i.value for i in at.info)
     at.button(key="run-simulation-round").click().run()
+    finish_job(f"simulation:{cf_active.name}:genre-penalty-seed9")
+    at.run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Rounds"] == "1" and metrics["Champion"] == "v0001"
@@ -79,6 +94,8 @@ def test_monitoring_page_runs_a_simulation_round(cf_active):
     decisions = at.dataframe[0].value
     assert decisions["outcome"].tolist() == ["promoted"] and "initial champion" in decisions["reasons"].iloc[0]
     at.button(key="run-simulation-round").click().run()
+    finish_job(f"simulation:{cf_active.name}:genre-penalty-seed9")
+    at.run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["Rounds"] == "2"
 

@@ -120,3 +120,32 @@ def test_a_model_trained_on_too_few_labels_is_a_warning_not_a_check(demo_catalog
     assert any("(unreliable)" in m.value for m in at.metric)
     ranked = next(d for d in at.dataframe if "p_watch" in d.value.columns).value
     assert (ranked["flag"] == "unreliable_model").all()
+
+
+def test_review_dialog_corrects_and_clears_labels(demo_catalog):
+    from pages.state import personal as personal_state
+
+    store = personal.open_store()
+    movies = demo_catalog.movies["movie_id"].head(3).tolist()
+    for movie_id, label in zip(movies, ["would_watch", "would_not_watch", "would_watch_many"]):
+        store.set_label("reviewer", "demo", movie_id, label, title=f"film {movie_id}")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["catalog"] = "demo"
+    at.query_params["profile"] = "reviewer"
+    at.run()
+    at.switch_page("pages/labeling.py").run()
+    assert at.selectbox(key="profile").value == "reviewer"
+    button(at, "labeling_review").click().run()
+    assert not at.exception and any(b.key == "labeling-review-save" for b in at.button)
+
+    frame = store.labels("reviewer", "demo").sort_values("labeled_at", ascending=False).reset_index(drop=True)
+    # What st.data_editor records when a person changes row 0's label and deletes row 2:
+    edits = {"edited_rows": {0: {"label": "would_not_watch"}, 1: {"label": frame.at[1, "label"]}},
+             "deleted_rows": [2]}
+    changed, cleared = personal_state.review_changes(frame, edits)
+    assert changed == {int(frame.at[0, "movie_id"]): "would_not_watch"}  # an unchanged value is no change
+    assert cleared == [int(frame.at[2, "movie_id"])]
+    personal_state.save_review(store, "reviewer", "demo", frame, changed, cleared)
+    after = store.labels("reviewer", "demo").set_index("movie_id")["label"]
+    assert after[int(frame.at[0, "movie_id"])] == "would_not_watch" and int(frame.at[2, "movie_id"]) not in after
+    assert store.undo("reviewer", "demo") is not None  # corrections are undoable like any label

@@ -88,7 +88,7 @@ def test_search_page(demo_searcher):
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/search.py").run()
     assert not at.exception
-    assert at.title[0].value == "🔎 Search"
+    assert at.title[0].value == "Search"
     assert any("Type a query" in i.value for i in at.info)
 
     at.text_input(key="search-query").input("malayalam thriller").run()
