@@ -32,7 +32,7 @@ from core import config
 from core.errors import MarqueeError
 from core.io import read_json, write_json_atomic
 from core.logs import log_exception, user_message
-from core.progress import Cancelled, ProgressFn
+from core.progress import Cancelled
 
 RATE_WINDOW_S = 30.0
 STATUSES = ("running", "cancelling", "complete", "failed", "cancelled")
