@@ -1,17 +1,21 @@
-"""Download: build or refresh a catalog from TMDb (or any TMDb-compatible server) in the background."""
-import os
+"""Download: build or refresh a catalog from TMDb in the background.
 
+The API server is a setting of the server (``TMDB_API_BASE``), never a field here, so the key
+only ever goes to an allow-listed host. No job starts until the key has checked out.
+"""
 import pandas as pd
 
 import streamlit as st
 
+from core import tmdb
 from core.catalog import store
 from core.errors import MarqueeError
-from core.tmdb import jobs
-from core.tmdb.client import check_key
-from core.tmdb.crawl import Connection, CrawlOptions, date_presets
-from core.tmdb.credentials import DEFAULT_API_BASE, ENV_BASE
+from core.logs import user_message
 from pages.state import widgets
+
+NO_KEY = ("**No TMDb key set.** Paste a v3 API key or a v4 read access token above (kept for this session "
+          "only), or set `TMDB_API_KEY` / `TMDB_BEARER_TOKEN` on the server (environment, `.env` or "
+          "`.streamlit/secrets.toml`). Get one free at themoviedb.org → Settings → API.")
 
 
 def secrets_key() -> str | None:
@@ -25,13 +29,36 @@ def secrets_key() -> str | None:
         return None
 
 
-def launch(kind: str, catalog: str, **kwargs) -> None:
-    options = CrawlOptions(concurrency=int(st.session_state.tmdb_concurrency),
-                           batch_size=int(st.session_state.tmdb_batch))
+def check(credentials) -> dict:
+    """Run the key check once per (key, server) and remember the outcome for the session."""
+    stamp = tmdb.fingerprint(credentials, server)
+    stored = st.session_state.get("tmdb_check_result")
+    if stored and stored["fingerprint"] == stamp and stored["ok"]:
+        return stored
     try:
-        job = jobs.start_job(kind, catalog, connection=connection, options=options, **kwargs)
+        outcome = {**tmdb.check_key(credentials.value, None, credentials.source), "fingerprint": stamp}
     except MarqueeError as exc:
-        st.error(str(exc))
+        outcome = {"ok": False, "error": user_message(exc, secrets=(credentials.value,)), "fingerprint": stamp}
+    st.session_state["tmdb_check_result"] = outcome
+    return outcome
+
+
+def launch(kind: str, catalog: str, **kwargs) -> None:
+    """Start a job only for a key that checks out; otherwise say why, once, and start nothing."""
+    if credentials is None:
+        st.error("Set a TMDb key first (see Connection above).")
+        return
+    outcome = check(credentials)
+    if not outcome["ok"]:
+        st.error(f"The key did not check out, so nothing was started: {outcome['error']}")
+        return
+    options = tmdb.CrawlOptions(concurrency=int(st.session_state.tmdb_concurrency),
+                                batch_size=int(st.session_state.tmdb_batch))
+    connection = tmdb.Connection(api_key=credentials.value, key_source=credentials.source)
+    try:
+        job = tmdb.start_job(kind, catalog, connection=connection, options=options, **kwargs)
+    except MarqueeError as exc:
+        st.error(user_message(exc))
         return
     st.session_state["tmdb_job"] = job.id
 
@@ -41,33 +68,42 @@ st.caption("Lists every film released in a date range (past TMDb's 10,000-result
            "credits, and writes a catalog. Runs in the background; stop and resume at any time.")
 
 with st.expander("Connection", expanded=True):
-    base_url = st.text_input("API base URL", os.environ.get(ENV_BASE, DEFAULT_API_BASE), key="tmdb_base")
-    typed = st.text_input("API key or read access token (this session only; otherwise Streamlit secrets, "
-                          "TMDB_API_KEY / TMDB_BEARER_TOKEN or .env)", type="password", key="tmdb_key")
-    secret = secrets_key()
-    key, source = (typed, "the page") if typed else (secret, "Streamlit secrets") if secret else (None, "the environment")
-    connection = Connection(api_key=key, key_source=source, base_url=base_url)
-    if st.button("Check key", key="tmdb_check"):
-        try:
-            st.session_state["tmdb_check_result"] = check_key(key, base_url, source)
-        except MarqueeError as exc:
-            st.session_state["tmdb_check_result"] = {"ok": False, "error": str(exc)}
+    try:
+        server = tmdb.api_base()
+    except MarqueeError as exc:
+        server = None
+        st.error(f"The server's TMDb setting is unusable: {user_message(exc)}")
+    typed = st.text_input("API key or read access token", type="password", key="tmdb_key",
+                          help="Used for this session only; never stored, logged or shown.")
+    try:
+        credentials = tmdb.find_credentials(typed, secrets_key()) if server else None
+    except MarqueeError as exc:
+        credentials = None
+        st.error(user_message(exc))
+    if credentials is None:
+        st.warning(NO_KEY, icon="🔑")
+    else:
+        st.caption(f"Using the {credentials.describe()} · API server {server} (a server setting, `TMDB_API_BASE`)")
+    if st.button("Check key", key="tmdb_check", disabled=credentials is None):
+        check(credentials)
     checked = st.session_state.get("tmdb_check_result")
-    if checked and checked["ok"]:
-        st.success(f"TMDb answered ({checked['credentials']}); popular films right now:")
-        films = pd.DataFrame(checked["films"])
-        st.dataframe(films, hide_index=True)
-        widgets.csv_download(films, "tmdb-popular.csv", key="tmdb-popular-download")
-    elif checked:
-        st.error(checked["error"])
+    if credentials is not None and checked and checked["fingerprint"] == tmdb.fingerprint(credentials, server):
+        if checked["ok"]:
+            st.success(f"TMDb answered ({checked['credentials']}); popular films right now:")
+            films = pd.DataFrame(checked["films"], columns=["id", "title", "release_date", "popularity"])
+            st.dataframe(films, hide_index=True)
+            widgets.csv_download(films, "tmdb-popular.csv", key="tmdb-popular-download")
+        else:
+            st.error(checked["error"])
     left, right = st.columns(2)
     left.slider("Concurrency (requests in flight)", 1, 20, 8, key="tmdb_concurrency")
     right.number_input("Batch size (films per checkpoint)", 10, 5000, 200, step=10, key="tmdb_batch")
 
+blocked = credentials is None
 new_tab, backfill_tab, sync_tab = st.tabs(["New catalog", "Backfill credits", "Sync changes"])
 with new_tab, st.form("tmdb_discover"):
     name = st.text_input("Catalog name", "tmdb")
-    presets = date_presets()
+    presets = tmdb.date_presets()
     preset = st.selectbox("Release dates", [*presets, "custom"], index=list(presets).index("last-year"))
     left, right = st.columns(2)
     bounds = {"min_value": presets["everything"][0], "max_value": presets["everything"][1]}
@@ -78,7 +114,7 @@ with new_tab, st.form("tmdb_discover"):
     region = middle.text_input("Region (optional)", "")
     include_adult = right.checkbox("Include adult films")
     details = st.checkbox("Fetch details and credits", value=True)
-    if st.form_submit_button("Start download"):
+    if st.form_submit_button("Start download", disabled=blocked):
         start, end = presets[preset] if preset != "custom" else (start, end)
         launch("discover", name, start=start, end=end, details=details, include_adult=include_adult,
                language=language or None, region=region or None)
@@ -87,19 +123,19 @@ catalogs = store.list_catalogs()
 with backfill_tab, st.form("tmdb_backfill"):
     target = st.selectbox("Catalog", catalogs, key="tmdb_backfill_catalog")
     st.caption("Fetches details and credits for every film with a TMDb id but no cast and no director.")
-    if st.form_submit_button("Start backfill") and target:
+    if st.form_submit_button("Start backfill", disabled=blocked) and target:
         launch("backfill", target)
 with sync_tab, st.form("tmdb_sync"):
     target = st.selectbox("Catalog", catalogs, key="tmdb_sync_catalog")
     include_new = st.checkbox("Also add new films released in the catalog's date range")
     st.caption("Asks TMDb which films changed since the catalog's last sync and refetches only those.")
-    if st.form_submit_button("Start sync") and target:
+    if st.form_submit_button("Start sync", disabled=blocked) and target:
         launch("sync", target, include_new=include_new)
 
 
 @st.fragment(run_every=1.0)
 def progress_panel() -> None:
-    job = jobs.get_job(st.session_state.get("tmdb_job"))
+    job = tmdb.get_job(st.session_state.get("tmdb_job"))
     if job is None:
         st.info("No download started in this session.")
         return
@@ -116,7 +152,7 @@ def progress_panel() -> None:
         if st.button("Stop", key="tmdb_stop"):
             job.stop()
     elif snap["status"] in ("stopped", "failed", "incomplete") and st.button("Resume", key="tmdb_resume"):
-        st.session_state["tmdb_job"] = jobs.resume(job).id
+        st.session_state["tmdb_job"] = tmdb.resume_job(job).id
     if snap["error"]:
         st.error(snap["error"])
     if snap["status"] == "complete":

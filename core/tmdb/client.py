@@ -11,6 +11,7 @@ import asyncio
 import email.utils
 import logging
 import random
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,8 +19,10 @@ from typing import Any
 
 import httpx
 
+from core import validation
 from core.errors import MarqueeError
-from core.tmdb.credentials import Credentials, api_base, install_log_redaction, load_credentials, redact
+from core.tmdb.credentials import (Credentials, api_base, host_port, install_log_redaction, load_credentials,
+                                   redact)
 from core.tmdb.limiter import DEFAULT_RATE, MAX_CONNECTIONS, AdaptiveLimiter
 
 log = logging.getLogger(__name__)
@@ -105,9 +108,16 @@ class TMDbClient:
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/", headers={"Accept": "application/json", **self.credentials.headers()},
             limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
-            timeout=httpx.Timeout(self.timeout), follow_redirects=False)
+            timeout=httpx.Timeout(self.timeout), follow_redirects=False,
+            event_hooks={"request": [self._only_to_the_api_host]})
         self.stats = ClientStats()
         return self
+
+    async def _only_to_the_api_host(self, request: httpx.Request) -> None:
+        """Last check before anything leaves: the request goes to the allow-listed API host."""
+        if host_port(str(request.url)) != host_port(self.base_url):
+            raise TMDbError(f"refused to send a request to {request.url.host!r}: the TMDb key only goes to the "
+                            f"configured API host")
 
     async def __aexit__(self, *exc) -> None:
         if self._http is not None:
@@ -124,6 +134,8 @@ class TMDbClient:
     async def get(self, path: str, params: dict[str, Any] | None = None, *, allow_missing: bool = False) -> Any:
         """JSON of ``GET path``; ``None`` for a 404 when ``allow_missing``."""
         assert self._http is not None and self.limiter is not None, "use `async with TMDbClient(...)`"
+        if "://" in path or path.startswith("//"):
+            raise TMDbError("TMDb request paths are relative to the API base")
         query = {k: v for k, v in (params or {}).items() if v is not None}
         if self.language and "language" not in query:
             query["language"] = self.language
@@ -214,13 +226,21 @@ class _Problem:
 
 
 def _status_message(response: httpx.Response) -> str:
+    """TMDb's own ``status_message`` (or ``errors``), as plain one-line text; any other body is
+    described, never echoed (it could be anything a server chose to send)."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200]
+        return f"a non-JSON answer of {len(response.content):,} bytes"
+    message = None
     if isinstance(body, dict):
-        return str(body.get("status_message") or body.get("errors") or body)[:300]
-    return str(body)[:300]
+        message = body.get("status_message")
+        if message is None and isinstance(body.get("errors"), list):
+            message = "; ".join(str(e) for e in body["errors"][:3] if isinstance(e, (str, int, float)))
+    if not isinstance(message, str) or not message.strip():
+        return "no status message"
+    text = "".join(ch if ch.isprintable() else " " for ch in message)
+    return " ".join(text.split())[:200]
 
 
 def make_client(api_key: str | None = None, base_url: str | None = None, key_source: str = "the page",
@@ -242,9 +262,32 @@ def check_key(api_key: str | None = None, base_url: str | None = None, key_sourc
             except Unreachable as exc:
                 raise Unreachable(f"cannot reach TMDb at {client.base_url} ({exc.detail}). Check the network "
                                   "connection, or TMDB_API_BASE if you use another server.") from None
-        films = [{"id": r.get("id"), "title": r.get("title"), "release_date": r.get("release_date"),
-                  "popularity": r.get("popularity")} for r in data.get("results", [])[:count]]
+        if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+            raise TMDbError("the server's answer to /movie/popular is not a TMDb film list")
+        films = [_popular_row(r) for r in data["results"][:count] if isinstance(r, dict)]
         return {"ok": True, "api_base": client.base_url, "credentials": client.credentials.describe(),
-                "total_results": data.get("total_results"), "films": films}
+                "total_results": _whole(data.get("total_results")), "films": films}
 
     return asyncio.run(run())
+
+
+def _whole(value: Any) -> int | None:
+    try:
+        return validation.identifier(value, "count")
+    except validation.ValidationError:
+        return None
+
+
+def _popular_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One film of the smoke test, parsed field by field (the page shows these, never raw text)."""
+    title = row.get("title")
+    date = row.get("release_date")
+    try:
+        popularity = validation.finite_float(row.get("popularity"), "popularity", low=0)
+    except validation.ValidationError:
+        popularity = None
+    return {"id": _whole(row.get("id")),
+            "title": " ".join("".join(c if c.isprintable() else " " for c in title).split())[:200]
+            if isinstance(title, str) else None,
+            "release_date": date if isinstance(date, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else None,
+            "popularity": popularity}

@@ -5,24 +5,31 @@ environment (``TMDB_BEARER_TOKEN`` for a v4 read-access token, ``TMDB_API_KEY`` 
 then a ``.env`` file (``KEY=value`` lines, parsed here by hand). A v4 token travels in the
 ``Authorization`` header; a v3 key has to be the ``api_key`` query parameter, which is why every
 URL and message that leaves this package goes through :func:`redact` first.
+
+The key goes only to an allow-listed host: TMDb's own (``api.themoviedb.org``, https), the host
+of ``TMDB_API_BASE`` and the hosts in ``TMDB_ALLOWED_HOSTS`` (comma-separated ``host[:port]``),
+both settings of the server, never of a page visitor. :func:`api_base` refuses any other base
+and the client checks every outgoing request against the same list.
 """
 from __future__ import annotations
 
 import logging
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from core.config import PROJECT_ROOT
 from core.errors import MarqueeError
+from core.logs import redact_secrets
+from core.validation import shown
 
 DEFAULT_API_BASE = "https://api.themoviedb.org/3"
+OFFICIAL_API_HOSTS = frozenset({"api.themoviedb.org:443"})
 ENV_KEY = "TMDB_API_KEY"
 ENV_TOKEN = "TMDB_BEARER_TOKEN"
 ENV_BASE = "TMDB_API_BASE"
-_QUERY_SECRET = re.compile(r"(api_key=)[^&\s'\"]+", re.IGNORECASE)
-_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._\-]+", re.IGNORECASE)
+ENV_ALLOWED_HOSTS = "TMDB_ALLOWED_HOSTS"
 
 
 class CredentialsMissing(MarqueeError):
@@ -49,8 +56,14 @@ class Credentials:
 
 
 def classify(value: str, source: str) -> Credentials:
-    """A v4 token is a long JWT (three dot-separated parts); anything else is a v3 key."""
+    """A v4 token is a long JWT (three dot-separated parts); anything else is a v3 key.
+
+    Keys are printable ASCII without spaces; anything else (a pasted newline, a control
+    character) is refused without showing the value, so no part of it can reach a message."""
     value = value.strip()
+    if not value or any(not ("!" <= ch <= "~") for ch in value):
+        raise MarqueeError(f"the TMDb key from {source} contains spaces, line breaks or other characters a key "
+                           "cannot have; paste it again")
     kind = "bearer" if value.count(".") == 2 and len(value) > 60 else "api_key"
     return Credentials(value=value, kind=kind, source=source)
 
@@ -98,22 +111,71 @@ def load_credentials(explicit: str | None = None, explicit_source: str = "the pa
         "or in a .env file, or add TMDB_API_KEY to .streamlit/secrets.toml")
 
 
+def find_credentials(typed: str | None = None, secret: str | None = None) -> Credentials | None:
+    """The key the Download page would use: typed on the page, else Streamlit secrets, else the
+    environment or a .env file; ``None`` when there is none (a malformed key still raises)."""
+    if typed and typed.strip():
+        return classify(typed, "the page")
+    if secret and secret.strip():
+        return classify(secret, "Streamlit secrets")
+    try:
+        return load_credentials()
+    except CredentialsMissing:
+        return None
+
+
+def fingerprint(credentials: Credentials, base: str) -> str:
+    """A short hash naming one (key, server) pair, so a check is remembered without the key."""
+    import hashlib
+
+    return hashlib.sha256(f"{credentials.kind}\x1f{credentials.value}\x1f{base}".encode()).hexdigest()[:16]
+
+
+def host_port(url: str) -> str:
+    """``host:port`` of a URL, the port made explicit (``api.themoviedb.org:443``)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme, 0)
+    except ValueError:
+        port = 0
+    return f"{(parts.hostname or '').lower()}:{port}"
+
+
+def allowed_hosts() -> frozenset[str]:
+    """Hosts the key may be sent to: TMDb's, plus the ones the server's operator configured."""
+    hosts = set(OFFICIAL_API_HOSTS)
+    configured = os.environ.get(ENV_BASE, "").strip()
+    if configured:
+        hosts.add(host_port(configured))
+    for entry in os.environ.get(ENV_ALLOWED_HOSTS, "").split(","):
+        entry = entry.strip().lower()
+        if entry:
+            hosts.add(entry if ":" in entry else f"{entry}:443")
+    return frozenset(hosts)
+
+
 def api_base(explicit: str | None = None) -> str:
-    """Base URL of the API: the value given, else ``TMDB_API_BASE``, else TMDb itself."""
+    """Base URL of the API: the value given, else ``TMDB_API_BASE``, else TMDb itself; refused
+    unless its host is allow-listed (see the module doc), so a key never leaves for another host."""
     base = (explicit or os.environ.get(ENV_BASE) or DEFAULT_API_BASE).strip().rstrip("/")
-    if not base.startswith(("http://", "https://")):
-        raise MarqueeError(f"TMDb API base {base!r} must start with http:// or https://")
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise MarqueeError(f"TMDb API base {shown(base)} must be an http:// or https:// URL")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise MarqueeError("TMDb API base must not carry a user name, password, query or fragment")
+    target = host_port(base)
+    if target not in allowed_hosts():
+        raise MarqueeError(f"TMDb API base host {target.rsplit(':', 1)[0]!r} is not allow-listed: the key is only sent "
+                           f"to api.themoviedb.org or to a server the operator configured ({ENV_BASE} or "
+                           f"{ENV_ALLOWED_HOSTS})")
+    if target in OFFICIAL_API_HOSTS and parts.scheme != "https":
+        raise MarqueeError("TMDb's own API must be reached over https")
     return base
 
 
 def redact(text: str, *secrets: str) -> str:
     """``text`` with every known secret, ``api_key=…`` query value and bearer token masked."""
-    text = _QUERY_SECRET.sub(r"\1***", str(text))
-    text = _BEARER.sub(r"\1***", text)
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
+    return redact_secrets(text, *secrets)
 
 
 class RedactingFilter(logging.Filter):

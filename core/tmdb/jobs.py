@@ -14,8 +14,8 @@ from collections import deque
 from typing import Any
 
 from core.errors import MarqueeError
+from core.logs import log_exception, user_message
 from core.tmdb import crawl
-from core.tmdb.credentials import redact
 
 RUNNERS = {"discover": crawl.discover, "backfill": crawl.backfill, "sync": crawl.sync}
 FINISHED = ("complete", "incomplete", "stopped", "failed")
@@ -71,10 +71,10 @@ class CrawlJob:
         try:
             self.result = RUNNERS[self.kind](self.catalog, progress=self._progress, stop=self._stop, **self.kwargs)
             self.status = self.result.get("status", "complete")
-        except MarqueeError as exc:
-            self.status, self.error = "failed", redact(str(exc), secret or "")
-        except Exception as exc:  # a page must show the failure, not lose the thread silently
-            self.status, self.error = "failed", redact(f"{type(exc).__name__}: {exc}", secret or "")
+        except Exception as exc:  # a page must show the failure (one line), not lose the thread silently
+            incident = None if isinstance(exc, MarqueeError) else log_exception(exc, f"TMDb {self.kind} job")
+            self.status, self.error = "failed", user_message(exc, f"the TMDb {self.kind}", incident,
+                                                             secrets=(secret or "",))
         finally:
             self.finished = time.monotonic()
 

@@ -48,10 +48,11 @@ def test_bad_key_fails_fast_with_a_clear_message_and_is_never_printed(tmdb_serve
     assert SECRET not in str(caught.value)
 
 
-def test_no_network_is_reported_plainly():
+def test_no_network_is_reported_plainly(monkeypatch):
     with socket.socket() as sock:  # a port with nobody listening
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    monkeypatch.setenv("TMDB_ALLOWED_HOSTS", f"127.0.0.1:{port}")
     with pytest.raises(Unreachable) as caught:
         check_key(SECRET, f"http://127.0.0.1:{port}/3", timeout=2)
     message = str(caught.value)

@@ -28,7 +28,11 @@ def server():
     from core.tmdb.fakefilms import FakeFilms
     from core.tmdb.testserver import ServerConfig, TMDbTestServer
 
-    with TMDbTestServer(FakeFilms(FILMS), ServerConfig(max_pages=3, latency=(0.002, 0.005))) as running:
+    from core.tmdb.credentials import ENV_ALLOWED_HOSTS, host_port
+
+    with TMDbTestServer(FakeFilms(FILMS), ServerConfig(max_pages=3, latency=(0.002, 0.005))) as running, \
+            pytest.MonkeyPatch.context() as patch:
+        patch.setenv(ENV_ALLOWED_HOSTS, host_port(running.base_url))  # the operator allow-lists it
         yield running
 
 

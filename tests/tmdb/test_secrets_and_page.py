@@ -43,7 +43,8 @@ def test_download_page_checks_the_key_downloads_stops_and_resumes(tmdb_server, i
     at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60).run()
     at.switch_page("pages/download.py").run()
     assert not at.exception
-    assert at.text_input(key="tmdb_base").value == server.base_url
+    assert not [t for t in at.text_input if "base" in t.label.lower()]  # the API server is not a visitor's field
+    assert any(server.base_url in c.value for c in at.caption)
     at.button(key="tmdb_check").click().run()
     assert any("popular films" in s.value for s in at.success)
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 5
@@ -79,3 +80,43 @@ def test_download_page_checks_the_key_downloads_stops_and_resumes(tmdb_server, i
     assert resumed.snapshot()["status"] == "complete"
     assert any("written" in s.value for s in at.success)
     assert len(store.load_catalog("web").movies) == len(server.films.ids_in_range("2019-01-01", "2019-12-31"))
+
+
+def test_download_page_without_a_key_says_so_and_starts_nothing(tmdb_server, isolated_dirs, monkeypatch):
+    """Issue 14 item 7: a clear "no TMDb key set" state with the key field; no job is created
+    until a key checks out, and a bad key's error is shown once."""
+    from core.tmdb import credentials
+
+    server = tmdb_server(FakeFilmsConfig(films=50, start="2019-01-01", end="2019-12-31"), api_key=KEY)
+    monkeypatch.setenv("TMDB_API_BASE", server.base_url)
+    for name in ("TMDB_API_KEY", "TMDB_BEARER_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(credentials, "env_file_candidates", lambda: [])
+    before = set(jobs._JOBS)
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/download.py").run()
+    assert not at.exception
+    assert any("No TMDb key set" in w.value for w in at.warning)
+    assert at.text_input(key="tmdb_key").value == ""
+    assert at.button(key="tmdb_check").disabled
+    starts = [b for b in at.button if b.label.startswith("Start ")]
+    assert starts and all(b.disabled for b in starts)
+    assert not at.error and "No download started" in at.info[0].value
+
+    at.text_input(key="tmdb_key").set_value("wrong-key-123456").run()
+    assert not at.warning and not at.button(key="tmdb_check").disabled
+    [b for b in at.button if b.label == "Start download"][0].click().run()
+    assert not at.exception
+    assert set(jobs._JOBS) == before  # nothing started for a key that does not check out
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "did not check out" in errors[0] and "401" in errors[0]
+    assert "wrong-key-123456" not in " ".join(errors)
+    assert not [b for b in at.button if b.label == "Resume"]
+
+    at.text_input(key="tmdb_key").set_value(KEY).run()
+    [b for b in at.button if b.label == "Start download"][0].click().run()
+    created = set(jobs._JOBS) - before
+    assert len(created) == 1
+    job = jobs._JOBS[created.pop()]
+    job.join(60)
+    assert job.snapshot()["status"] == "complete", job.snapshot()
