@@ -73,8 +73,8 @@ with st.expander("Connection", expanded=True):
     except MarqueeError as exc:
         server = None
         st.error(f"The server's TMDb setting is unusable: {user_message(exc)}")
-    typed = st.text_input("API key or read access token", type="password", key="tmdb_key",
-                          help="Used for this session only; never stored, logged or shown.")
+    typed = st.text_input("API key or read access token (this session only; never stored, logged or shown)",
+                          type="password", key="tmdb_key")
     try:
         credentials = tmdb.find_credentials(typed, secrets_key()) if server else None
     except MarqueeError as exc:

@@ -61,10 +61,10 @@ def chromium_path() -> Path:
     return CHROMIUM
 
 
-def serve_app(tmp_path_factory):
+def serve_app(tmp_path_factory, **extra_env: str):
     """Start the app on a free port; yields its URL and stops the server afterwards."""
     port = free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", **extra_env)
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
     process = start_streamlit(port, env, log_path)
     try:
@@ -89,12 +89,14 @@ def demo_search_index(demo_catalog):
 
 
 @pytest.fixture(scope="session")
-def app_server(chromium_path, demo_catalog, demo_search_index, tmp_path_factory):
-    """The app served over the session's demo catalog, shared by the page tests."""
+def app_server(chromium_path, demo_catalog, demo_search_index, browser_tmdb_server, tmp_path_factory):
+    """The app served over the session's demo catalog, shared by the page tests. Its TMDb API
+    server is the local test server, set as the operator would (``TMDB_API_BASE``); the page
+    itself has no field for it."""
     from core.catalog import store
 
     store.set_active("demo")  # other tests may have activated their own catalogs
-    yield from serve_app(tmp_path_factory)
+    yield from serve_app(tmp_path_factory, TMDB_API_BASE=browser_tmdb_server[0].base_url)
 
 
 @pytest.fixture
