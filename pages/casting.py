@@ -6,8 +6,8 @@ from core.errors import MarqueeError
 from pages.state import casting, catalogs, jobs, widgets
 
 
-def brief_form(trained, options: dict, shown) -> None:
-    """The brief; submitting puts it into the URL, which is what the page casts."""
+def brief_form(trained, options: dict, shown):
+    """The brief; a submitted brief goes into the URL (what a shared link casts) and is returned."""
     brief, weight = shown or (Brief(options["default_year"], 30.0, tuple(options["popular_genres"][:1])),
                               trained.config.director_weight)
     def clamp(value, low, high):
@@ -28,9 +28,11 @@ def brief_form(trained, options: dict, shown) -> None:
                                 index=directors.index(brief.director) if brief.director in directors else 0)
         weight = d2.number_input("Director synergy weight", 0.0, 2.0, float(weight), step=0.1)
         if st.form_submit_button("Cast this brief", type="primary"):
-            casting.brief_to_url(Brief(int(year), float(budget), tuple(genres), int(bill), int(size),
-                                       None if director == "(none)" else director), float(weight))
-            st.rerun()
+            submitted = (Brief(int(year), float(budget), tuple(genres), int(bill), int(size),
+                               None if director == "(none)" else director), float(weight))
+            casting.brief_to_url(*submitted)
+            return submitted
+    return shown
 
 
 @st.fragment
@@ -87,7 +89,7 @@ def render() -> None:
     except MarqueeError as exc:
         st.error(f"The link's brief cannot be used: {exc}")
         shown = None
-    brief_form(trained, options, shown)
+    shown = brief_form(trained, options, shown)
     if shown is None:
         st.info("Fill in the brief and press **Cast this brief**.")
     else:

@@ -3,12 +3,13 @@ import streamlit as st
 
 from pages.state import catalogs, widgets
 
-LINKS = [("pages/eda.py", "Explore data", "📊", "distributions, mixes and gaps of the catalog"),
-         ("pages/search.py", "Search", "🔎", "films by words, people, a description or seed titles"),
-         ("pages/labeling.py", "Labeling", "🏷️", "teach a personal taste model, one title at a time"),
-         ("pages/casting.py", "Casting", "🎭", "a brief in, a calibrated and diverse slate out"),
-         ("pages/monitoring.py", "Monitoring", "📈", "recommender drift, retraining and model reliability"),
-         ("pages/download.py", "Download", "⬇️", "build or refresh a catalog from TMDb")]
+LINKS = [("pages/imports.py", "Import", ":material/upload_file:", "bring in Wikipedia, IMDB 5000, MovieLens; merge"),
+         ("pages/eda.py", "Explore data", ":material/bar_chart:", "distributions, mixes and gaps of the catalog"),
+         ("pages/search.py", "Search", ":material/search:", "films by words, people, a description or seed titles"),
+         ("pages/labeling.py", "Labeling", ":material/label:", "teach a personal taste model, one title at a time"),
+         ("pages/casting.py", "Casting", ":material/theater_comedy:", "a brief in, a calibrated and diverse slate out"),
+         ("pages/monitoring.py", "Monitoring", ":material/monitoring:", "recommender drift, retraining, reliability"),
+         ("pages/download.py", "Download", ":material/download:", "build or refresh a catalog from TMDb")]
 
 
 @widgets.guarded("page Home")  # one line on the page, the traceback in the log
@@ -18,14 +19,14 @@ def render() -> None:
     st.caption("Film analytics and recommendation workbench")
     if catalog.synthetic:
         st.warning("You are looking at **synthetic demo data** generated on this machine, not real films. "
-                   "Import real data with `python -m core import …` or the Download page.", icon="🧪")
+                   "Bring real data in on the Import page (or `python -m core import …`).", icon=":material/science:")
     counts = catalog.manifest.get("row_counts", {})
     for column, (label, key) in zip(st.columns(4), [("Films", "movies"), ("People", "people"),
                                                      ("Credits", "credits"), ("Ratings", "ratings")]):
         column.metric(label, f"{counts.get(key, 0):,}")
 
     st.subheader("Where to go")
-    for column, (page, title, icon, what) in zip(st.columns(3) * 2, LINKS):
+    for column, (page, title, icon, what) in zip(st.columns(4) * 2, LINKS):
         column.page_link(page, label=title, icon=icon, help=what)
         column.caption(what)
 

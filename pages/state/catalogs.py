@@ -72,3 +72,16 @@ def active_name() -> str:
 
 def active() -> store.Catalog:
     return load(active_name())
+
+
+def choose(name: str) -> None:
+    """Make ``name`` this session's catalog (a button callback: runs before the sidebar is drawn)."""
+    st.session_state["catalog_picker"] = name
+
+
+def names() -> list[str]:
+    return store.list_catalogs()
+
+
+def exists(name: str) -> bool:
+    return store.exists(name)
