@@ -25,48 +25,62 @@ def index_panel(name: str) -> dict:
     return status
 
 
+def query_inputs(name: str, status: dict) -> tuple[str, list[int]]:
+    """Words, or films to find more like; both live in the URL (a shared link repeats the search)."""
+    by = st.segmented_control("Search by", ["words", "films"], default="words", required=True, key="by",
+                              bind="query-params", label_visibility="collapsed",
+                              format_func={"words": "Words", "films": "More like these films"}.get)
+    if by == "films":  # the picker holds every title: drawn only when asked for
+        options = search.title_options(name, status)
+        seeds = st.multiselect("Films you like", list(options), key="like", bind="query-params",
+                               help="Ranks films by closeness to the average of the chosen films (a taste vector).")
+        return "", [options[s] for s in seeds]
+    query = st.text_input("Query", key="q", bind="query-params", placeholder="e.g. malayalam thriller · "
+                          "Tom Hanks comedy · a heist that goes wrong on a train")
+    return query, []
+
+
+def settings(name: str, status: dict) -> tuple:
+    c1, c2, c3, c4 = st.columns(4)
+    method = c1.selectbox("Method", METHODS, index=METHODS.index("hybrid"), key="method", bind="query-params",
+                          help=" · ".join(f"{m}: {search.METHOD_HELP[m]}" for m in METHODS))
+    k = c2.slider("Results", 5, 50, 10, key="k", bind="query-params")
+    lam = c3.slider("MMR λ (1 = relevance only)", 0.0, 1.0, 0.7, 0.05, key="mmr", bind="query-params",
+                    disabled=method != "mmr")
+    policy = c4.radio("Language in query", LANGUAGE_POLICIES, index=1, key="lang", horizontal=True,
+                      bind="query-params",
+                      help="auto-soft lifts films in a language named in the query; auto-hard lists them first.")
+    known = search.filter_options(name, status)
+    low, high = known["low"], known["high"]
+    with st.expander("Filters"):
+        f1, f2 = st.columns(2)
+        years = f1.slider("Years", low, high, (low, high), key="years", bind="query-params")
+        min_votes = f2.number_input("Minimum vote count", 0, value=0, step=10, key="votes", bind="query-params")
+        genres = f1.multiselect("Genres", known["genres"], key="genre", bind="query-params")
+        languages = f2.multiselect("Languages", known["languages"], key="language", bind="query-params",
+                                   format_func=search.language_label)
+    filters = Filters(year_min=years[0] if years[0] > low else None, year_max=years[1] if years[1] < high else None,
+                      genres=genres, languages=languages, min_votes=min_votes or None)
+    return SearchParams(method=method, k=k, mmr_lambda=lam, language_policy=policy), filters
+
+
 @widgets.guarded("page Search")  # one line on the page, the traceback in the log
 def render() -> None:
     st.title("Search")
     name = catalogs.active_name()
     status = index_panel(name)
     searcher = search.searcher(name, status)
-    options = search.title_options(name, status)
-    query = st.text_input("Query", key="search-query", placeholder="e.g. malayalam thriller · Tom Hanks comedy · "
-                          "a heist that goes wrong on a train")
-    seeds = st.multiselect("…or more like these films", list(options), key="search-seeds",
-                           help="Ranks films by closeness to the average of the chosen films (a taste vector).")
-    c1, c2, c3, c4 = st.columns(4)
-    method = c1.selectbox("Method", METHODS, index=METHODS.index("hybrid"), key="search-method",
-                          format_func=lambda m: f"{m} — {search.METHOD_HELP[m]}")
-    k = c2.slider("Results", 5, 50, 10, key="search-k")
-    lam = c3.slider("MMR λ (1 = relevance only)", 0.0, 1.0, 0.7, 0.05, key="search-lambda", disabled=method != "mmr")
-    policy = c4.radio("Language in query", LANGUAGE_POLICIES, index=1, key="search-policy", horizontal=True,
-                      help="auto-soft lifts films in a language named in the query; auto-hard lists them first.")
-    with st.expander("Filters"):
-        years = searcher.years[searcher.years == searcher.years]
-        low, high = (int(years.min()), int(years.max())) if len(years) else (1900, 2030)
-        f1, f2 = st.columns(2)
-        year_range = f1.slider("Years", low, max(high, low + 1), (low, max(high, low + 1)), key="search-years")
-        min_votes = f2.number_input("Minimum vote count", 0, value=0, step=10, key="search-votes")
-        genres = f1.multiselect("Genres", sorted({g for gs in searcher.genre_sets for g in gs}), key="search-genres")
-        languages = f2.multiselect("Languages", sorted({c for c in searcher.languages if c}), key="search-languages",
-                                   format_func=search.language_label)
-
-    params = SearchParams(method=method, k=k, mmr_lambda=lam, language_policy=policy)
-    filters = Filters(year_min=year_range[0] if year_range[0] > low else None,
-                      year_max=year_range[1] if year_range[1] < high else None,
-                      genres=genres, languages=languages, min_votes=min_votes or None)
+    query, seeds = query_inputs(name, status)
+    params, filters = settings(name, status)
     if not seeds and not query.strip():
         st.info("Type a query, or pick films you like.")
         return
     try:
-        response = (searcher.more_like([options[s] for s in seeds], params, filters) if seeds
-                    else searcher.search(query, params, filters))
+        response = searcher.more_like(seeds, params, filters) if seeds else searcher.search(query, params, filters)
     except MarqueeError as exc:
         st.warning(str(exc))
         return
-    st.caption(response.summary())
+    st.caption(widgets.escape_markdown(response.summary()))
     if not response.hits:
         st.info("No film matches. Try other words, fewer filters or the 'retrieval' method.")
         return

@@ -41,8 +41,9 @@ def start_retrain(name: str, cfg: CastingConfig):
 
 
 def forget_models(_snapshot=None) -> None:
-    """A retrained model replaces the saved one: reload on the next request."""
-    _model.clear()
+    """A retrained model replaces the saved one: reload it (and what was drawn from it)."""
+    for cached in (_model, _brief_result, _card_html, _figures, _downloads):
+        cached.clear()
 
 
 # ------------------------------------------------------------------ the brief in the URL
@@ -117,10 +118,15 @@ def model_card_html(trained) -> str:
     return _card_html(model_version(trained), trained)
 
 
-def model_card(trained) -> None:
-    """Holdout metrics, the model's figures and the HTML card download."""
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _figures(version: str, _trained) -> dict:
     from core.casting import model_figures
 
+    return model_figures(_trained)
+
+
+def model_card(trained) -> None:
+    """Holdout metrics, the model's figures (drawn once per model) and the HTML card download."""
     st.subheader("Model card")
     m = trained.metrics
     for col, (label, key) in zip(st.columns(4), [("AUROC", "auroc"), ("PR-AUC", "pr_auc"), ("Brier", "brier"),
@@ -132,7 +138,7 @@ def model_card(trained) -> None:
                + ", ".join(f"{k} {v:.3f}" for k, v in m["selection_auroc"].items())
                + f") · {m['calibrator']} calibration on {m['calibration_years'][0]}–{m['calibration_years'][1]}")
     left, right = st.columns(2)
-    for i, fig in enumerate(model_figures(trained).values()):
+    for i, fig in enumerate(_figures(model_version(trained), trained).values()):
         (left if i % 2 == 0 else right).plotly_chart(fig, width="stretch", key=f"casting-fig-{i}")
     st.download_button("Download model card (HTML)", model_card_html(trained), file_name="casting_model_card.html",
                        key="casting-card")

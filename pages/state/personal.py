@@ -106,7 +106,7 @@ def title_card(catalog, profile: str, current: int, why: str) -> None:
     card = personal.title_card(catalog, current)
     poster, body = st.columns([1, 3])
     widgets.poster(card["poster_url"], container=poster, width=180)
-    body.subheader(widgets.plain_heading(f"{card['title']} ({card['year'] or '?'})"), anchor=False)
+    body.subheader(widgets.escape_markdown(f"{card['title']} ({card['year'] or '?'})"), anchor=False)
     facts = [", ".join(card["genres"]), f"{card['runtime']:.0f} min" if card["runtime"] else "",
              f"rated {card['vote_average']:.1f}/10" if card["vote_average"] else "", why]
     body.text(" · ".join(f for f in facts if f))

@@ -75,12 +75,28 @@ def language_label(code: str) -> str:
 
 
 def hit_card(rank: int, hit) -> None:
-    """One result: poster (or placeholder), title line, reasons, the start of the overview."""
+    """One result: poster (or placeholder), title line, reasons, the start of the overview — the
+    catalog's text shown as typed (escaped where Streamlit reads Markdown, plain text elsewhere)."""
     with st.container(border=True):
         left, right = st.columns([1, 7])
         widgets.poster(hit.poster_url, container=left)
-        right.markdown(f"**{rank}. {hit.title}** ({hit.year or '?'}) · {', '.join(hit.genres) or 'no genre'}"
-                       f"{' · ' + language_name(hit.language) if hit.language else ''} · score {hit.score:.3f}")
+        line = (f"{hit.title} ({hit.year or '?'}) · {', '.join(hit.genres) or 'no genre'}"
+                f"{' · ' + language_name(hit.language) if hit.language else ''}")
+        right.markdown(f"**{rank}.** {widgets.escape_markdown(line)} · score {hit.score:.3f}")
         if hit.reasons:
-            right.caption("Why: " + " · ".join(hit.reasons))
-        right.write(hit.overview[:400] + ("…" if len(hit.overview) > 400 else ""))
+            right.caption(widgets.escape_markdown("Why: " + " · ".join(hit.reasons)))
+        right.text(hit.overview[:400] + ("…" if len(hit.overview) > 400 else ""))
+
+
+@st.cache_resource(max_entries=2)
+def _filter_options(name: str, version: str) -> dict:
+    searcher = _searcher(name, version)
+    years = searcher.years[searcher.years == searcher.years]
+    low, high = (int(years.min()), int(years.max())) if len(years) else (1900, 2030)
+    return {"low": low, "high": max(high, low + 1), "genres": sorted({g for gs in searcher.genre_sets for g in gs}),
+            "languages": sorted({c for c in searcher.languages if c})}
+
+
+def filter_options(name: str, status: dict) -> dict:
+    """Year range, genres and languages the filters offer, computed once per index version."""
+    return _filter_options(name, index_version(status))

@@ -46,7 +46,7 @@ PLACEHOLDER = ("<div style='aspect-ratio:2/3;max-width:180px;border-radius:6px;b
 _MARKDOWN_SPECIALS = set("\\`*_[]{}#!|<>~$:&")
 
 
-def plain_heading(text: str) -> str:
+def escape_markdown(text: str) -> str:
     """Catalog text made safe for the few elements that always read Markdown (headings, labels):
     every character that starts Markdown, HTML, LaTeX or a Streamlit directive is backslash-escaped
     (parentheses, dots and dashes cannot start anything inside a heading), so a title like

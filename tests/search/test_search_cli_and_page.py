@@ -80,6 +80,11 @@ def test_cli_search_eval(wiki_slice, same_encoder, capsys):
 
 
 # ------------------------------------------------------------------------------ page
+def shown(text: str) -> str:
+    """Catalog text reaches Markdown elements backslash-escaped; this is what a person reads."""
+    return text.replace("\\", "")
+
+
 def test_search_page(demo_searcher):
     from core.catalog import store
     from core.search.rerank import NOT_CONFIGURED
@@ -90,28 +95,53 @@ def test_search_page(demo_searcher):
     assert not at.exception
     assert at.title[0].value == "Search"
     assert any("Type a query" in i.value for i in at.info)
+    assert not any(m.key == "like" for m in at.multiselect)  # every title: drawn only in "more like" mode
 
-    at.text_input(key="search-query").input("malayalam thriller").run()
-    at.radio(key="search-policy").set_value("auto-hard").run()
+    at.text_input(key="q").input("malayalam thriller").run()
+    at.radio(key="lang").set_value("auto-hard").run()
     assert not at.exception
-    cards = [m.value for m in at.markdown if m.value.startswith("**")]
+    cards = [shown(m.value) for m in at.markdown if m.value.startswith("**")]
     assert len(cards) == 10 and all("Malayalam" in card for card in cards)
-    assert sum(c.value.startswith("Why:") for c in at.caption) == 10
-    assert any("language: Malayalam" in c.value for c in at.caption)
+    captions = [shown(c.value) for c in at.caption]
+    assert sum(c.startswith("Why:") for c in captions) == 10
+    assert any("language: Malayalam" in c for c in captions)
 
-    at.selectbox(key="search-method").set_value("ce").run()
+    at.selectbox(key="method").set_value("ce").run()
     assert not at.exception and any(NOT_CONFIGURED in w.value for w in at.warning)
 
-    at.selectbox(key="search-method").set_value("bm25").run()
-    at.text_input(key="search-query").input("zzqqxx").run()
+    at.selectbox(key="method").set_value("bm25").run()
+    at.text_input(key="q").input("zzqqxx").run()
     assert not at.exception and any("No film matches" in i.value for i in at.info)
 
-    at.selectbox(key="search-method").set_value("mmr").run()
-    at.text_input(key="search-query").input("").run()
-    seed = next(iter(at.multiselect(key="search-seeds").options))
-    at.multiselect(key="search-seeds").select(seed).run()
+    at.selectbox(key="method").set_value("mmr").run()
+    at.segmented_control(key="by").set_value("films").run()
+    seed = next(iter(at.multiselect(key="like").options))
+    at.multiselect(key="like").select(seed).run()
     assert not at.exception
-    assert any(c.value.startswith("Why:") and "shared genres" in c.value for c in at.caption)
+    assert any(shown(c.value).startswith("Why:") and "shared genres" in shown(c.value) for c in at.caption)
+
+
+def test_a_shared_search_link_repeats_the_search(demo_searcher):
+    """The query and its options are bound to the URL (the browser writes them; a browser test
+    checks that half); a new session opening such a link shows the same results."""
+    from core.catalog import store
+
+    store.set_active("demo")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/search.py").run()
+    at.text_input(key="q").input("haunted farmhouse").run()
+    at.selectbox(key="method").set_value("bm25").run()
+    at.slider(key="k").set_value(5).run()
+    first = [shown(m.value) for m in at.markdown if m.value.startswith("**")]
+    assert len(first) == 5
+
+    shared = AppTest.from_file(APP, default_timeout=120)  # another session opening the link
+    shared.query_params.update({"q": "haunted farmhouse", "method": "bm25", "k": "5", "catalog": "demo"})
+    shared.run()
+    shared.switch_page("pages/search.py").run()
+    assert not shared.exception
+    assert shared.text_input(key="q").value == "haunted farmhouse" and shared.slider(key="k").value == 5
+    assert [shown(m.value) for m in shared.markdown if m.value.startswith("**")] == first
 
 
 def test_search_page_builds_a_missing_index(isolated_dirs, encoder):
@@ -134,5 +164,5 @@ def test_search_page_builds_a_missing_index(isolated_dirs, encoder):
     assert not at.exception and job.snapshot().status == "complete"
     assert any("Search index of tiny: done" in s.value for s in at.success)
     assert not any("no up-to-date search index" in w.value for w in at.warning)
-    at.text_input(key="search-query").input("a haunted house").run()
+    at.text_input(key="q").input("a haunted house").run()
     assert not at.exception and sum(m.value.startswith("**") for m in at.markdown) == 10
