@@ -49,8 +49,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=arg_int(0, 2**32 - 1), default=0)
     p.set_defaults(handler=_train)
 
+    p = commands.add_parser("train-shared", help="fit the catalog's shared model across simulated labelers (needs ratings)")
+    p.add_argument("--catalog", help="catalog name (default: the active catalog)")
+    p.add_argument("--combiner", default="auto", choices=["auto", "logistic", "boosted"],
+                   help="auto: chosen on held-out simulated labelers (default)")
+    p.add_argument("--max-labelers", type=arg_int(10, 10_000_000), help="simulate at most this many raters (speed)")
+    p.add_argument("--seed", type=arg_int(0, 2**32 - 1), default=0)
+    add_json_flag(p)
+    p.set_defaults(handler=_train_shared)
+
     p = commands.add_parser("predict", help="'would I like it?' for titles, or a ranked list of unlabeled titles")
     _common(p)
+    p.add_argument("--model", default="auto", choices=["auto", "shared", "profile"],
+                   help="shared: the catalog's shared model; profile: the profile's own trained model; "
+                        "auto: shared when the catalog has one (default)")
     p.add_argument("--movie", type=arg_id(), nargs="+", metavar="ID", help="explain these films (default: ranked list)")
     p.add_argument("--top", type=arg_int(1, 10_000), default=20, help="length of the ranked list (default 20)")
     p.set_defaults(handler=_predict)
@@ -154,11 +166,27 @@ def _train_text(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _train_shared(args) -> int:
+    from core import personal
+
+    report = personal.train_shared(_load(args.catalog), combiner=args.combiner, max_labelers=args.max_labelers,
+                                   seed=args.seed, progress=StderrProgress("train-shared"))
+    m = report["metrics"]
+    emit(report, args.json, text=lambda r: (
+        f"catalog {r['catalog']} · shared model {r['version']} · {r['combiner']} combiner · {r['labelers']} simulated "
+        f"labelers\nheld-out labelers ({m['validation_users']}): mean per-user ROC-AUC {m['mean_user_auc']:.3f} vs "
+        f"crowd mean {m['crowd_mean_user_auc']:.3f}; above the crowd for {100 * m['share_users_above_crowd']:.0f}%"))
+    return 0
+
+
 def _predict(args) -> int:
     from core import personal
 
     catalog = _load(args.catalog)
     labels = personal.open_store(args.store)
+    use_shared = args.model == "shared" or (args.model == "auto" and personal.shared_version(catalog.name) is not None)
+    if use_shared:
+        return _predict_shared(args, personal, personal.load_shared(catalog), catalog, labels)
     trained = personal.load_trained(args.profile, catalog)
     if not trained.reliability().ok:
         print("warning: " + trained.reliability().message, file=sys.stderr)
@@ -167,6 +195,20 @@ def _predict(args) -> int:
         emit(result, args.json, text=lambda rows: "\n\n".join(_explain_text(r) for r in rows))
         return 0
     frame = personal.recommend(trained, catalog, store=labels, top=args.top).reset_index()
+    emit(frame.to_dict("records"), args.json, text=lambda rows: "\n".join(
+        f"{r['rank']:>3}. {r['p_watch']:.2f}  {r['title']} ({r['year']})  [{r['reason']}]" for r in rows)
+        or "nothing left to recommend")
+    return 0
+
+
+def _predict_shared(args, personal, model, catalog, labels) -> int:
+    if args.movie:
+        result = [personal.shared_explain(model, catalog, labels, args.profile, m) for m in args.movie]
+        emit(result, args.json, text=lambda rows: "\n".join(
+            f"film {r['movie_id']}: P(would watch) = {r['p_watch']:.2f} [{r['reason']}]"
+            + (" (cold start: label a few more titles)" if r["cold_start"] else "") for r in rows))
+        return 0
+    frame = personal.shared_recommend(model, catalog, labels, args.profile, top=args.top).reset_index()
     emit(frame.to_dict("records"), args.json, text=lambda rows: "\n".join(
         f"{r['rank']:>3}. {r['p_watch']:.2f}  {r['title']} ({r['year']})  [{r['reason']}]" for r in rows)
         or "nothing left to recommend")

@@ -181,6 +181,12 @@ def build_item_features(catalog, text_source: str = "tfidf", n_text: int = 16, n
     return ItemFeatures(numeric=numeric, people=people_lists(catalog), groups=groups, parameters=parameters)
 
 
+def content_features(catalog, text_source: str = "tfidf", n_text: int = 16) -> pd.DataFrame:
+    """Metadata and text components per film (index ``movie_id``): no labels and no ratings in
+    them, so they are safe to use for anyone, including people held out of the ratings."""
+    return _cached_base(catalog, text_source, n_text, use_cache=True)
+
+
 def _cached_base(catalog, text_source: str, n_text: int, use_cache: bool) -> pd.DataFrame:
     key = sha256_text(f"{catalog.name}|{catalog.data_checksum}|{text_source}|{n_text}|{FEATURE_VERSION}")[:16]
     path = config.artifacts_dir() / "personal" / "features" / f"{catalog.name}-{key}.parquet"

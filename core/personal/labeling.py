@@ -53,8 +53,14 @@ def next_titles(store: LabelStore, profile: str, catalog, strategy: str = "popul
                         scores=scores, seed=seed, n=n)
 
 
-def uncertainty_scores(store: LabelStore, profile: str, catalog) -> pd.Series | None:
-    """Quick-model P(would watch) for every title (None until both sides have a few labels)."""
+def uncertainty_scores(store: LabelStore, profile: str, catalog, shared=None) -> pd.Series | None:
+    """P(would watch) for every title, for the most-uncertain queue: from the catalog's shared
+    model when given (it needs no training), else from a quick per-profile model (None until both
+    sides have a few labels)."""
+    if shared is not None:
+        from core.personal.shared_serving import shared_scores
+
+        return shared_scores(shared, catalog, store, profile)
     labels = store.labels(profile, catalog.name)
     features = build_item_features(catalog, exclude_user=store.linked_user(profile, catalog.name))
     return active.uncertainty_scores(features, labels)

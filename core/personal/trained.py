@@ -25,8 +25,10 @@ from core.personal.features import PEOPLE_COLUMNS, ItemFeatures
 from core.personal.guards import Reliability
 from core.personal.labels import WOULD_NOT_WATCH, validate_profile
 from core.personal.model import TasteModel
+from core.personal.shared import SharedTasteModel
 
 KIND = "personal"
+SHARED_KIND = SharedTasteModel.kind      # one shared model per catalog: artifacts/personal-shared/<catalog>/
 FEATURES_FILE, REPORT_FILE, RELIABILITY_FILE = "item_features.parquet", "cv.json", "reliability.parquet"
 
 
@@ -152,3 +154,48 @@ def oof_predictions(profile: str, catalog_name: str, artifacts: ArtifactStore | 
                                f"{_retrain_hint(profile, catalog_name)}")
     frame = pd.read_parquet(current.path / RELIABILITY_FILE)
     return frame["label"].to_numpy(dtype=int), frame["p"].to_numpy(dtype=float)
+
+
+# ------------------------------------------------------------------------------ the shared model
+def shared_slot(catalog_name: str) -> Slot:
+    return Slot(SHARED_KIND, catalog_name)
+
+
+def save_shared(model: SharedTasteModel, catalog, artifacts: ArtifactStore | None = None) -> Version:
+    """Save a fitted shared model as the catalog's new champion, with the held-out simulated
+    labelers' (label, p) as ``reliability.parquet``."""
+    artifacts = artifacts or ArtifactStore()
+    target = shared_slot(catalog.name)
+    reliability = pa.table({"label": pa.array(model.validation_["label"].to_numpy(), pa.int64()),
+                            "p": pa.array(model.validation_["p"].to_numpy(dtype=float), pa.float64())})
+
+    def write(folder: Path) -> None:
+        model.save(folder)
+        write_parquet_atomic(folder / RELIABILITY_FILE, reliability)
+
+    version = artifacts.save(target, write, data_checksum=catalog.data_checksum, metrics=model.metrics_,
+                             note=f"{model.labelers_} simulated labelers")
+    artifacts.promote(target, version.name)
+    artifacts.log_decision(target, {"champion": version.name, "promoted": True, "reasons": [
+        f"trained on {model.labelers_} simulated labelers: held-out mean per-user AUC "
+        f"{model.metrics_['mean_user_auc']:.3f} vs crowd {model.metrics_['crowd_mean_user_auc']:.3f}"]})
+    return version
+
+
+def load_shared(catalog, artifacts: ArtifactStore | None = None) -> SharedTasteModel:
+    """The catalog's shared taste model; refused when the catalog changed since it was trained."""
+    artifacts = artifacts or ArtifactStore()
+    fix = f"train it again (Labeling page → Model, or `python -m core personal train-shared --catalog {catalog.name}`)"
+    try:
+        version = artifacts.resolve(shared_slot(catalog.name), data_checksum=catalog.data_checksum,
+                                    what="shared taste model", fix=fix)
+    except StaleArtifact:
+        raise StaleArtifact(f"the shared taste model of catalog {catalog.name!r} was trained on an earlier version "
+                            f"of the catalog: {fix}") from None
+    return SharedTasteModel.load(version.path)
+
+
+def shared_version(catalog_name: str, artifacts: ArtifactStore | None = None) -> str | None:
+    """The name of the catalog's current shared model version (None: never trained), for cache keys."""
+    current = (artifacts or ArtifactStore()).current(shared_slot(catalog_name))
+    return None if current is None else current.name

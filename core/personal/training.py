@@ -11,11 +11,12 @@ import pandas as pd
 from core.artifacts import ArtifactStore
 from core.errors import MarqueeError
 from core.personal.evaluate import error_lists, grid_search
-from core.personal.features import build_item_features
+from core.personal.features import build_item_features, content_features
 from core.personal.labels import WOULD_NOT_WATCH, WOULD_WATCH, WOULD_WATCH_MANY, validate_profile
 from core.personal.model import TasteModel, watch_probability
 from core.personal.store import LabelStore
-from core.personal.trained import save_trained
+from core.personal.shared import COMBINERS, SharedTasteModel
+from core.personal.trained import save_shared, save_trained
 from core.progress import ProgressFn, null_progress
 
 log = logging.getLogger(__name__)
@@ -87,3 +88,22 @@ def train(profile: str, catalog, *, store: LabelStore, grid: dict[str, list] | N
     report["version"] = version.name
     progress(1, 1, "saved")
     return report
+
+
+def train_shared(catalog, *, combiner: str = "auto", max_labelers: int | None = None, seed: int = 0,
+                 progress: ProgressFn | None = None, artifacts: ArtifactStore | None = None) -> dict[str, Any]:
+    """Fit the catalog's shared taste model (simulated labelers from its raters) and save it as the
+    champion. Needs a catalog with ratings; returns the validation report."""
+    if combiner not in ("auto", *COMBINERS):
+        raise MarqueeError(f"combiner {combiner!r}: expected auto, {', '.join(COMBINERS)}")
+    if catalog.ratings.empty:
+        raise MarqueeError(f"catalog {catalog.name!r} has no ratings: the shared model learns from other people's "
+                           "ratings (import MovieLens ratings, or train a per-profile model instead)")
+    progress = progress or null_progress
+    progress(0, None, "content features")
+    model = SharedTasteModel(combiner=combiner, max_labelers=max_labelers, seed=seed)
+    model.fit(catalog, content=content_features(catalog), progress=progress)
+    version = save_shared(model, catalog, artifacts=artifacts)
+    progress(1, 1, "saved")
+    return {"catalog": catalog.name, "version": version.name, "labelers": model.labelers_,
+            "combiner": model.combiner_["kind"], "selection": model.selection_, "metrics": model.metrics_}

@@ -21,6 +21,7 @@ MODEL_MODULES = (
     "core.casting.heads",
     "core.casting.model",
     "core.personal.model",
+    "core.personal.shared",
 )
 
 
@@ -180,4 +181,39 @@ CASES.append(ModelCase(
     predict=lambda model, request: model.predict_flagged(TASTE_X.head(20)),
     predict_unknown=lambda model, request: model.predict_flagged(TASTE_UNKNOWN),
     unknown_flags={Flag.MISSING_FEATURES},
+))
+
+
+# ---------------------------------------------------------------- shared (new-labeler) taste model
+def _shared_world():
+    """A tiny catalog: 40 raters whose taste follows one of two genres."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(1)
+    genre = rng.integers(0, 2, size=30)
+    taste = rng.integers(0, 2, size=40)
+    rows = [(u + 1, f + 1, float(np.clip(round(3 + (1.2 if genre[f] == taste[u] else -1.2) + rng.normal(0, 0.6)), 1, 5)), 0)
+            for u in range(40) for f in rng.choice(30, size=22, replace=False)]
+    ratings = pd.DataFrame(rows, columns=["user_id", "movie_id", "rating", "timestamp"])
+    movies = pd.DataFrame({"movie_id": np.arange(1, 31), "genres": [["A"] if g == 0 else ["B"] for g in genre],
+                           "vote_average": rng.uniform(5, 8, size=30)})
+    return SimpleNamespace(name="tiny", ratings=ratings, movies=movies, data_checksum="tiny-v1")
+
+
+SHARED_WORLD = _shared_world()
+SHARED_KNOWN = (np.arange(1, 11), np.array([1, 0] * 5))
+
+
+def _shared_model_class():
+    return __import__("core.personal.shared", fromlist=["SharedTasteModel"]).SharedTasteModel
+
+
+CASES.append(ModelCase(
+    name="personal-shared",
+    model_class=_shared_model_class(),
+    make=lambda: _shared_model_class()(combiner="logistic", n_folds=3, min_labeler_ratings=10),
+    fit=lambda model, request: model.fit(SHARED_WORLD),
+    predict=lambda model, request: model.predict_flagged(*SHARED_KNOWN, np.arange(11, 31)),
+    predict_unknown=lambda model, request: model.predict_flagged(*SHARED_KNOWN, np.array([11, 999_999])),
+    unknown_flags={Flag.UNKNOWN_ITEM},
 ))
