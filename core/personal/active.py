@@ -15,11 +15,16 @@ from core.personal.labels import WOULD_NOT_WATCH
 
 log = logging.getLogger(__name__)
 
+# The first is the default. Simulated on held-out MovieLens users with the shared model
+# (benchmarks/bench_newlabeler.py), the random queue learned fastest (highest mean AUC over 10, 20,
+# 50 and 100 labels on ML-100K and latest-small), ahead of most-uncertain and popular-first; the
+# differences are small (≤ 0.01 AUC).
 STRATEGIES = {
-    "popular": "Popular first",
-    "random": "Random",
+    "random": "Random (learns fastest)",
     "uncertain": "Most uncertain (active learning)",
+    "popular": "Popular first",
 }
+DEFAULT_STRATEGY = next(iter(STRATEGIES))
 MIN_PER_CLASS_FOR_UNCERTAINTY = 5
 
 
@@ -56,8 +61,9 @@ def queue(movies: pd.DataFrame, *, strategy: str, labeled: set[int], skipped: se
         frame["why"] = [f"model unsure: P(would watch) = {v:.2f}" for v in frame["p_watch"]]
         return frame[["movie_id", "why"]].reset_index(drop=True)
     if strategy == "random":
-        order = np.random.default_rng(seed).permutation(len(fresh))[:n]
-        return pd.DataFrame({"movie_id": fresh[order], "why": "random pick"})
+        # one permutation of the whole catalog per seed, filtered: labeling a title never reshuffles the rest
+        shuffled = ids[np.random.default_rng(seed).permutation(len(ids))]
+        return pd.DataFrame({"movie_id": shuffled[shuffled.isin(fresh)][:n], "why": "random pick"})
     frame = pd.DataFrame({"movie_id": fresh, "pop": pop.to_numpy()}).sort_values(
         ["pop", "movie_id"], ascending=[False, True]).head(n)
     frame["why"] = "popular"

@@ -40,12 +40,14 @@ def import_user_ratings(store: LabelStore, profile: str, catalog, user_id: int, 
     return {"imported": count, **{k: int((label == k).sum()) for k in LABELS}}
 
 
-def next_titles(store: LabelStore, profile: str, catalog, strategy: str = "popular", n: int = 5,
+def next_titles(store: LabelStore, profile: str, catalog, strategy: str = active.DEFAULT_STRATEGY, n: int = 5,
                 scores: pd.Series | None = None) -> pd.DataFrame:
     """The labeling queue for a profile (see ``core.personal.active``); stable until the store
-    changes. "uncertain" without ``scores`` (too few labels yet) serves popular titles."""
+    changes (and back after an undo). "uncertain" without ``scores`` (too few labels yet) serves popular titles."""
     labeled = set(store.labels(profile, catalog.name)["movie_id"])
-    seed = zlib.crc32(f"{profile}|{catalog.name}".encode()) + store.version(profile, catalog.name)
+    # One fixed random order per (profile, catalog): the queue depends only on what is labeled,
+    # skipped or excluded, so an undo brings back exactly the title it took away.
+    seed = zlib.crc32(f"{profile}|{catalog.name}".encode())
     return active.queue(catalog.movies, strategy=strategy, labeled=labeled,
                         skipped=store.skipped(profile, catalog.name),
                         excluded=set(store.exclusions(profile, catalog.name)["movie_id"]),

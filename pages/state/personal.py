@@ -15,14 +15,48 @@ def labels_store(location: str | None = None):
     return personal.open_store(location)
 
 
-@st.cache_data(show_spinner="Fitting a quick model to find uncertain titles…", max_entries=8)
-def _uncertainty(profile: str, catalog_name: str, labels_version: int, data_checksum: str):
-    return personal.uncertainty_scores(labels_store(), profile, catalogs.load(catalog_name))
+@st.cache_data(show_spinner="Scoring titles to find the uncertain ones…", max_entries=8)
+def _uncertainty(profile: str, catalog_name: str, labels_version: int, data_checksum: str, shared_version: str | None):
+    catalog = catalogs.load(catalog_name)
+    return personal.uncertainty_scores(labels_store(), profile, catalog, shared=shared_or_none(catalog))
 
 
 def uncertainty(profile: str, catalog) -> object:
-    """Quick-model P(would watch) per title, recomputed only when the labels or the catalog change."""
-    return _uncertainty(profile, catalog.name, labels_store().version(profile, catalog.name), catalog.data_checksum)
+    """P(would watch) per title (the shared model's when the catalog has one, else a quick model's),
+    recomputed only when the labels, the catalog or the shared model change."""
+    return _uncertainty(profile, catalog.name, labels_store().version(profile, catalog.name), catalog.data_checksum,
+                        personal.shared_version(catalog.name))
+
+
+@st.cache_resource(show_spinner="Loading the shared taste model…", max_entries=2)
+def _shared(catalog_name: str, version: str, data_checksum: str):
+    return personal.load_shared(catalogs.load(catalog_name))
+
+
+def shared_or_none(catalog):
+    """The catalog's shared (new-labeler) model, None when it has none or it is stale."""
+    from core.errors import MarqueeError
+
+    version = personal.shared_version(catalog.name)
+    if version is None:
+        return None
+    try:
+        return _shared(catalog.name, version, catalog.data_checksum)
+    except MarqueeError:  # stale or unreadable: the Model tab says so
+        return None
+
+
+def shared_problem(catalog) -> str | None:
+    """Why the catalog's shared model cannot be used (None: it can, or there is none)."""
+    from core.errors import MarqueeError
+
+    if personal.shared_version(catalog.name) is None:
+        return None
+    try:
+        _shared(catalog.name, personal.shared_version(catalog.name), catalog.data_checksum)
+    except MarqueeError as exc:
+        return str(exc)
+    return None
 
 
 @st.cache_resource(show_spinner="Loading the taste model…", max_entries=4)
@@ -112,8 +146,13 @@ def title_card(catalog, profile: str, current: int, why: str) -> None:
     body.text(" · ".join(f for f in facts if f))
     body.text(card["overview"] or "No overview.")
     body.text(f"Director: {', '.join(card['directors']) or 'unknown'}\nCast: {', '.join(card['cast']) or 'unknown'}")
+    shared = shared_or_none(catalog)
     trained, _ = model_and_problem(profile, catalog)  # the Model tab says why there is none
-    if trained is not None:
+    if shared is not None:
+        view = personal.shared_explain(shared, catalog, labels_store(), profile, current)
+        body.metric("Shared model: P(would watch)", f"{view['p_watch']:.0%}" + (" (cold start)" if view["cold_start"] else ""))
+        body.text(f"Why: {view['reason']}")
+    elif trained is not None:
         why = personal.explain(trained, catalog, current, store=labels_store(), top=3)
         body.metric("Model: P(would watch)", f"{why['p_watch']:.0%}" + (" (unreliable)" if why["reliability"] else ""))
         body.text(personal.explanation_text(why))
@@ -200,6 +239,8 @@ def model_tab(catalog, profile: str) -> None:
     """Train (in the background), the cross-validated quality, and the top recommendations."""
     from pages.state import jobs, widgets
 
+    shared_section(catalog, profile)
+    st.subheader("Your own model", anchor=False)
     key = train_job_key(profile, catalog.name)
     snap = jobs.panel(key)
     if (snap is None or not snap.running) and st.button("Train model", key="labeling_train"):
@@ -240,3 +281,42 @@ def save_review(labels, profile: str, catalog_name: str, frame, changed: dict[in
         labels.set_label(profile, catalog_name, movie_id, label, title=str(titles.get(movie_id, "")))
     for movie_id in cleared:
         labels.clear(profile, catalog_name, movie_id)
+
+
+def shared_section(catalog, profile: str) -> None:
+    """The catalog's shared model: how it learned from this profile's labels, and its list."""
+    from pages.state import jobs, widgets
+
+    st.subheader("Shared model", anchor=False)
+    key = f"personal-train-shared:{catalog.name}"
+    snap = jobs.panel(key)
+    shared = shared_or_none(catalog)
+    if shared is None:
+        if problem := shared_problem(catalog):
+            st.warning(problem)
+        if catalog.ratings.empty:
+            st.info("This catalog has no ratings by other people, so there is no shared model: import MovieLens "
+                    "ratings to get one, or train your own model below.")
+            return
+        st.info("One model for every labeler, learned once per catalog from its raters; it needs no training "
+                "per person and predicts from your first labels.")
+        if (snap is None or not snap.running) and st.button("Train the shared model", key="labeling_train_shared"):
+            jobs.start("personal-train-shared", key, personal.train_shared, title=f"Shared model of {catalog.name}",
+                       catalog=catalog)
+            st.rerun()
+        return
+    m = shared.metrics_
+    st.write(f"Learned across {shared.labelers_:,} simulated labelers · held-out mean per-user ROC-AUC "
+             f"{m['mean_user_auc']:.3f} (crowd {m['crowd_mean_user_auc']:.3f})")
+    curve = personal.label_curve(shared, catalog, labels_store(), profile)
+    if curve.empty:
+        st.info("Label at least 10 titles (some of each kind) to see how well it predicts you.")
+    else:
+        st.caption("Cross-validated ROC-AUC on your labels as they grew (the crowd's on the same labels for comparison)")
+        st.line_chart(curve.set_index("n_labels").rename(columns={"auc": "shared model", "crowd_auc": "crowd"}),
+                      x_label="labels", y_label="ROC-AUC")
+    top = personal.shared_recommend(shared, catalog, labels_store(), profile, top=15).reset_index()
+    shown = widgets.with_film_links(top.assign(p_watch=top["p_watch"] * 100), catalog)
+    st.dataframe(shown, hide_index=True, width="stretch", key="labeling-shared-recommendations",
+                 column_order=[c for c in (*RECOMMENDATION_COLUMNS, *widgets.FILM_LINK_COLUMNS) if c in shown],
+                 column_config={**RECOMMENDATION_COLUMNS, **widgets.FILM_LINK_COLUMNS})

@@ -88,3 +88,28 @@ def test_model_of_an_earlier_catalog_version_is_refused_clearly(capsys, isolated
     code, out, err = run(capsys, "personal", "predict", *common, "--top", "3", "--json")
     assert code == 2 and out == "" and "Traceback" not in err
     assert "trained on an earlier version of catalog 'rebuilt'" in err and "personal train --profile stale" in err
+
+
+def test_shared_model_from_the_command_line(capsys, isolated_dirs):
+    from core.catalog.demo import build_demo_catalog
+
+    build_demo_catalog("small", n_movies=150, seed=1)
+    code, out, err = run(capsys, "personal", "train-shared", "--catalog", "small", "--combiner", "logistic", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["version"] == "v0001" and report["combiner"] == "logistic" and report["labelers"] > 20
+    assert 0.5 < report["metrics"]["mean_user_auc"] <= 1
+    common = ["--profile", "newcomer", "--catalog", "small"]
+    for movie_id, answer in [(1, "yes"), (2, "no"), (3, "yes"), (4, "no"), (5, "yes"), (6, "yes")]:
+        assert run(capsys, "personal", "label", *common, "--movie", str(movie_id), "--as", answer)[0] == 0
+    code, out, err = run(capsys, "personal", "predict", *common, "--top", "5", "--json")  # auto: the shared model
+    assert code == 0, err
+    ranked = json.loads(out)
+    assert [r["rank"] for r in ranked] == [1, 2, 3, 4, 5] and all(r["reason"] for r in ranked)
+    assert not {r["movie_id"] for r in ranked} & {1, 2, 3, 4, 5, 6} and {r["flag"] for r in ranked} == {"ok"}
+    code, out, _ = run(capsys, "personal", "predict", *common, "--movie", "7", "--json")
+    assert code == 0 and 0 <= json.loads(out)[0]["p_watch"] <= 1
+    code, _, err = run(capsys, "personal", "predict", *common, "--model", "profile")
+    assert code == 2 and "no taste model of profile 'newcomer'" in err
+    code, _, err = run(capsys, "personal", "train-shared", "--catalog", "small", "--combiner", "nope")
+    assert code == 2 and "invalid choice" in err

@@ -149,3 +149,36 @@ def test_review_dialog_corrects_and_clears_labels(demo_catalog):
     after = store.labels("reviewer", "demo").set_index("movie_id")["label"]
     assert after[int(frame.at[0, "movie_id"])] == "would_not_watch" and int(frame.at[2, "movie_id"]) not in after
     assert store.undo("reviewer", "demo") is not None  # corrections are undoable like any label
+
+
+def test_labeling_page_with_the_shared_model(session_data_dir):
+    from core.catalog import store as catalogs
+    from core.catalog.demo import build_demo_catalog
+
+    build_demo_catalog("small", n_movies=150, seed=1)  # in the session's data folder, as the page's cached store
+    small = catalogs.load_catalog("small")
+    labels = personal.open_store()
+    for i, movie_id in enumerate(small.movies["movie_id"].head(14)):
+        labels.set_label("sharer", "small", int(movie_id), "would_watch" if i % 3 else "would_not_watch")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["catalog"] = "small"
+    at.run()
+    at.switch_page("pages/labeling.py").run()
+    at.selectbox(key="profile").select("sharer").run()
+    assert not at.exception
+    assert any("no shared model" in i.value.lower() or "One model for every labeler" in i.value for i in at.info)
+    button(at, "labeling_train_shared").click().run()
+    from core.jobs import RUNNER
+
+    job = RUNNER.current("personal-train-shared:small")
+    assert job is not None and job.join(300)
+    at.run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Shared model: P(would watch)"].endswith("%")
+    assert any(t.value.startswith("Why: ") for t in at.text)
+    assert any("simulated labelers" in m.value for m in at.markdown)
+    shared = next(d for d in at.dataframe if "reason" in d.value.columns).value
+    assert len(shared) == 15 and not set(shared["movie_id"]) & set(labels.labels("sharer", "small")["movie_id"])
+    at.radio(key="queue").set_value("uncertain").run()  # the shared model scores titles from the start
+    assert not at.exception and not any("Most-uncertain needs" in i.value for i in at.info)
