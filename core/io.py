@@ -312,3 +312,28 @@ def load_npz(path: Path, what: str) -> dict[str, Any]:
         from core.errors import MarqueeError
 
         raise MarqueeError(f"{path.name}: {what} is unreadable ({type(exc).__name__}); rebuild it") from None
+
+
+# --------------------------------------------------------------------------- CSV for spreadsheets
+# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: Any) -> Any:
+    """``'=HYPERLINK(…)`` for ``=HYPERLINK(…)``: a spreadsheet shows such a text cell as text.
+
+    A text that already reads ``'=…`` gets one more apostrophe, so the change can be undone
+    exactly (``core.personal.store.csv_io.restore_formula``). Numbers are never changed."""
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_LEADS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_csv(frame) -> str:
+    """CSV text of a table for people to download: text cells neutralised (see above)."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or str(safe[column].dtype) in ("str", "string"):
+            safe[column] = safe[column].map(neutralise_formula)
+    safe.columns = [neutralise_formula(str(c)) for c in safe.columns]
+    return safe.to_csv(index=False)

@@ -55,6 +55,10 @@ def labels_tab(catalog, profile: str) -> None:
             st.success(f"Imported {count} labels.")
         except MarqueeError as exc:
             st.error(f"Nothing imported: {exc}")
+    export = st.file_uploader("Import from a Letterboxd, IMDb or Trakt export (ratings.csv, diary.csv, …)",
+                              type="csv", key="labeling_export")
+    if export is not None:
+        personal.export_import(catalog, profile, export)
 
 
 @widgets.guarded("page Labeling")  # one line on the page, the traceback in the log

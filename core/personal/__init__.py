@@ -6,6 +6,7 @@ CSV), ``features`` (item features from a catalog), ``model`` (``TasteModel`` on 
 ``core.models`` contract), ``guards`` (when a model is too weak to trust), ``evaluate`` (CV,
 grid, metrics), ``active`` (queue strategies), ``training``, ``trained`` (versions in the
 artifact store, checked against the catalog's data checksum), ``predictions`` and ``labeling``;
+``imports`` (labels from Letterboxd, IMDb and Trakt exports, previewed before writing);
 and the shared (new-labeler) model: ``signals`` (catalog-derived signals and per-(labeler, film)
 features), ``shared`` (simulated labelers, the combiner, ``SharedTasteModel``, learning curves)
 and ``shared_serving`` (one profile's predictions, reasons and label curve from it).
@@ -14,6 +15,7 @@ Functions take a loaded ``Catalog``; pages and the command line import only the 
 from core.catalog.lookup import search_titles, title_card
 from core.personal.active import MIN_PER_CLASS_FOR_UNCERTAINTY, STRATEGIES
 from core.personal.guards import MIN_LABELS, MIN_PER_CLASS, Reliability
+from core.personal.imports import ImportPreview, apply_import, preview_import
 from core.personal.labeling import import_user_ratings, label_summary, next_titles, uncertainty_scores
 from core.personal.labels import (LABEL_TEXT, LABELS, SKIP, WOULD_NOT_WATCH, WOULD_WATCH, WOULD_WATCH_MANY,
                                   validate_profile)
@@ -29,9 +31,9 @@ from core.personal.training import DEFAULT_GRID, train, train_shared, training_t
 __all__ = [
     "DEFAULT_GRID", "LABELS", "LABEL_TEXT", "MIN_LABELS", "MIN_PER_CLASS", "MIN_PER_CLASS_FOR_UNCERTAINTY", "SKIP",
     "STRATEGIES", "WOULD_NOT_WATCH", "WOULD_WATCH", "WOULD_WATCH_MANY",
-    "LabelStore", "Reliability", "SharedTasteModel", "TasteModel", "TrainedModel",
-    "default_location", "explain", "explanation_text", "import_user_ratings", "label_curve", "label_summary",
-    "list_trained", "load_shared", "load_trained", "next_titles", "oof_predictions", "open_store", "predict_titles",
+    "ImportPreview", "LabelStore", "Reliability", "SharedTasteModel", "TasteModel", "TrainedModel",
+    "apply_import", "default_location", "explain", "explanation_text", "import_user_ratings", "label_curve", "label_summary",
+    "list_trained", "load_shared", "load_trained", "next_titles", "oof_predictions", "open_store", "predict_titles", "preview_import",
     "recommend", "search_titles", "shared_explain", "shared_recommend", "shared_scores", "shared_version",
     "title_card", "trained_version", "train", "train_shared", "training_targets", "uncertainty_scores",
     "validate_profile",

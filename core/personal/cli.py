@@ -26,13 +26,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     action.add_argument("--skip", type=arg_id(), metavar="ID", help="skip a film (never a negative label)")
     action.add_argument("--undo", action="store_true", help="revert the latest change")
     action.add_argument("--import-csv", metavar="FILE", help="import labels (columns movie_id,label[,labeled_at,title])")
+    action.add_argument("--import-from", metavar="FILE",
+                        help="import a Letterboxd (ratings.csv, diary.csv), IMDb ratings or Trakt ratings export: "
+                             "shows what matches the catalog; add --yes to write it")
     action.add_argument("--export-csv", metavar="FILE", help="write the labels as CSV ('-' for stdout)")
     action.add_argument("--from-user", type=arg_id(), metavar="USER_ID",
                         help="label from a catalog user's ratings (rating >= --threshold means would watch)")
     action.add_argument("--exclude", type=arg_id(), nargs="+", metavar="ID", help="never recommend these films")
     action.add_argument("--next", action="store_true", help="show the next titles to label")
     p.add_argument("--as", dest="label", choices=sorted(LABEL_ALIASES), help="the label for --movie")
-    p.add_argument("--threshold", type=arg_float(), default=4.0, help="--from-user: rating that means 'would watch' (default 4)")
+    p.add_argument("--threshold", type=arg_float(), help="--from-user: rating that means 'would watch' (default 4); "
+                   "--import-from: default 70%% of the service's scale (3.5 of 5, 7 of 10)")
+    p.add_argument("--format", default="auto", choices=["auto", "letterboxd", "imdb", "trakt"],
+                   help="--import-from: the export's service (default: recognised from the header)")
+    p.add_argument("--yes", action="store_true", help="--import-from: write the matched rows (default: preview only)")
     p.add_argument("--many-threshold", type=arg_float(), help="--from-user: rating that means 'would watch many times'")
     p.add_argument("--reason", type=arg_text(200), help="--exclude: why (e.g. 'not on my services')")
     p.add_argument("--strategy", default="random", choices=["random", "uncertain", "popular"],
@@ -107,6 +114,20 @@ def _label(args) -> int:
         catalog = _load(args.catalog, tables=("movies",))
         count = labels.import_csv(profile, catalog.name, args.import_csv, known_movie_ids=set(catalog.movies["movie_id"]))
         result = {"imported": count}
+    elif args.import_from:
+        from core.validation import input_file
+
+        catalog = _load(args.catalog, tables=("movies",))
+        preview = personal.preview_import(catalog, input_file(args.import_from, "--import-from"), name=args.import_from,
+                                          fmt=args.format, threshold=args.threshold, many_threshold=args.many_threshold)
+        result = {"summary": preview.summary(), "format": preview.format, "matched": len(preview.matched),
+                  "unmatched": preview.unmatched.to_dict("records"), "written": 0}
+        if args.yes:
+            result["written"] = personal.apply_import(labels, profile, catalog.name, preview)
+        elif not args.json:
+            print(preview.matched[["line", "title", "year", "rating", "label", "catalog_title", "matched_by"]]
+                  .to_string(index=False), file=sys.stderr)
+            print("preview only: add --yes to write the matched rows", file=sys.stderr)
     elif args.export_csv:
         out = None if args.export_csv == "-" else arg_output_file((".csv",))(args.export_csv)
         text = labels.export_csv(profile, resolve_catalog(args.catalog), out)
@@ -115,8 +136,8 @@ def _label(args) -> int:
             return 0
         result = {"exported": len(labels.labels(profile, resolve_catalog(args.catalog))), "file": str(out)}
     elif args.from_user is not None:
-        result = personal.import_user_ratings(labels, profile, _load(args.catalog), args.from_user, args.threshold,
-                                              args.many_threshold)
+        result = personal.import_user_ratings(labels, profile, _load(args.catalog), args.from_user,
+                                              4.0 if args.threshold is None else args.threshold, args.many_threshold)
     elif args.exclude:
         result = {"excluded": labels.exclude(profile, resolve_catalog(args.catalog), args.exclude, args.reason or "")}
     elif args.next:

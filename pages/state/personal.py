@@ -320,3 +320,33 @@ def shared_section(catalog, profile: str) -> None:
     st.dataframe(shown, hide_index=True, width="stretch", key="labeling-shared-recommendations",
                  column_order=[c for c in (*RECOMMENDATION_COLUMNS, *widgets.FILM_LINK_COLUMNS) if c in shown],
                  column_config={**RECOMMENDATION_COLUMNS, **widgets.FILM_LINK_COLUMNS})
+
+
+def export_import(catalog, profile: str, upload) -> None:
+    """Preview an uploaded Letterboxd / IMDb / Trakt export (what matches, what does not and why),
+    then write the matched rows on a click: nothing is written before."""
+    import io
+
+    from core.errors import MarqueeError
+    from pages.state import widgets
+
+    try:
+        preview = personal.preview_import(catalog, io.BytesIO(upload.getvalue()), name=upload.name)
+    except MarqueeError as exc:
+        st.error(f"Nothing imported: {exc}")
+        return
+    st.text(preview.summary())
+    st.dataframe(preview.matched[["title", "year", "rating", "label", "catalog_title", "matched_by"]], hide_index=True,
+                 width="stretch", key="labeling-export-matched",
+                 column_config={"title": "In the export", "catalog_title": "Catalog film", "matched_by": "Matched by"})
+    if not preview.unmatched.empty:
+        st.caption("Not imported")
+        st.dataframe(preview.unmatched[["title", "year", "rating", "reason"]], hide_index=True, width="stretch",
+                     key="labeling-export-unmatched")
+    if st.button(f"Import {len(preview.matched)} labels", key="labeling_export_import", type="primary",
+                 disabled=preview.matched.empty):
+        try:
+            count = personal.apply_import(labels_store(), profile, catalog.name, preview)
+            st.success(f"Imported {count} labels from {preview.source}.")
+        except MarqueeError as exc:
+            st.error(f"Nothing imported: {exc}")

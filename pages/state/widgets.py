@@ -26,7 +26,9 @@ def progress_bar(text: str = "", container=None) -> ProgressFn:
 def csv_download(frame: pd.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None,
                  container=None) -> None:
     """Every table a person sees can be downloaded."""
-    (container or st).download_button(label, frame.to_csv(index=False).encode("utf-8"), file_name=file_name,
+    from core.io import spreadsheet_csv  # formula-leading text cells neutralised (CSV injection)
+
+    (container or st).download_button(label, spreadsheet_csv(frame).encode("utf-8"), file_name=file_name,
                                       mime="text/csv", key=key or f"download-{file_name}")
 
 

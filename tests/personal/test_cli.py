@@ -113,3 +113,21 @@ def test_shared_model_from_the_command_line(capsys, isolated_dirs):
     assert code == 2 and "no taste model of profile 'newcomer'" in err
     code, _, err = run(capsys, "personal", "train-shared", "--catalog", "small", "--combiner", "nope")
     assert code == 2 and "invalid choice" in err
+
+
+def test_import_from_an_imdb_export_previews_then_writes(capsys, ml100k_catalog):
+    from pathlib import Path
+
+    export = str(Path(__file__).parent / "exports" / "imdb-ratings.csv")  # Toy Story, Heat, Usual Suspects + 1 unknown
+    common = ["personal", "label", "--profile", "imdb-fan", "--catalog", "ml100k", "--import-from", export]
+    code, out, err = run(capsys, *common)
+    assert code == 0 and "preview only: add --yes" in err and "Toy Story" in err
+    code, out, _ = run(capsys, "personal", "label", "--profile", "imdb-fan", "--catalog", "ml100k", "--json")
+    assert json.loads(out)["labeled"] == 0  # a preview writes nothing
+    code, out, err = run(capsys, *common, "--yes", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["format"] == "imdb" and result["written"] == result["matched"] >= 2
+    assert "A Film Nobody Made" in {row["title"] for row in result["unmatched"]}
+    code, _, err = run(capsys, "personal", "label", "--profile", "imdb-fan", "--catalog", "ml100k",
+                       "--import-from", "/proc/self/status")
+    assert code == 2 and "error: --import-from" in err

@@ -182,3 +182,29 @@ def test_labeling_page_with_the_shared_model(session_data_dir):
     assert len(shared) == 15 and not set(shared["movie_id"]) & set(labels.labels("sharer", "small")["movie_id"])
     at.radio(key="queue").set_value("uncertain").run()  # the shared model scores titles from the start
     assert not at.exception and not any("Most-uncertain needs" in i.value for i in at.info)
+
+
+def test_import_from_a_letterboxd_export_previews_before_writing(demo_catalog):
+    films = demo_catalog.movies.dropna(subset=["year"]).drop_duplicates(["title"], keep=False).head(3)
+    lines = ["Date,Name,Year,Letterboxd URI,Rating"] + [
+        f'2024-01-0{i + 1},"{row.title}",{int(row.year)},https://boxd.it/x{i},{rating}'
+        for i, (row, rating) in enumerate(zip(films.itertuples(), ["4.5", "2", "3.5"]))] + [
+        "2024-01-09,No Such Film Anywhere,1901,https://boxd.it/zz,4"]
+    store = personal.open_store()
+    store.create_profile("exporter")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["catalog"] = "demo"
+    at.run()
+    at.switch_page("pages/labeling.py").run()
+    at.selectbox(key="profile").select("exporter").run()
+    uploader = next(u for u in at.file_uploader if u.key == "labeling_export")
+    uploader.set_value(("ratings.csv", "\n".join(lines).encode("utf-8"), "text/csv")).run()
+    assert not at.exception
+    assert any("3 rows match films of the catalog, 1 do not" in t.value for t in at.text)
+    assert store.labels("exporter", "demo").empty  # the preview wrote nothing
+    unmatched = next(d for d in at.dataframe if "reason" in d.value.columns and "rating" in d.value.columns).value
+    assert unmatched["title"].tolist() == ["No Such Film Anywhere"]
+    button(at, "labeling_export_import").click().run()
+    assert any("Imported 3 labels" in s.value for s in at.success)
+    saved = store.labels("exporter", "demo").set_index("movie_id")["label"]
+    assert saved.reindex(films["movie_id"]).tolist() == ["would_watch_many", "would_not_watch", "would_watch"]

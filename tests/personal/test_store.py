@@ -116,6 +116,17 @@ def test_csv_export_neutralises_formulas_and_imports_back_unchanged(label_store,
     assert other.labels("q", "c")["title"].tolist() == [title]
 
 
+def test_every_downloaded_table_neutralises_formulas():
+    import pandas as pd
+
+    from core.io import spreadsheet_csv
+
+    frame = pd.DataFrame({"title": ['=HYPERLINK("http://x")', "@SUM(A1)", "Plain", None], "year": [-1, 2, 3, 4]})
+    rows = list(csv.DictReader(io.StringIO(spreadsheet_csv(frame))))
+    assert [r["title"] for r in rows] == ['\'=HYPERLINK("http://x")', "'@SUM(A1)", "Plain", ""]
+    assert [r["year"] for r in rows] == ["-1", "2", "3", "4"]  # numbers are never touched
+
+
 @pytest.mark.parametrize("name", ["ann\n", "ann\r", "a\x00b", "a\tb", "\u202eann", "", "-ann", "x" * 65])
 def test_profile_names_with_control_characters_or_bad_shape_are_refused(label_store, name):
     with pytest.raises(MarqueeError, match="profile name"):

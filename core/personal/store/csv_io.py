@@ -14,21 +14,11 @@ from typing import Any
 import pandas as pd
 
 from core.errors import MarqueeError
+from core.io import FORMULA_LEADS, neutralise_formula
 from core.personal.labels import LABELS, SKIP
 
 CSV_COLUMNS = ("movie_id", "label", "labeled_at", "title")
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 _TEXT_COLUMNS = ("label", "labeled_at", "title")
-
-
-def neutralise_formula(value: Any) -> Any:
-    """``'=HYPERLINK(…)`` for ``=HYPERLINK(…)``: a spreadsheet shows such a cell as text.
-
-    A text that already reads ``'=…`` gets one more apostrophe, so :func:`restore_formula` can tell
-    the two apart and every text survives export and import unchanged."""
-    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_LEADS):
-        return "'" + value
-    return value
 
 
 def restore_formula(value: str) -> str:
