@@ -6,6 +6,8 @@ import argparse
 import pandas as pd
 
 from core.cli import add_catalog_arg, add_json_flag, emit, resolve_catalog
+from core.engine import SPARK, add_engine_arg, engine_setting
+from core.errors import MarqueeError
 from core.progress import StderrProgress
 from core.validation import arg_float, arg_id, arg_int, arg_name, arg_text
 
@@ -20,6 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_catalog_arg(p)
     _model_args(p)
     p.add_argument("--no-promote", action="store_true", help="register the model without making it champion")
+    _spark_args(p)
     add_json_flag(p)
     p.set_defaults(handler=_train)
 
@@ -32,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--holdout", choices=("none", "temporal", "random"), default="none",
                    help="also report ranking, coverage, diversity and personalization on one holdout split")
     p.add_argument("-k", type=arg_int(1, 1000), default=10, help="list length for ranking metrics (default 10)")
+    add_engine_arg(p)
     add_json_flag(p)
     p.set_defaults(handler=_evaluate)
 
@@ -69,6 +73,13 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=arg_int(0, SEED_MAX), default=0)
 
 
+def _spark_args(p: argparse.ArgumentParser) -> None:
+    add_engine_arg(p)
+    p.add_argument("--implicit", action="store_true",
+                   help="Spark only: implicit-feedback ALS (watch logs; rating = strength, empty = 1)")
+    p.add_argument("--alpha", type=arg_float(0, 1e6), help="Spark only: implicit confidence 1 + alpha·r (default 10)")
+
+
 def _params(args) -> dict:
     chosen = {"n_factors": args.factors, "n_epochs": args.epochs, "lr_all": args.lr, "reg_all": args.reg}
     return {**{k: v for k, v in chosen.items() if v is not None}, "random_state": args.seed}
@@ -83,6 +94,15 @@ def _load(args):
 def _train(args) -> int:
     from core.cf import train_champion
 
+    if engine_setting(args.engine) == SPARK:
+        from core.spark import train_cf
+
+        result = train_cf(_load(args), _params(args), implicit=args.implicit, alpha=args.alpha,
+                          promote=not args.no_promote, progress=StderrProgress("train"))
+        emit(result, args.json)
+        return 0
+    if args.implicit or args.alpha is not None:
+        raise MarqueeError("--implicit/--alpha train implicit-feedback ALS: add --engine spark")
     result = train_champion(_load(args), _params(args), promote=not args.no_promote, progress=StderrProgress("train"))
     emit(result, args.json)
     return 0
@@ -92,6 +112,14 @@ def _evaluate(args) -> int:
     from core.cf import DEFAULT_MODELS, compare_models, holdout_report
 
     catalog = _load(args)
+    if engine_setting(args.engine) == SPARK:
+        from core.spark import SPARK_MODEL, evaluate_cf
+
+        models = tuple(m.strip() for m in args.models.split(",")) if args.models else (SPARK_MODEL,)
+        result = evaluate_cf(catalog, models=models, folds=args.folds, seed=args.seed, holdout=args.holdout,
+                             k=args.k, progress=StderrProgress("evaluate"))
+        emit(result, args.json, text=_evaluation_text)
+        return 0
     models = tuple(m.strip() for m in args.models.split(",")) if args.models else DEFAULT_MODELS
     rows = compare_models(catalog.ratings, models, folds=args.folds, seed=args.seed, progress=StderrProgress("evaluate"))
     result = {"catalog": catalog.name, "ratings": int(len(catalog.ratings)), "folds": args.folds, "seed": args.seed,

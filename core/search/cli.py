@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from core.cli import add_catalog_arg, add_json_flag, emit, resolve_catalog
+from core.engine import SPARK, add_engine_arg, engine_setting
 from core.errors import MarqueeError
 from core.progress import StderrProgress
 
@@ -19,6 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = p.add_subparsers(dest="index_action", required=True, metavar="ACTION")
     build = actions.add_parser("build", help="build (incrementally) the dense + BM25 index")
     add_catalog_arg(build)
+    add_engine_arg(build)
     add_json_flag(build)
     build.set_defaults(handler=_index_build)
     status = actions.add_parser("status", help="does an up-to-date index exist?")
@@ -65,6 +67,8 @@ def _index_build(args) -> int:
     from core.search.index import build_index
 
     name = resolve_catalog(args.catalog)
+    if engine_setting(args.engine) == SPARK:
+        from core.spark import build_index_spark as build_index  # embeds on Spark, then builds as below
     _, stats = build_index(name, progress=StderrProgress(f"index {name}"))
     emit(stats, args.json)
     return 0
