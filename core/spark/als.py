@@ -121,7 +121,7 @@ class SparkALS:
         started = time.perf_counter()
         strength = F.col("rating").cast("double")
         if p.implicit:  # a watch log: one row per event, no rating means a plain watch (strength 1)
-            strength = F.coalesce(strength, F.lit(1.0))
+            strength = F.when(strength.isNull() | F.isnan(strength), F.lit(1.0)).otherwise(strength)
         data = self._as_spark(ratings).select(F.col("user_id").cast("long"), F.col("movie_id").cast("long"),
                                               strength.alias("rating"))
         steps = 5

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 import threading
 import warnings
 from typing import Any, Mapping
@@ -75,9 +76,15 @@ def _quiet_pyspark_warnings() -> None:
 def get_session(master: str | None = None, conf: Mapping[str, str] | None = None, app_name: str = "marquee"):
     """The process's Spark session for ``master`` (started on first use, then reused).
 
-    Asking for another master while a session is running stops the old one first: Spark allows
-    one active JVM session per process.
+    Without ``master`` a running session is reused whatever its master; otherwise
+    ``MARQUEE_SPARK_MASTER`` (default ``local[*]``) is started. Asking explicitly for another
+    master while a session runs stops the old one first: Spark allows one JVM session per process.
     """
+    if master is None:  # no explicit choice: a running session (a test's, a benchmark's) serves
+        with _LOCK:
+            current = _SESSION.get("session")
+            if current is not None and _is_alive(current):
+                return current
     master = spark_master(master)
     reason = spark_missing_reason(master)
     if reason:
@@ -108,10 +115,25 @@ def get_session(master: str | None = None, conf: Mapping[str, str] | None = None
         except Exception as exc:  # py4j / JVM start-up failures come in many types
             raise SparkUnavailable(f"could not start Spark on {master}: {type(exc).__name__}: "
                                    f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+        _SESSION.update(session=session, master=master)
         if not is_connect_url(master):
             session.sparkContext.setLogLevel(os.environ.get("MARQUEE_SPARK_LOG_LEVEL", "ERROR"))
-        _SESSION.update(session=session, master=master)
+            _set_checkpoint_dir(session, master)
         return session
+
+
+def _set_checkpoint_dir(session, master: str) -> None:
+    """Iterative jobs (ALS) cut their lineage at checkpoints; without a checkpoint folder Spark
+    skips them and a long lineage overflows the JVM stack (measured: ALS with 25 iterations on
+    ML-100K in local mode). ``MARQUEE_SPARK_CHECKPOINT_DIR`` names one (on a cluster it must be
+    shared storage, e.g. ``hdfs://…``); local masters get a temporary folder removed on stop."""
+    configured = os.environ.get("MARQUEE_SPARK_CHECKPOINT_DIR")
+    if configured:
+        session.sparkContext.setCheckpointDir(configured)
+    elif master.startswith("local"):
+        folder = tempfile.mkdtemp(prefix="marquee-spark-checkpoints-")
+        session.sparkContext.setCheckpointDir(folder)
+        _SESSION["checkpoints"] = folder
 
 
 def _is_alive(session) -> bool:
@@ -127,6 +149,8 @@ def _stop(session) -> None:
         session.stop()
     except Exception:  # stopping a session whose JVM already died is not an error worth raising
         pass
+    if _SESSION.get("checkpoints"):
+        shutil.rmtree(_SESSION["checkpoints"], ignore_errors=True)
     _SESSION.clear()
 
 

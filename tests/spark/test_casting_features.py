@@ -17,7 +17,7 @@ ROUNDING = 1e-12
 
 
 @pytest.fixture(scope="module")
-def both_paths(spark, imdb5000_catalog):
+def both_paths(imdb5000_catalog, spark):
     from core.casting.features import CastingFeaturizer
     from core.casting.longtable import build_long_table
     from core.spark import read_catalog, spark_casting_features
@@ -29,13 +29,12 @@ def both_paths(spark, imdb5000_catalog):
                              featurizer.transform(data, featurizer.histories(data))], axis=1)
     result = spark_casting_features(spark, read_catalog(spark, "imdb5000", tables=("movies", "people", "credits")),
                                     name="imdb5000")
-    return featurizer, pandas_rows, result
+    return featurizer, pandas_rows, result, result.rows.toPandas()
 
 
 def test_same_contract_and_same_rows(both_paths):
-    featurizer, pandas_rows, result = both_paths
+    featurizer, pandas_rows, result, spark_rows = both_paths
     assert result.feature_names == list(featurizer.feature_names_)
-    spark_rows = result.rows.toPandas()
     assert list(spark_rows.columns) == ["movie_id", "person_id", "year", "label", *featurizer.feature_names_]
     keys = ["movie_id", "person_id"]
     assert not spark_rows.duplicated(keys).any()
@@ -45,8 +44,8 @@ def test_same_contract_and_same_rows(both_paths):
 
 
 def test_every_feature_equals_the_pandas_path(both_paths):
-    featurizer, pandas_rows, result = both_paths
-    merged = pandas_rows.merge(result.rows.toPandas(), on=["movie_id", "person_id"], suffixes=("_pandas", "_spark"))
+    featurizer, pandas_rows, _, spark_rows = both_paths
+    merged = pandas_rows.merge(spark_rows, on=["movie_id", "person_id"], suffixes=("_pandas", "_spark"))
     report = {}
     for column in ["year", "label", *featurizer.feature_names_]:
         a = merged[f"{column}_pandas"].to_numpy(float)
@@ -62,8 +61,7 @@ def test_every_feature_equals_the_pandas_path(both_paths):
 
 def test_features_are_as_of_no_film_sees_its_own_year(both_paths):
     """A row's history counts only earlier years: first-year actors have no prior roles at all."""
-    _, _, result = both_paths
-    rows = result.rows.toPandas()
+    rows = both_paths[3]
     first_year = rows.groupby("person_id")["year"].transform("min") == rows["year"]
     assert (rows.loc[first_year, "actor_roles_prior"] == 0).all()
     assert (rows.loc[first_year, "pace3"] == 0).all()

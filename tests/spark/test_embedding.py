@@ -27,7 +27,7 @@ def wiki_slice(wikipedia_catalog, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def spark_build(spark, wiki_slice, tmp_path_factory):
+def spark_build(wiki_slice, spark, tmp_path_factory):
     """``index build --engine spark`` on the slice, with an empty cache of its own."""
     import os
 
