@@ -29,6 +29,30 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+_DIGESTS: dict[str, tuple[tuple[int, ...], str]] = {}
+
+
+def sha256_file_cached(path: Path) -> str:
+    """``sha256_file``, computed once per process per file version.
+
+    A file's version is its (device, inode, size, mtime, ctime): rewriting, replacing or editing
+    the file changes it (ctime cannot be set back by ``touch``), so a tampered file is hashed
+    again while an unchanged one costs one ``stat``. Loaders verify their files with this.
+    """
+    path = Path(path)
+    info = os.stat(path)
+    version = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    key = str(path.resolve())
+    cached = _DIGESTS.get(key)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    digest = sha256_file(path)
+    after = os.stat(path)
+    if (after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns, after.st_ctime_ns) == version:
+        _DIGESTS[key] = (version, digest)  # not cached when the file changed while being read
+    return digest
+
+
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -28,6 +28,12 @@ Paths
     ``input_file(path, field)``: an existing regular file (not a folder, device or FIFO)
     ``output_file(path, field)``: a file that may be written: not a folder, not under
     ``/proc``, ``/sys`` or ``/dev``, in an existing folder
+Output of catalog text (catalog text is data: shown as plain text, never interpreted)
+    ``safe_image_url(v)``: the URL if it is an absolute http(s) URL, else ``None`` (pages show a
+    placeholder; a local path or ``javascript:`` never reaches an image element)
+    ``escape_markdown(v)``: text with Markdown and HTML syntax escaped, for the few places
+    Streamlit interprets Markdown (``st.markdown``, ``st.caption``, labels, ``st.success``)
+    ``spreadsheet_safe(v)``: a CSV cell a spreadsheet will not run as a formula
 Command line (argparse ``type=`` callables built on the checks above)
     ``arg_float(...)``, ``arg_int(...)``, ``arg_id()``, ``arg_probability()``, ``arg_name()``,
     ``arg_output_file()``, ``arg_input_file()``; e.g.
@@ -217,6 +223,55 @@ def plain_text(value: Any, field: str, max_length: int = 1000, multiline: bool =
     if control_characters(text, multiline):
         raise ValidationError(field, value, "must not contain control characters")
     return text
+
+
+# ---------------------------------------------------------------------------------------------
+# catalog text on its way out
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&$:=])")
+
+
+def safe_image_url(value: Any) -> str | None:
+    """``value`` when it is an absolute ``http``/``https`` URL with a host, else ``None``.
+
+    Local paths (``/some/secret.png``), ``file:``, ``data:`` and ``javascript:`` URLs, relative
+    paths and text with control characters or spaces are all refused."""
+    if not isinstance(value, str):
+        return None
+    url = value.strip()
+    if not url or len(url) > 2048 or control_characters(url) or any(ch.isspace() for ch in url):
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        return None
+    return url
+
+
+def escape_markdown(value: Any) -> str:
+    """Catalog text made inert for Streamlit's Markdown: every Markdown/HTML special character
+    is backslash-escaped (``![x](http://host/t.png)`` shows as those characters, fetches
+    nothing), and line breaks become spaces so a title cannot open a heading or a list."""
+    if value is None:
+        return ""
+    text = " ".join(str(value).split())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell that spreadsheets will not evaluate: text starting with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return gets a leading apostrophe (OWASP's advice); other values
+    are returned unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,37 +5,40 @@ import argparse
 
 from core.cli import add_json_flag, emit, resolve_catalog
 from core.progress import StderrProgress
+from core.validation import arg_int, arg_name
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("catalogs", help="list catalogs and mark the active one")
-    p.add_argument("--activate", metavar="NAME", help="make NAME the active catalog")
+    p.add_argument("--activate", metavar="NAME", type=arg_name(), help="make NAME the active catalog")
     add_json_flag(p)
     p.set_defaults(handler=_catalogs)
 
     p = subparsers.add_parser("demo", help="build the deterministic synthetic demo catalog")
-    p.add_argument("--catalog", default="demo", help="catalog name (default: demo)")
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--movies", type=int, default=3000, help="number of films (default 3000)")
+    p.add_argument("--catalog", default="demo", type=arg_name(), help="catalog name (default: demo)")
+    p.add_argument("--seed", type=arg_int(low=0, high=2 ** 32 - 1), default=7)
+    p.add_argument("--movies", type=arg_int(low=50, high=200_000), default=3000, help="number of films (default 3000)")
     add_json_flag(p)
     p.set_defaults(handler=_demo)
 
     _register_import(subparsers)
 
     p = subparsers.add_parser("profile", help="recompute and print a catalog's data profile")
-    p.add_argument("--catalog")
+    p.add_argument("--catalog", type=arg_name())
     add_json_flag(p)
     p.set_defaults(handler=_profile)
 
     p = subparsers.add_parser("verify", help="check every file of a catalog against checksums.txt")
-    p.add_argument("--catalog")
+    p.add_argument("--catalog", type=arg_name())
     add_json_flag(p)
     p.set_defaults(handler=_verify)
 
     p = subparsers.add_parser("splits", help="write time-based train/valid/test splits by release year")
-    p.add_argument("--catalog")
-    p.add_argument("--train-until", type=int, required=True, help="last year of the training split")
-    p.add_argument("--valid-until", type=int, required=True, help="last year of the validation split")
+    p.add_argument("--catalog", type=arg_name())
+    p.add_argument("--train-until", type=arg_int(low=1870, high=2100), required=True,
+                   help="last year of the training split")
+    p.add_argument("--valid-until", type=arg_int(low=1870, high=2100), required=True,
+                   help="last year of the validation split")
     add_json_flag(p)
     p.set_defaults(handler=_splits)
 
@@ -45,16 +48,12 @@ def _catalogs(args) -> int:
 
     if args.activate:
         store.set_active(args.activate)
-    active = store.get_active()
-    rows = []
-    for name in store.list_catalogs():
-        manifest = store.read_manifest(name)
-        rows.append({"name": name, "active": name == active, "synthetic": manifest.get("synthetic", False),
-                     "source": manifest.get("source"), "row_counts": manifest.get("row_counts", {}),
-                     "created_at": manifest.get("created_at")})
+    rows = store.catalog_summaries()
     emit(rows, args.json, text=lambda rs: "\n".join(
-        f"{'*' if r['active'] else ' '} {r['name']:<24} {r['row_counts'].get('movies', 0):>7} films  "
-        f"{'synthetic ' if r['synthetic'] else ''}{r['source']}" for r in rs) or "no catalogs yet")
+        f"{'*' if r['active'] else ' '} {r['name']:<24} " + (
+            f"unusable: {r['problem']}" if r["problem"] else
+            f"{r['row_counts'].get('movies', 0):>7} films  {'synthetic ' if r['synthetic'] else ''}{r['source']}")
+        for r in rs) or "no catalogs yet")
     return 0
 
 
@@ -109,7 +108,7 @@ def _register_import(subparsers: argparse._SubParsersAction) -> None:
     for source, metavar, what in specs:
         s = sources.add_parser(source, help=f"import {what}", description=f"Import {what}.")
         s.add_argument("path", metavar=metavar, help=what)
-        s.add_argument("--catalog", required=True, help="name of the catalog to write (replaced if it exists)")
+        s.add_argument("--catalog", required=True, type=arg_name(), help="name of the catalog to write (replaced if it exists)")
         if source == "wikipedia":
             s.add_argument("--years", metavar="FIRST-LAST", help="only films released in these years, e.g. 1990-1999")
         add_json_flag(s)
@@ -118,10 +117,11 @@ def _register_import(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("merge", help="enrich catalog BASE with OTHER and write the result as a new catalog",
                               description="Match films (external ids, then normalised title + year), fill BASE's "
                                           "gaps from OTHER, bring credits and ratings over.")
-    p.add_argument("base", metavar="BASE", help="catalog to enrich")
-    p.add_argument("other", metavar="OTHER", help="catalog to take details, credits and ratings from")
-    p.add_argument("--into", required=True, metavar="NAME", help="name of the merged catalog")
-    p.add_argument("--year-tolerance", type=int, default=1, help="years apart a unique title match may be (default 1)")
+    p.add_argument("base", metavar="BASE", type=arg_name(), help="catalog to enrich")
+    p.add_argument("other", metavar="OTHER", type=arg_name(), help="catalog to take details, credits and ratings from")
+    p.add_argument("--into", required=True, metavar="NAME", type=arg_name(), help="name of the merged catalog")
+    p.add_argument("--year-tolerance", type=arg_int(low=0, high=5), default=1,
+                   help="years apart a unique title match may be (0-5, default 1)")
     add_json_flag(p)
     p.set_defaults(handler=_merge)
 
@@ -165,11 +165,17 @@ def _run_import(args) -> int:
 
 def _merge(args) -> int:
     from core.catalog import store
+    from core.errors import MarqueeError
     from core.catalog.importers.base import save_import
     from core.catalog.merge import merge_catalogs
 
-    base = store.load_catalog(resolve_catalog(args.base))
-    other = store.load_catalog(resolve_catalog(args.other))
+    base_name, other_name = resolve_catalog(args.base), resolve_catalog(args.other)
+    if base_name == other_name:
+        raise MarqueeError(f"BASE and OTHER are both {base_name!r}: merging a catalog with itself would double "
+                           "its ratings; name two different catalogs")
+    store.validate_name(args.into)
+    base = store.load_catalog(base_name)
+    other = store.load_catalog(other_name)
     result = merge_catalogs(base, other, progress=StderrProgress("merge"), year_tolerance=args.year_tolerance)
     path = save_import(result, args.into)
     report = {k: v for k, v in result.report.items() if not k.endswith("_report")}

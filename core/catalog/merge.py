@@ -30,7 +30,9 @@ from core.catalog.importers.base import ImportResult, person_id, person_key, pro
 from core.catalog.schema import LIST_COLUMNS, MOVIES
 from core.catalog.store import Catalog
 from core.catalog.titles import normalise_title
+from core.errors import MarqueeError
 from core.progress import ProgressFn
+from core.validation import integer
 
 log = logging.getLogger(__name__)
 
@@ -213,9 +215,25 @@ def _merge_ratings(base: Catalog, other: Catalog, matches: pd.DataFrame) -> tupl
     return ratings.sort_values(["user_id", "movie_id"], kind="stable").reset_index(drop=True), stats
 
 
+def _same_data(base: Catalog, other: Catalog) -> bool:
+    """One catalog twice, or a copy of it (same checksum, or the very same ratings)."""
+    if base is other or base.name == other.name or (base.data_checksum and base.data_checksum == other.data_checksum):
+        return True
+    columns = ["user_id", "movie_id", "rating"]
+    return (len(base.ratings) > 0 and len(base.ratings) == len(other.ratings)
+            and base.ratings[columns].reset_index(drop=True).equals(other.ratings[columns].reset_index(drop=True)))
+
+
 def merge_catalogs(base: Catalog, other: Catalog, progress: ProgressFn | None = None,
                    year_tolerance: int = 1) -> ImportResult:
-    """Enrich ``base`` with ``other`` (see the module doc); returns tables ready to write."""
+    """Enrich ``base`` with ``other`` (see the module doc); returns tables ready to write.
+
+    Refused when both are the same catalog or hold the same data (merging a catalog with itself
+    or its copy would double its ratings under shifted user ids)."""
+    if _same_data(base, other):
+        raise MarqueeError(f"cannot merge {base.name!r} with {other.name!r}: they hold the same data (merging would "
+                           "double its ratings); name two different catalogs")
+    year_tolerance = integer(year_tolerance, "year tolerance", low=0, high=5)
     progress = progress_or_null(progress)
     progress(0, 4, "matching films")
     matches, stats = match_movies(base.movies, other.movies, year_tolerance)

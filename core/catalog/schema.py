@@ -180,6 +180,13 @@ def _check_values(table_data: pa.Table, table: str, where: str) -> None:
         row = int(np.flatnonzero(dupes.to_numpy())[0])
         key = ", ".join(f"{k}={_plain(df.iloc[row][k])!r}" for k in PRIMARY_KEYS[table])
         raise SchemaError(f"{where}{table} row {row}: duplicate key ({key}); {int(dupes.sum())} duplicate rows in all")
+    for field in table_data.schema:
+        if pa.types.is_floating(field.type):
+            values = table_data.column(field.name).to_numpy(zero_copy_only=False)
+            infinite = np.isinf(values.astype("float64"))
+            if infinite.any():
+                row = int(np.flatnonzero(infinite)[0])
+                raise SchemaError(f"{where}{table}.{field.name} row {row}: value {_plain(values[row])!r} is not finite")
     checks = []
     if table == "movies":
         checks = [("year", *YEAR_RANGE), ("budget", 0, None), ("revenue", 0, None), ("runtime", 0, 2000),

@@ -13,7 +13,10 @@ complete, so a crash or a validation error never leaves a half-written catalog.
 """
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +32,7 @@ from core import config, validation
 from core.catalog.profile import profile_tables
 from core.catalog.schema import SCHEMA_VERSION, SCHEMAS, conform, to_frame
 from core.errors import CatalogNotFound, IntegrityError, MarqueeError
-from core.io import (build_manifest, read_json, sha256_file, sha256_text, staged_dir, write_json_atomic,
+from core.io import (build_manifest, read_json, sha256_file, sha256_file_cached, sha256_text, staged_dir, write_json_atomic,
                      write_text_atomic)
 
 TABLES = ("movies", "people", "credits", "ratings")
@@ -186,53 +189,172 @@ def _checksum_lines(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def verify_catalog(name_or_path: str | Path, data_dir: Path | None = None) -> list[str]:
-    """Files whose sha256 differs from ``checksums.txt``, plus missing and unlisted files."""
-    root = Path(name_or_path) if isinstance(name_or_path, Path) else catalog_path(name_or_path, data_dir)
+def _read_listing(root: Path) -> tuple[dict[str, str], list[str]]:
+    """``checksums.txt`` as {relative path: digest}, plus the problems of lines that name
+    anything but a plain relative path inside the catalog (those files are never read)."""
     listing = root / CHECKSUMS
-    if not listing.exists():
-        return [f"{listing}: missing"]
-    recorded = {}
-    for line in listing.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            digest, rel = line.split("  ", 1)
-            recorded[rel] = digest
-    problems = []
-    for rel, digest in recorded.items():
-        path = root / rel
-        if not path.exists():
-            problems.append(f"{rel}: missing")
-        elif sha256_file(path) != digest:
-            problems.append(f"{rel}: checksum mismatch")
-    present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.name != CHECKSUMS}
-    problems += [f"{rel}: not in {CHECKSUMS}" for rel in sorted(present - set(recorded))]
+    recorded: dict[str, str] = {}
+    problems: list[str] = []
+    try:
+        text = listing.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return recorded, [f"{CHECKSUMS}: unreadable ({type(exc).__name__})"]
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        digest, sep, rel = line.partition("  ")
+        if not sep or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            problems.append(f"{CHECKSUMS} line {number}: not '<sha256>  <file>' (not read)")
+            continue
+        parts = Path(rel).parts
+        if (not rel or rel.startswith("/") or ".." in parts or rel != Path(rel).as_posix()
+                or validation.control_characters(rel)):
+            problems.append(f"{CHECKSUMS} line {number}: {validation.shown(rel)} is outside the catalog (not read)")
+            continue
+        recorded[rel] = digest
+    return recorded, problems
+
+
+def _file_problem(root: Path, rel: str) -> str | None:
+    """Why ``root/rel`` cannot be checked: missing, a link, or not a regular file. Every parent
+    is checked too, so a symlinked folder cannot lead out of the catalog."""
+    path = root
+    for part in Path(rel).parts:
+        path = path / part
+        try:
+            info = path.lstat()
+        except FileNotFoundError:
+            return f"{rel}: missing"
+        except OSError as exc:
+            return f"{rel}: unreadable ({exc.strerror or type(exc).__name__})"
+        if stat.S_ISLNK(info.st_mode):
+            return f"{rel}: is a symbolic link (not read)"
+    if not stat.S_ISREG(info.st_mode):
+        return f"{rel}: not a regular file (not read)"
+    return None
+
+
+def _present_files(root: Path) -> tuple[set[str], list[str]]:
+    """Regular files under ``root`` (symlinks are not followed), and the special entries found."""
+    files, odd = set(), []
+    for folder, dirs, names in os.walk(root, followlinks=False):
+        here = Path(folder)
+        for name in [*names, *[d for d in dirs if (here / d).is_symlink()]]:
+            path = here / name
+            rel = path.relative_to(root).as_posix()
+            info = path.lstat()
+            if stat.S_ISREG(info.st_mode):
+                files.add(rel)
+            else:
+                odd.append(f"{rel}: {'is a symbolic link' if stat.S_ISLNK(info.st_mode) else 'not a regular file'} (not read)")
+    files.discard(CHECKSUMS)
+    return files, odd
+
+
+def verify_catalog(name_or_path: str | Path, data_dir: Path | None = None,
+                   only: tuple[str, ...] | None = None) -> list[str]:
+    """Problems of a catalog's files against ``checksums.txt``: mismatched, missing, unlisted.
+
+    Reads only regular files inside the catalog: a listing line naming ``/dev/zero``, ``../x``
+    or a symlink is reported and never opened. ``only`` restricts the check to those files
+    (what a partial load reads). Digests are cached per file version (``sha256_file_cached``).
+    """
+    root = Path(name_or_path) if isinstance(name_or_path, Path) else catalog_path(name_or_path, data_dir)
+    listing_problem = _file_problem(root, CHECKSUMS)
+    if listing_problem:
+        return [listing_problem]
+    recorded, problems = _read_listing(root)
+    wanted = recorded if only is None else {rel: recorded.get(rel) for rel in only}
+    for rel, digest in wanted.items():
+        if digest is None:
+            problems.append(f"{rel}: not in {CHECKSUMS}")
+            continue
+        problem = _file_problem(root, rel)
+        if problem is None:
+            try:
+                if sha256_file_cached(root / rel) != digest:
+                    problem = f"{rel}: checksum mismatch"
+            except OSError as exc:
+                problem = f"{rel}: unreadable ({exc.strerror or type(exc).__name__})"
+        if problem:
+            problems.append(problem)
+    if only is None:
+        present, odd = _present_files(root)
+        problems += odd + [f"{rel}: not in {CHECKSUMS}" for rel in sorted(present - set(recorded))]
     return problems
 
 
 def load_catalog(name: str, data_dir: Path | None = None, verify: bool = True,
                  tables: tuple[str, ...] = TABLES) -> Catalog:
-    """Open a catalog; with ``verify`` a tampered or truncated file raises ``IntegrityError``."""
+    """Open a catalog, verified: a tampered, truncated or swapped file raises ``IntegrityError``.
+
+    Every load checks the files it reads (the tables and the manifest) against
+    ``checksums.txt``; digests are cached per file version, so reloading an unchanged catalog
+    costs a ``stat`` per file. ``verify=False`` is accepted for old callers and no longer skips
+    the check (pages, ``personal`` and ``index build`` used it and served edited files).
+    """
     root = catalog_path(name, data_dir)
     if not (root / MANIFEST).exists():
-        raise CatalogNotFound(f"no catalog named {name!r} in {root.parent} (run `python -m core catalogs`)")
-    if verify:
-        problems = verify_catalog(root)
-        if problems:
-            raise IntegrityError(f"catalog {name!r} failed its checksum check: " + "; ".join(problems[:5]))
+        raise CatalogNotFound(f"no catalog named {name!r} (run `python -m core catalogs`)")
+    files = (MANIFEST, *(f"{t}.parquet" for t in TABLES if t in tables))
+    problems = verify_catalog(root, only=files)
+    if problems:
+        raise IntegrityError(f"catalog {name!r} failed its checksum check: " + "; ".join(problems[:5])
+                             + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")
+                             + "; re-import or rebuild it")
     frames = {}
     for table_name in TABLES:
         if table_name in tables:
-            frames[table_name] = to_frame(pq.read_table(root / f"{table_name}.parquet", schema=SCHEMAS[table_name]), table_name)
+            frames[table_name] = _read_table(root, name, table_name)
         else:
             frames[table_name] = to_frame(SCHEMAS[table_name].empty_table(), table_name)
-    return Catalog(name=name, path=root, manifest=read_json(root / MANIFEST), **frames)
+    return Catalog(name=name, path=root, manifest=_manifest(root, name), **frames)
+
+
+def _read_table(root: Path, name: str, table_name: str) -> pd.DataFrame:
+    try:
+        return to_frame(pq.read_table(root / f"{table_name}.parquet", schema=SCHEMAS[table_name]), table_name)
+    except (OSError, pa.ArrowException, ValueError) as exc:
+        raise IntegrityError(f"catalog {name!r}: {table_name}.parquet is unreadable ({type(exc).__name__}); "
+                             "re-import or rebuild it") from None
+
+
+def _manifest(root: Path, name: str) -> dict[str, Any]:
+    try:
+        manifest = read_json(root / MANIFEST)
+    except FileNotFoundError:
+        raise CatalogNotFound(f"no catalog named {name!r}") from None
+    except (OSError, ValueError, RecursionError) as exc:
+        raise IntegrityError(f"catalog {name!r}: {MANIFEST} is unreadable ({type(exc).__name__}); "
+                             "re-import or rebuild it") from None
+    if not isinstance(manifest, dict):
+        raise IntegrityError(f"catalog {name!r}: {MANIFEST} is not a JSON object; re-import or rebuild it")
+    return manifest
 
 
 def read_manifest(name: str, data_dir: Path | None = None) -> dict[str, Any]:
-    path = catalog_path(name, data_dir) / MANIFEST
-    if not path.exists():
-        raise CatalogNotFound(f"no catalog named {name!r}")
-    return read_json(path)
+    """A catalog's manifest; an unreadable one is one ``IntegrityError`` line naming the catalog."""
+    return _manifest(catalog_path(name, data_dir), name)
+
+
+def catalog_summaries(data_dir: Path | None = None) -> list[dict[str, Any]]:
+    """One row per catalog for listings (CLI ``catalogs``, the sidebar): name, active, source,
+    row counts; a catalog whose manifest is unreadable gets a ``problem`` instead of failing
+    the whole list."""
+    active = get_active(data_dir)
+    rows = []
+    for name in list_catalogs(data_dir):
+        row = {"name": name, "active": name == active, "synthetic": False, "source": None, "row_counts": {},
+               "created_at": None, "problem": None}
+        try:
+            manifest = read_manifest(name, data_dir)
+            counts = manifest.get("row_counts")
+            row.update(synthetic=bool(manifest.get("synthetic", False)), source=manifest.get("source"),
+                       row_counts=counts if isinstance(counts, dict) else {}, created_at=manifest.get("created_at"))
+        except MarqueeError as exc:
+            row["problem"] = str(exc)
+        rows.append(row)
+    return rows
 
 
 def read_profile(name: str, data_dir: Path | None = None) -> dict[str, Any]:

@@ -42,8 +42,8 @@ def test_wikipedia_unreadable_files(tmp_path, content, message):
 
 @pytest.mark.parametrize("record, message", [
     ({"year": 1995}, "film #1: missing field 'title'"),
-    ({**GOOD, "cast": "Al Pacino"}, "field 'cast' should be list"),
-    ({**GOOD, "year": "1995"}, "field 'year' should be int"),
+    ({**GOOD, "cast": "Al Pacino"}, "field 'cast' should be a list"),
+    ({**GOOD, "year": "1995"}, "field 'year' should be a whole number"),
     ({**GOOD, "title": "  "}, "field 'title' is empty"),
     ("Heat", "film #1: expected an object"),
 ])
@@ -133,7 +133,7 @@ def test_imdb_absurd_values_and_duplicates_are_repaired_and_counted(tmp_path):
     movies, repairs = result.tables["movies"].set_index("imdb_id"), result.report["repairs"]
     assert repairs["duplicate_imdb_link_rows_dropped"] == 1 and len(movies) == 2
     assert movies.loc["tt0113277", "vote_count"] == 900
-    assert pd.isna(movies.loc["tt0113277", "budget"]) and repairs["negative_or_zero_budget_nulled"] == 1
+    assert pd.isna(movies.loc["tt0113277", "budget"]) and repairs["impossible_budget_nulled"] == 1
     assert pd.isna(movies.loc["tt0113277", "year"]) and repairs["year_out_of_range_nulled"] == 1
     assert pd.isna(movies.loc["tt0113277", "vote_average"]) and repairs["score_out_of_range_nulled"] == 1
     assert pd.isna(movies.loc["tt0000003", "budget"]) and repairs["budget_nulled_probably_local_currency"] == 1

@@ -16,6 +16,8 @@ import pandas as pd
 from core.catalog.schema import empty_frame
 from core.errors import ImportError_
 from core.io import sha256_file
+from core.logs import one_line
+from core.validation import SYSTEM_ROOTS, control_characters, shown
 from core.progress import ProgressFn, null_progress
 
 # Ids are 53-bit so they survive JSON and JavaScript unchanged.
@@ -211,8 +213,10 @@ def require_file(path: Path, what: str) -> Path:
     path = Path(path)
     if not path.exists():
         raise ImportError_(f"{path}: {what} not found")
-    if not path.is_file():
+    if path.is_dir():
         raise ImportError_(f"{path}: expected a file ({what}), found a folder")
+    if not path.is_file() or any(root == path.resolve() or root in path.resolve().parents for root in SYSTEM_ROOTS):
+        raise ImportError_(f"{path}: expected a regular file ({what}), not a device or system file")
     if path.stat().st_size == 0:
         raise ImportError_(f"{path}: file is empty")
     return path
@@ -252,25 +256,55 @@ def decode_utf8_with_repairs(path: Path, report: Report, max_bad_lines: int = 10
 def require_columns(df: pd.DataFrame, columns: Iterable[str], path: Path) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ImportError_(f"{path}: missing column(s) {', '.join(missing)} "
-                           f"(found: {', '.join(map(str, df.columns)) or 'none'})")
+        found = ", ".join(one_line(str(c)) for c in df.columns if not control_characters(str(c), multiline=True))
+        found = found if len(found) <= 200 else found[:200] + "…"
+        raise ImportError_(f"{path}: missing column(s) {', '.join(missing)} (found: {found or 'no readable header'})")
 
 
 def numeric_column(df: pd.DataFrame, column: str, path: Path, line_offset: int = 2) -> pd.Series:
-    """Column as float; text that is not a number raises naming the file line and column."""
+    """Column as float; text that is not a number raises naming the file line and column.
+
+    ``inf``, ``Infinity`` and ``1e400`` parse as infinite floats: callers null them with
+    :func:`null_out_of_range` (counted) or refuse them (ids, :func:`whole_ids`)."""
     raw = df[column]
     values = pd.to_numeric(raw, errors="coerce")
     bad = raw.notna() & values.isna() & (raw.astype(str).str.strip() != "")
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise ImportError_(f"{path}: line {row + line_offset}, column {column!r}: "
-                           f"not a number ({raw.iloc[row]!r}); {int(bad.sum())} such value(s)")
+                           f"not a number ({shown(raw.iloc[row])}); {int(bad.sum())} such value(s)")
     return values.astype("float64")
 
 
+# Ids must survive float64, JSON and JavaScript unchanged.
+MAX_SAFE_ID = 2 ** 53
+
+
+def whole_ids(frame: pd.DataFrame, column: str, path: Path, line_offset: int, low: int = 0,
+              high: int = MAX_SAFE_ID) -> pd.Series:
+    """Column of whole-number ids in ``[low, high]`` as int64; anything else (``1.5``, ``-5``,
+    ``1e20``, ``inf``, missing) raises naming the file line and column, so an id never wraps."""
+    values = numeric_column(frame, column, path, line_offset)
+    finite = np.isfinite(values.to_numpy(dtype="float64", na_value=np.nan))
+    bad = ~finite | (values != np.floor(values)) | (values < low) | (values > high)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ImportError_(f"{path}: line {row + line_offset}, column {column!r}: expected a whole number "
+                           f"from {low:,} to {high:,}, got {shown(frame[column].iloc[row])}")
+    return values.astype("int64")
+
+
 def null_out_of_range(values: pd.Series, low: float | None, high: float | None, kind: str,
-                      report: Report, labels: pd.Series | None = None) -> pd.Series:
-    """Set implausible values (negative budgets, year 0, scores above 10) to null and count them."""
+                      report: Report, labels: pd.Series | None = None, column: str = "value") -> pd.Series:
+    """Set implausible values (negative budgets, year 0, scores above 10) to null and count them;
+    non-finite values (``inf``, ``1e400``) are nulled too, counted as ``non_finite_<column>_nulled``."""
+    as_float = values.astype("float64")
+    infinite = as_float.notna() & ~np.isfinite(as_float.to_numpy(dtype="float64", na_value=np.nan))
+    if infinite.any():
+        first = int(np.flatnonzero(infinite.to_numpy())[0])
+        label = f" ({labels.iloc[first]})" if labels is not None else ""
+        report.repair(f"non_finite_{column}_nulled", int(infinite.sum()), example=f"{values.iloc[first]!r}{label}")
+        values = values.mask(infinite)
     bad = values.notna() & (((values < low) if low is not None else False) | ((values > high) if high is not None else False))
     if bad.any():
         first = int(np.flatnonzero(bad.to_numpy())[0])

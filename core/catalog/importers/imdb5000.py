@@ -10,7 +10,8 @@ Repairs, all counted in the report:
   language is not English, and any non-US budget above ``MAX_CREDIBLE_BUDGET_USD`` (the table
   stores those in local currency: won, yen, rupees...). English-language UK/Canada/Australia
   films keep their budgets, which the table gives in dollars;
-- negative or impossible numbers (budget, gross, duration, year, score, votes) become null.
+- negative, non-finite (``inf``, ``1e400``) or impossible numbers (budget, gross, duration, year,
+  score, votes) become null.
 
 ``movie_id`` is the number in the IMDb id (tt0499549 -> 499549). Facebook likes are NOT used for
 ``popularity``: 43 % of films have 0 (not collected) and the scale is not TMDb's popularity.
@@ -31,12 +32,15 @@ from core.catalog.importers.base import (CreditsBuilder, ImportResult, Report, d
 from core.catalog.languages import language_code
 from core.catalog.schema import RATING_RANGE, YEAR_RANGE
 from core.errors import ImportError_
+from core.logs import one_line
 from core.progress import ProgressFn
 
 log = logging.getLogger(__name__)
 
 SOURCE = "imdb5000"
 MAX_CREDIBLE_BUDGET_USD = 400e6
+MAX_MONEY = 1e11  # more than any film's budget or gross in any currency this table uses
+MAX_VOTES = 1e10  # more votes than people
 USD_COUNTRIES = {"USA"}
 COLUMNS = ("movie_title", "movie_imdb_link", "title_year", "director_name", "actor_1_name", "actor_2_name",
            "actor_3_name", "genres", "plot_keywords", "language", "country", "budget", "gross", "duration",
@@ -101,7 +105,7 @@ def import_imdb5000(csv_path: str | Path, progress: ProgressFn | None = None) ->
     except pd.errors.EmptyDataError:
         raise ImportError_(f"{path}: file is empty") from None
     except pd.errors.ParserError as exc:
-        raise ImportError_(f"{path}: not a readable CSV ({exc})") from None
+        raise ImportError_(f"{path}: not a readable CSV ({one_line(str(exc))})") from None
     require_columns(raw, COLUMNS, path)
     if raw.empty:
         raise ImportError_(f"{path}: no data rows below the header")
@@ -117,12 +121,13 @@ def import_imdb5000(csv_path: str | Path, progress: ProgressFn | None = None) ->
     report.repair("rows_without_imdb_link", int(frame["imdb_id"].isna().sum()))
     for column in ("budget", "gross", "duration", "imdb_score", "num_voted_users", "title_year"):
         frame[column] = numeric_column(raw, column, path)
-    frame["budget"] = null_out_of_range(frame["budget"], 1, None, "negative_or_zero_budget_nulled", report, frame["title"])
-    frame["gross"] = null_out_of_range(frame["gross"], 0, None, "negative_gross_nulled", report, frame["title"])
-    frame["duration"] = null_out_of_range(frame["duration"], 1, 2000, "impossible_duration_nulled", report, frame["title"])
-    frame["title_year"] = null_out_of_range(frame["title_year"], *YEAR_RANGE, "year_out_of_range_nulled", report, frame["title"])
-    frame["imdb_score"] = null_out_of_range(frame["imdb_score"], *RATING_RANGE, "score_out_of_range_nulled", report, frame["title"])
-    frame["num_voted_users"] = null_out_of_range(frame["num_voted_users"], 0, None, "negative_votes_nulled", report, frame["title"])
+    for column, low, high, kind in (("budget", 1, MAX_MONEY, "impossible_budget_nulled"),
+                                    ("gross", 0, MAX_MONEY, "impossible_gross_nulled"),
+                                    ("duration", 1, 2000, "impossible_duration_nulled"),
+                                    ("title_year", *YEAR_RANGE, "year_out_of_range_nulled"),
+                                    ("imdb_score", *RATING_RANGE, "score_out_of_range_nulled"),
+                                    ("num_voted_users", 0, MAX_VOTES, "impossible_votes_nulled")):
+        frame[column] = null_out_of_range(frame[column], low, high, kind, report, frame["title"], column=column)
     for column in ("director_name", "actor_1_name", "actor_2_name", "actor_3_name", "genres", "plot_keywords", "country"):
         frame[column] = raw[column]
     frame["original_language"] = raw["language"].map(language_code)

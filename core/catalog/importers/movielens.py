@@ -23,16 +23,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.catalog.importers.base import (CreditsBuilder, ImportResult, Report, file_fingerprint,
-                                         numeric_column, progress_or_null, require_columns, require_file)
+from core.catalog.importers.base import (MAX_SAFE_ID, CreditsBuilder, ImportResult, Report, file_fingerprint,
+                                         numeric_column, progress_or_null, require_columns, require_file,
+                                         whole_ids)
 from core.catalog.titles import parse_movielens_title
 from core.errors import ImportError_
+from core.logs import one_line
+from core.validation import safe_image_url, shown
 from core.progress import ProgressFn
 
 log = logging.getLogger(__name__)
 
 SOURCE = "movielens"
 RATING_SCALE = (0.5, 5.0)
+TIMESTAMP_RANGE = (0, 4_102_444_800)  # 1970-01-01 to 2100-01-01, in seconds
+MAX_IMDB_NUMBER = 99_999_999  # tt + 7 or 8 digits
 ML100K_GENRES = ("unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary",
                  "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi",
                  "Thriller", "War", "Western")
@@ -100,20 +105,25 @@ def _read_table(path: Path, report: Report, sep: str, names: list[str] | None = 
                             dtype=str, keep_default_na=False, na_values=[""], quoting=3 if sep != "," else 0,
                             index_col=False)
     except pd.errors.ParserError as exc:
-        raise ImportError_(f"{path}: not readable as {'tab' if sep == chr(9) else repr(sep)}-separated text ({exc})") from None
+        raise ImportError_(f"{path}: not readable as {'tab' if sep == chr(9) else repr(sep)}-separated text ({one_line(str(exc))})") from None
     if frame.empty:
         raise ImportError_(f"{path}: no data rows")
     return frame
 
 
 def _int_ids(frame: pd.DataFrame, column: str, path: Path, line_offset: int) -> pd.Series:
-    values = numeric_column(frame, column, path, line_offset)
-    bad = values.isna() | (values != np.floor(values))
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ImportError_(f"{path}: line {row + line_offset}, column {column!r}: "
-                           f"expected a whole number id, got {frame[column].iloc[row]!r}")
-    return values.astype("int64")
+    return whole_ids(frame, column, path, line_offset)
+
+
+def _optional_ids(frame: pd.DataFrame, column: str, path: Path, low: int, high: int, report: Report) -> pd.Series:
+    """External ids that may be missing; impossible ones (``-5``, ``1.5``, ``inf``) become null
+    and are counted (the film keeps its MovieLens id)."""
+    values = numeric_column(frame, column, path)
+    as_float = values.to_numpy(dtype="float64", na_value=np.nan)
+    bad = values.notna() & ~(np.isfinite(as_float) & (as_float == np.floor(as_float)) & (as_float >= low) & (as_float <= high))
+    report.repair(f"links_impossible_{column}_nulled", int(bad.sum()),
+                  example=shown(frame.loc[bad, column].iloc[0]) if bad.any() else None)
+    return values.mask(bad)
 
 
 def _movies_from_titles(ids: pd.Series, raw_titles: pd.Series, path: Path, report: Report, line_offset: int) -> pd.DataFrame:
@@ -146,7 +156,11 @@ def _clean_ratings(ratings: pd.DataFrame, movie_ids: set, report: Report) -> pd.
     report.repair("repeated_rating_dropped_kept_latest", int(repeated.sum()))
     ratings = ratings[~repeated].sort_values(["user_id", "movie_id"], kind="stable").reset_index(drop=True)
     ratings["rating"] = ratings["rating"].astype("float32")
-    ratings["timestamp"] = pd.to_datetime(ratings["timestamp"], unit="s", utc=True)
+    stamps = ratings["timestamp"]
+    impossible = (stamps < TIMESTAMP_RANGE[0]) | (stamps > TIMESTAMP_RANGE[1])
+    report.repair("rating_timestamp_out_of_range_nulled", int(impossible.sum()),
+                  example=str(stamps[impossible].iloc[0]) if impossible.any() else None)
+    ratings["timestamp"] = pd.to_datetime(stamps.mask(impossible), unit="s", utc=True)
     return ratings
 
 
@@ -155,7 +169,7 @@ def _ratings_frame(frame: pd.DataFrame, path: Path, line_offset: int, columns: t
     out = pd.DataFrame({"user_id": _int_ids(frame, user, path, line_offset),
                         "movie_id": _int_ids(frame, movie, path, line_offset),
                         "rating": numeric_column(frame, rating, path, line_offset),
-                        "timestamp": _int_ids(frame, stamp, path, line_offset)})
+                        "timestamp": whole_ids(frame, stamp, path, line_offset, low=-MAX_SAFE_ID)})
     missing = out["rating"].isna()
     if missing.any():
         row = int(np.flatnonzero(missing.to_numpy())[0])
@@ -217,6 +231,15 @@ def _literal_list(value: Any, report: Report, column: str) -> list[str]:
     return [str(v).strip() for v in parsed if isinstance(v, (str, int, float)) and str(v).strip()]
 
 
+def _poster(value: Any, report: Report) -> str | None:
+    """The first poster URL of a details row, kept only when it is an absolute http(s) URL."""
+    first = next(iter(_literal_list(value, report, "poster_url")), None)
+    url = safe_image_url(first)
+    if first and url is None:
+        report.repair("details_poster_url_not_http_dropped", example=shown(first))
+    return url
+
+
 def parse_length(text: Any) -> float | None:
     """ "1h 21min" -> 81.0; "2h" -> 120.0; "45min" -> 45.0; anything else -> None."""
     if not isinstance(text, str):
@@ -267,7 +290,7 @@ def _apply_details(movies: pd.DataFrame, path: Path, credits: CreditsBuilder, re
         "vote_average": pd.to_numeric(details["rating"], errors="coerce").to_numpy(),
         "vote_count": pd.array(details["num_review"].map(parse_count), dtype="Int64"),
         "imdb_id": details["movie_url"].fillna("").astype(str).str.extract(_IMDB_ID, expand=False).to_numpy(),
-        "poster_url": [next(iter(_literal_list(v, report, "poster_url")), None) for v in details["poster_url"]],
+        "poster_url": [_poster(v, report) for v in details["poster_url"]],
     })
     for movie_id, directors, cast, writers in zip(details["movie_id"], details["director"], details["cast"],
                                                   details["writer"]):
@@ -293,9 +316,9 @@ def _import_latest(folder: Path, report: Report, progress: ProgressFn):
         links = _read_table(links_path, report, ",")
         require_columns(links, ("movieId", "imdbId", "tmdbId"), links_path)
         links["movieId"] = _int_ids(links, "movieId", links_path, 2)
-        imdb = numeric_column(links, "imdbId", links_path)
+        imdb = _optional_ids(links, "imdbId", links_path, 1, MAX_IMDB_NUMBER, report)
         links["imdb_id"] = [f"tt{int(v):07d}" if pd.notna(v) else None for v in imdb]
-        links["tmdb_id"] = numeric_column(links, "tmdbId", links_path).astype("Int64")
+        links["tmdb_id"] = _optional_ids(links, "tmdbId", links_path, 1, MAX_SAFE_ID, report).astype("Int64")
         links = links.drop_duplicates("movieId")
         movies = movies.merge(links[["movieId", "imdb_id", "tmdb_id"]].rename(columns={"movieId": "movie_id"}),
                               on="movie_id", how="left")

@@ -19,9 +19,11 @@ from typing import Any
 import pandas as pd
 
 from core.catalog.importers.base import (CreditsBuilder, ImportResult, Report, file_fingerprint,
-                                         progress_or_null, stable_id)
+                                         progress_or_null, require_file, stable_id)
+from core.io import sha256_text
 from core.catalog.schema import YEAR_RANGE
 from core.errors import ImportError_
+from core.validation import safe_image_url, shown
 from core.progress import ProgressFn
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,10 @@ def decade_files(path: Path, years: tuple[int, int] | None = None) -> list[Path]
     if not path.exists():
         raise ImportError_(f"{path}: not found (expected a movies-NNNNs.json file or a folder of them)")
     if path.is_file():
-        return [path]
+        return [require_file(path, "Wikipedia movies JSON")]
+    if not path.is_dir():
+        raise ImportError_(f"{path}: not a regular file or folder (expected a movies-NNNNs.json file or a folder "
+                           "of them)")
     files = sorted(p for p in path.iterdir() if FILE_PATTERN.match(p.name))
     if not files:
         raise ImportError_(f"{path}: no movies-NNNNs.json files in this folder")
@@ -70,12 +75,34 @@ def _load_array(path: Path) -> list[Any]:
     except UnicodeDecodeError as exc:
         raise ImportError_(f"{path}: not valid UTF-8 at byte {exc.start} ({exc.reason}); JSON must be UTF-8") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_bounded_int)
     except json.JSONDecodeError as exc:
         raise ImportError_(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ImportError_(f"{path}: JSON nested too deeply (a film list is an array of flat objects)") from None
     if not isinstance(data, list):
         raise ImportError_(f"{path}: expected a JSON array of films, found {type(data).__name__}")
     return data
+
+
+class HugeInt:
+    """A JSON integer too long to be any field of a film (Python refuses to parse past 4,300
+    digits); kept as its digit count so the film can be named in the error or repair."""
+
+    def __init__(self, digits: int):
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"a {self.digits:,}-digit number"
+
+
+def _bounded_int(text: str) -> int | HugeInt:
+    return int(text) if len(text) <= 30 else HugeInt(len(text.lstrip("-")))
+
+
+def _film(record: dict, index: int) -> str:
+    title = record.get("title")
+    return f"film #{index} ({shown(title)})" if isinstance(title, str) else f"film #{index}"
 
 
 def _field(record: dict, key: str, kind: type, path: Path, index: int, required: bool = False):
@@ -85,19 +112,36 @@ def _field(record: dict, key: str, kind: type, path: Path, index: int, required:
             raise ImportError_(f"{path}: film #{index}: missing field {key!r}")
         return None
     if isinstance(value, bool) or not isinstance(value, kind):
-        raise ImportError_(f"{path}: film #{index} ({record.get('title')!r}): field {key!r} should be "
-                           f"{kind.__name__}, "
-                           f"got {type(value).__name__} {value!r}")
+        raise ImportError_(f"{path}: {_film(record, index)}: field {key!r} should be {_KIND_NAMES[kind]}, "
+                           f"got {type(value).__name__ if not isinstance(value, HugeInt) else 'number'} {shown(value)}")
     return value
 
 
-def _string_list(record: dict, key: str, path: Path, index: int) -> list:
-    return _field(record, key, list, path, index) or []
+_KIND_NAMES = {str: "text", int: "a whole number", list: "a list"}
 
 
-def _content_hash(record: dict) -> int:
+def _name_list(record: dict, key: str, path: Path, index: int) -> list[str]:
+    """A list of names (cast); an entry that is not text (a dict, a number, a list) is a
+    structural error naming the film, not a name to invent from its repr."""
+    values = _field(record, key, list, path, index) or []
+    for value in values:
+        if value is not None and not isinstance(value, str):
+            raise ImportError_(f"{path}: {_film(record, index)}: field {key!r} should be a list of names, "
+                               f"found {type(value).__name__} {shown(value)}")
+    return values
+
+
+def _image_url(value: str | None, report: Report, title: str) -> str | None:
+    """Only absolute http(s) image URLs are kept; a local path or other scheme is dropped, counted."""
+    url = safe_image_url(value)
+    if value and url is None:
+        report.repair("poster_url_not_http_dropped", example=f"{title!r}: {shown(value)}")
+    return url
+
+
+def _content_hash(record: dict) -> str:
     """Hash of a record's full content, to spot exact duplicates without keeping the records."""
-    return hash(tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in record.items())))
+    return sha256_text(json.dumps(record, sort_keys=True, default=repr, ensure_ascii=False))
 
 
 def import_wikipedia(path_file_or_dir: str | Path, progress: ProgressFn | None = None,
@@ -110,7 +154,7 @@ def import_wikipedia(path_file_or_dir: str | Path, progress: ProgressFn | None =
     report = Report(files=[p.name for p in files], language_policy="original_language left null (see importer docs)")
     credits = CreditsBuilder(report)
     rows: list[dict[str, Any]] = []
-    seen_content: dict[str, list[int]] = {}  # per (href, title, year): hashes of the records seen
+    seen_content: dict[str, list[str]] = {}  # per (href, title, year): hashes of the records seen
     ids: dict[int, str] = {}
     raw_total = 0
     for done, path in enumerate(files):
@@ -123,7 +167,11 @@ def import_wikipedia(path_file_or_dir: str | Path, progress: ProgressFn | None =
             title = _field(record, "title", str, path, index, required=True).strip()
             if not title:
                 raise ImportError_(f"{path}: film #{index}: field 'title' is empty")
-            year = _field(record, "year", int, path, index)
+            year = record.get("year")
+            if isinstance(year, HugeInt):
+                report.repair("year_out_of_range_nulled", example=f"{path.name} #{index} {title!r}: {year!r}")
+                year = None
+            year = _field({**record, "year": year}, "year", int, path, index)
             if year is not None and not (YEAR_RANGE[0] <= year <= YEAR_RANGE[1]):
                 report.repair("year_out_of_range_nulled", example=f"{path.name} #{index} {title!r}: {year}")
                 year = None
@@ -141,14 +189,17 @@ def import_wikipedia(path_file_or_dir: str | Path, progress: ProgressFn | None =
             if movie_id in ids:
                 raise ImportError_(f"{path}: film #{index}: id collision with {ids[movie_id]!r}")
             ids[movie_id] = key
-            genres = [g.strip() for g in _string_list(record, "genres", path, index) if isinstance(g, str) and g.strip()]
-            credits.add_cast(movie_id, _string_list(record, "cast", path, index))
+            raw_genres = _field(record, "genres", list, path, index) or []
+            genres = [g.strip() for g in raw_genres if isinstance(g, str) and g.strip()]
+            report.repair("genre_not_text_dropped", sum(1 for g in raw_genres if g is not None and not isinstance(g, str)),
+                          example=f"{title!r}")
+            credits.add_cast(movie_id, _name_list(record, "cast", path, index))
             extract = _field(record, "extract", str, path, index)
             rows.append({
                 "movie_id": movie_id, "title": title, "year": year,
                 "overview": extract.strip() or None if extract else None,
                 "genres": list(dict.fromkeys(genres)),
-                "poster_url": _field(record, "thumbnail", str, path, index),
+                "poster_url": _image_url(_field(record, "thumbnail", str, path, index), report, title),
                 "wikipedia_href": href,
             })
     progress(len(files), len(files), "building tables")
