@@ -120,7 +120,9 @@ def test_429_slows_the_client_down_instead_of_hammering(tmdb_server):
     assert client.limiter.rate < 1000 and client.limiter.stats.decreases >= 1
     # Every film answered exactly once, and 429s stayed a small share of the traffic.
     assert sum(server.stats.detail_ids.values()) == 150
-    assert server.stats.throttled < 60
+    # A share, not a count: a loaded machine stalls the event loop into bursts (quiet: ~18 %,
+    # load 20: 30 %); a client ignoring 429s gets most of its requests refused.
+    assert server.stats.throttled < 0.45 * sum(server.stats.requests.values())
     assert elapsed < 15
 
 
