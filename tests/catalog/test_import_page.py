@@ -146,6 +146,9 @@ def test_merge_from_the_page(isolated_dirs):
 
     build_demo_catalog("left", n_movies=120, seed=5)
     build_demo_catalog("right", n_movies=120, seed=5)
+    right = store.load_catalog("right")  # the same films, without the ratings: merging a catalog with a
+    store.rewrite_catalog(right, tables={**store.catalog_tables(right),  # copy of itself is refused
+                                         "ratings": right.ratings.iloc[0:0]})
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/imports.py").run()
     at.selectbox(key="merge-base").set_value("left")
