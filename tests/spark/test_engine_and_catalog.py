@@ -49,6 +49,7 @@ def test_connect_urls_are_recognised():
 
 def test_without_pyspark_commands_fail_with_one_clear_line(monkeypatch, capsys, demo_catalog):
     monkeypatch.setitem(sys.modules, "pyspark", None)  # import pyspark → ImportError
+    monkeypatch.setattr("core.spark.session._SESSION", {})  # as in a process where none could start
     status = main(["cf", "train", "--catalog", "demo", "--engine", "spark"])
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and err == ["error: pyspark is not installed (pip install -e '.[spark]')"]
