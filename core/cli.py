@@ -43,13 +43,13 @@ def add_catalog_arg(parser: argparse.ArgumentParser, required: bool = False) -> 
 
 def resolve_catalog(name: str | None) -> str:
     """The named catalog, or the active one; a clear error when there is none."""
-    from core.catalog import store
+    from core.catalog import catalog_exists, get_active, list_catalogs
 
     if name:
-        if not store.exists(name):
-            raise MarqueeError(f"no catalog named {name!r} (known: {', '.join(store.list_catalogs()) or 'none'})")
+        if not catalog_exists(name):
+            raise MarqueeError(f"no catalog named {name!r} (known: {', '.join(list_catalogs()) or 'none'})")
         return name
-    active = store.get_active()
+    active = get_active()
     if active is None:
         raise MarqueeError("no catalog exists yet: run `python -m core demo --catalog demo` or an import first")
     return active
@@ -71,9 +71,9 @@ def strict_json(value: Any) -> Any:
 
 def load_catalog(name: str | None):
     """The named (or active) catalog, loaded: where a command turns a name into a ``Catalog``."""
-    from core.catalog import store
+    from core.catalog import load_catalog as load
 
-    return store.load_catalog(resolve_catalog(name))
+    return load(resolve_catalog(name))
 
 
 def emit(result: Any, as_json: bool, text: Callable[[Any], str] | None = None) -> None:

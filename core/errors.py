@@ -17,5 +17,5 @@ class IntegrityError(MarqueeError):
     """A catalog file does not match its recorded checksum."""
 
 
-class ImportError_(MarqueeError):
+class CatalogImportError(MarqueeError):
     """A source file cannot be imported (missing columns, wrong encoding, empty...)."""

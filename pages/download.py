@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core import tmdb
-from core.catalog import store
+from core.catalog import list_catalogs
 from core.errors import MarqueeError
 from core.logs import user_message
 from pages.state import widgets
@@ -119,7 +119,7 @@ with new_tab, st.form("tmdb_discover"):
         launch("discover", name, start=start, end=end, details=details, include_adult=include_adult,
                language=language or None, region=region or None)
 
-catalogs = store.list_catalogs()
+catalogs = list_catalogs()
 with backfill_tab, st.form("tmdb_backfill"):
     target = st.selectbox("Catalog", catalogs, key="tmdb_backfill_catalog")
     st.caption("Fetches details and credits for every film with a TMDb id but no cast and no director.")

@@ -86,9 +86,9 @@ def _params(args) -> dict:
 
 
 def _load(args):
-    from core.catalog import store
+    from core.catalog import load_catalog
 
-    return store.load_catalog(resolve_catalog(args.catalog))
+    return load_catalog(resolve_catalog(args.catalog))
 
 
 def _train(args) -> int:

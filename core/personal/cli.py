@@ -85,10 +85,10 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _load(name: str | None, tables=None):
-    from core.catalog import store as catalogs
+    from core.catalog import load_catalog
 
     catalog_name = resolve_catalog(name)
-    return catalogs.load_catalog(catalog_name, **({"tables": tables} if tables else {}))
+    return load_catalog(catalog_name, **({"tables": tables} if tables else {}))
 
 
 def _label(args) -> int:

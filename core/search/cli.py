@@ -92,7 +92,7 @@ def _params(args):
 
 
 def _search(args) -> int:
-    from core.search.embeddings import Encoder
+    from core.search import Encoder
     from core.search.engine import Filters, Searcher
     from core.search.index import index_status, load_index
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.catalog import store
+import core.catalog as catalogs
 from core.errors import MarqueeError
 from pages.state import widgets
 
@@ -12,27 +12,25 @@ DEMO_NAME = "demo"
 
 def checksum(name: str) -> str:
     """The catalog's data checksum: the cache key of everything derived from its tables."""
-    return store.read_manifest(name).get("data_checksum", "")
+    return catalogs.read_manifest(name).get("data_checksum", "")
 
 
 @st.cache_resource(show_spinner="Loading catalog…", max_entries=4)
-def _load(name: str, data_checksum: str) -> store.Catalog:
-    return store.load_catalog(name, verify=False)
+def _load(name: str, data_checksum: str) -> catalogs.Catalog:
+    return catalogs.load_catalog(name, verify=False)
 
 
-def load(name: str) -> store.Catalog:
+def load(name: str) -> catalogs.Catalog:
     """The catalog, loaded once per process per content version (a rebuilt catalog is reloaded)."""
     return _load(name, checksum(name))
 
 
 def ensure_a_catalog() -> None:
     """A fresh machine has no data: build the synthetic demo so every page works."""
-    if store.list_catalogs():
+    if catalogs.list_catalogs():
         return
-    from core.catalog.demo import build_demo_catalog
-
     with st.status("No catalog yet: building the synthetic demo catalog…", expanded=True) as status:
-        build_demo_catalog(DEMO_NAME, progress=widgets.progress_bar())
+        catalogs.build_demo_catalog(DEMO_NAME, progress=widgets.progress_bar())
         status.update(label="Synthetic demo catalog ready", state="complete", expanded=False)
 
 
@@ -40,8 +38,8 @@ def sidebar() -> None:
     """Sidebar catalog picker and status; stores the choice in ``st.session_state['catalog']`` and
     in the URL (``?catalog=…``), so a shared link opens the same catalog."""
     ensure_a_catalog()
-    names = store.list_catalogs()
-    stored = store.get_active()
+    names = catalogs.list_catalogs()
+    stored = catalogs.get_active()
     linked = st.query_params.get("catalog")
     if st.session_state.get("catalog_picker") not in names:  # a new session, or its catalog is gone
         wanted = [linked, st.session_state.get("catalog"), stored]
@@ -51,11 +49,11 @@ def sidebar() -> None:
                               help="Catalogs live in the data folder; build more on the Import page or with "
                                    "`python -m core import …`.")
         if chosen != stored:
-            store.set_active(chosen)
+            catalogs.set_active(chosen)
         st.session_state["catalog"] = chosen
         if linked != chosen:
             st.query_params["catalog"] = chosen
-        manifest = store.read_manifest(chosen)
+        manifest = catalogs.read_manifest(chosen)
         counts = manifest.get("row_counts", {})
         kind = "🧪 synthetic demo data" if manifest.get("synthetic") else f"📁 {manifest.get('source', 'real data')}"
         st.caption(f"{kind} · {counts.get('movies', 0):,} films · {counts.get('people', 0):,} people · "
@@ -64,13 +62,13 @@ def sidebar() -> None:
 
 def active_name() -> str:
     ensure_a_catalog()
-    name = st.session_state.get("catalog") or store.get_active()
+    name = st.session_state.get("catalog") or catalogs.get_active()
     if name is None:
         raise MarqueeError("no catalog is active")
     return name
 
 
-def active() -> store.Catalog:
+def active() -> catalogs.Catalog:
     return load(active_name())
 
 
@@ -80,8 +78,8 @@ def choose(name: str) -> None:
 
 
 def names() -> list[str]:
-    return store.list_catalogs()
+    return catalogs.list_catalogs()
 
 
 def exists(name: str) -> bool:
-    return store.exists(name)
+    return catalogs.catalog_exists(name)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.catalog import eda
-from core.catalog.eda import readable_skew
+import core.catalog as eda
+from core.catalog import readable_skew
 from pages.state import catalogs
 
 __all__ = ["figures", "readable_skew", "summary"]

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from core import config, validation
-from core.catalog.importers.base import save_import
+from core.catalog import save_import
 from core.errors import MarqueeError
 from pages.state import catalogs, jobs
 
@@ -166,9 +166,7 @@ def import_job_key() -> str:
 
 
 def _import(progress, source: str, path: Path, catalog: str, years: str | None, cleanup: Path | None) -> dict:
-    from core.catalog.importers.imdb5000 import import_imdb5000
-    from core.catalog.importers.movielens import import_movielens
-    from core.catalog.importers.wikipedia import import_wikipedia
+    from core.catalog import import_imdb5000, import_movielens, import_wikipedia
 
     try:
         if source == "wikipedia":
@@ -188,7 +186,7 @@ def _import(progress, source: str, path: Path, catalog: str, years: str | None, 
 
 
 def _merge(progress, base: str, other: str, into: str) -> dict:
-    from core.catalog.merge import merge_catalogs
+    from core.catalog import merge_catalogs
 
     result = merge_catalogs(catalogs.load(base), catalogs.load(other), progress=progress)
     save_import(result, into)

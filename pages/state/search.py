@@ -4,16 +4,14 @@ from __future__ import annotations
 import streamlit as st
 
 from core import search
-from core.search.languages import name as language_name
+from core.search import language_name
 from pages.state import widgets
 
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
 def encoder():
     """The sentence-transformers model, loaded once per process."""
-    from core.search.embeddings import Encoder
-
-    return Encoder()
+    return search.Encoder()
 
 
 def status(name: str) -> dict:

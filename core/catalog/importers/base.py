@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from core.catalog.schema import empty_frame
-from core.errors import ImportError_
+from core.errors import CatalogImportError
 from core.io import sha256_file
 from core.logs import one_line
 from core.validation import SYSTEM_ROOTS, control_characters, shown
@@ -149,7 +149,7 @@ class CreditsBuilder:
         pid = stable_id("person", key)
         known = self._names.setdefault(pid, name)
         if known != name and person_key(known) != key:  # a 53-bit hash collision: never conflate silently
-            raise ImportError_(f"person id collision between {known!r} and {name!r}; rename one of them")
+            raise CatalogImportError(f"person id collision between {known!r} and {name!r}; rename one of them")
         return pid, repair
 
     def _person(self, raw: Any) -> int | None:
@@ -212,13 +212,13 @@ class CreditsBuilder:
 def require_file(path: Path, what: str) -> Path:
     path = Path(path)
     if not path.exists():
-        raise ImportError_(f"{path}: {what} not found")
+        raise CatalogImportError(f"{path}: {what} not found")
     if path.is_dir():
-        raise ImportError_(f"{path}: expected a file ({what}), found a folder")
+        raise CatalogImportError(f"{path}: expected a file ({what}), found a folder")
     if not path.is_file() or any(root == path.resolve() or root in path.resolve().parents for root in SYSTEM_ROOTS):
-        raise ImportError_(f"{path}: expected a regular file ({what}), not a device or system file")
+        raise CatalogImportError(f"{path}: expected a regular file ({what}), not a device or system file")
     if path.stat().st_size == 0:
-        raise ImportError_(f"{path}: file is empty")
+        raise CatalogImportError(f"{path}: file is empty")
     return path
 
 
@@ -231,7 +231,7 @@ def decode_utf8_with_repairs(path: Path, report: Report, max_bad_lines: int = 10
         raw = raw[3:]
         report.repair("utf8_bom_removed")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or raw[:200].count(b"\x00") > 10:
-        raise ImportError_(f"{path}: looks like UTF-16, expected UTF-8; re-save the file as UTF-8")
+        raise CatalogImportError(f"{path}: looks like UTF-16, expected UTF-8; re-save the file as UTF-8")
     try:
         return raw.decode("utf-8"), []
     except UnicodeDecodeError:
@@ -243,7 +243,7 @@ def decode_utf8_with_repairs(path: Path, report: Report, max_bad_lines: int = 10
         except UnicodeDecodeError as exc:
             bad_lines.append(number)
             if len(bad_lines) > max_bad_lines:
-                raise ImportError_(
+                raise CatalogImportError(
                     f"{path}: not valid UTF-8 (more than {max_bad_lines} lines with undecodable bytes, "
                     f"first at line {bad_lines[0]}: {exc.reason}); convert the file to UTF-8") from None
     text = raw.decode("utf-8", errors="replace")
@@ -258,7 +258,7 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], path: Path) -> Non
     if missing:
         found = ", ".join(one_line(str(c)) for c in df.columns if not control_characters(str(c), multiline=True))
         found = found if len(found) <= 200 else found[:200] + "…"
-        raise ImportError_(f"{path}: missing column(s) {', '.join(missing)} (found: {found or 'no readable header'})")
+        raise CatalogImportError(f"{path}: missing column(s) {', '.join(missing)} (found: {found or 'no readable header'})")
 
 
 def numeric_column(df: pd.DataFrame, column: str, path: Path, line_offset: int = 2) -> pd.Series:
@@ -271,7 +271,7 @@ def numeric_column(df: pd.DataFrame, column: str, path: Path, line_offset: int =
     bad = raw.notna() & values.isna() & (raw.astype(str).str.strip() != "")
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ImportError_(f"{path}: line {row + line_offset}, column {column!r}: "
+        raise CatalogImportError(f"{path}: line {row + line_offset}, column {column!r}: "
                            f"not a number ({shown(raw.iloc[row])}); {int(bad.sum())} such value(s)")
     return values.astype("float64")
 
@@ -289,7 +289,7 @@ def whole_ids(frame: pd.DataFrame, column: str, path: Path, line_offset: int, lo
     bad = ~finite | (values != np.floor(values)) | (values < low) | (values > high)
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ImportError_(f"{path}: line {row + line_offset}, column {column!r}: expected a whole number "
+        raise CatalogImportError(f"{path}: line {row + line_offset}, column {column!r}: expected a whole number "
                            f"from {low:,} to {high:,}, got {shown(frame[column].iloc[row])}")
     return values.astype("int64")
 

@@ -31,7 +31,7 @@ from core.catalog.importers.base import (CreditsBuilder, ImportResult, Report, d
                                          progress_or_null, require_columns, require_file, stable_id)
 from core.catalog.languages import language_code
 from core.catalog.schema import RATING_RANGE, YEAR_RANGE
-from core.errors import ImportError_
+from core.errors import CatalogImportError
 from core.logs import one_line
 from core.progress import ProgressFn
 
@@ -103,19 +103,19 @@ def import_imdb5000(csv_path: str | Path, progress: ProgressFn | None = None) ->
     try:
         raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=True)
     except pd.errors.EmptyDataError:
-        raise ImportError_(f"{path}: file is empty") from None
+        raise CatalogImportError(f"{path}: file is empty") from None
     except pd.errors.ParserError as exc:
-        raise ImportError_(f"{path}: not a readable CSV ({one_line(str(exc))})") from None
+        raise CatalogImportError(f"{path}: not a readable CSV ({one_line(str(exc))})") from None
     require_columns(raw, COLUMNS, path)
     if raw.empty:
-        raise ImportError_(f"{path}: no data rows below the header")
+        raise CatalogImportError(f"{path}: no data rows below the header")
     report.data["rows_read"] = len(raw)
     progress(1, 3, "checking values")
 
     frame = pd.DataFrame({"title": _clean_titles(raw["movie_title"], report)})
     if (frame["title"] == "").any():
         line = int(np.flatnonzero((frame["title"] == "").to_numpy())[0]) + 2
-        raise ImportError_(f"{path}: line {line}, column 'movie_title': empty title")
+        raise CatalogImportError(f"{path}: line {line}, column 'movie_title': empty title")
     links = raw["movie_imdb_link"].fillna("").astype(str)
     frame["imdb_id"] = links.str.extract(_IMDB_ID, expand=False)
     report.repair("rows_without_imdb_link", int(frame["imdb_id"].isna().sum()))

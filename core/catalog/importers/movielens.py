@@ -27,7 +27,7 @@ from core.catalog.importers.base import (MAX_SAFE_ID, CreditsBuilder, ImportResu
                                          numeric_column, progress_or_null, require_columns, require_file,
                                          whole_ids)
 from core.catalog.titles import parse_movielens_title
-from core.errors import ImportError_
+from core.errors import CatalogImportError
 from core.logs import one_line
 from core.validation import safe_image_url, shown
 from core.progress import ProgressFn
@@ -51,15 +51,15 @@ _IMDB_ID = re.compile(r"(tt\d{7,9})")
 def detect_layout(folder: Path) -> str:
     folder = Path(folder)
     if not folder.is_dir():
-        raise ImportError_(f"{folder}: expected a MovieLens folder (u.data/u.item or ratings.csv/movies.csv)")
+        raise CatalogImportError(f"{folder}: expected a MovieLens folder (u.data/u.item or ratings.csv/movies.csv)")
     has_100k = (folder / "u.data").exists() and (folder / "u.item").exists()
     has_small = (folder / "ratings.csv").exists() and (folder / "movies.csv").exists()
     if has_100k and has_small:
-        raise ImportError_(f"{folder}: holds both the 100K files (u.data, u.item) and the latest "
+        raise CatalogImportError(f"{folder}: holds both the 100K files (u.data, u.item) and the latest "
                            f"(ratings.csv, movies.csv) files; keep one layout per folder")
     if not (has_100k or has_small):
         present = ", ".join(sorted(p.name for p in folder.iterdir())[:10]) or "nothing"
-        raise ImportError_(f"{folder}: not a MovieLens folder: need u.data + u.item (100K) or "
+        raise CatalogImportError(f"{folder}: not a MovieLens folder: need u.data + u.item (100K) or "
                            f"ratings.csv + movies.csv (latest); found {present}")
     return "100k" if has_100k else "latest"
 
@@ -99,15 +99,15 @@ def _decode(path: Path, report: Report) -> str:
 def _read_table(path: Path, report: Report, sep: str, names: list[str] | None = None) -> pd.DataFrame:
     text = _decode(path, report)
     if not text.strip():
-        raise ImportError_(f"{path}: file is empty")
+        raise CatalogImportError(f"{path}: file is empty")
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, header=None if names else "infer", names=names,
                             dtype=str, keep_default_na=False, na_values=[""], quoting=3 if sep != "," else 0,
                             index_col=False)
     except pd.errors.ParserError as exc:
-        raise ImportError_(f"{path}: not readable as {'tab' if sep == chr(9) else repr(sep)}-separated text ({one_line(str(exc))})") from None
+        raise CatalogImportError(f"{path}: not readable as {'tab' if sep == chr(9) else repr(sep)}-separated text ({one_line(str(exc))})") from None
     if frame.empty:
-        raise ImportError_(f"{path}: no data rows")
+        raise CatalogImportError(f"{path}: no data rows")
     return frame
 
 
@@ -130,12 +130,12 @@ def _movies_from_titles(ids: pd.Series, raw_titles: pd.Series, path: Path, repor
     dupes = ids.duplicated()
     if dupes.any():
         row = int(np.flatnonzero(dupes.to_numpy())[0])
-        raise ImportError_(f"{path}: line {row + line_offset}: film id {ids.iloc[row]} appears more than once")
+        raise CatalogImportError(f"{path}: line {row + line_offset}: film id {ids.iloc[row]} appears more than once")
     parsed = [parse_movielens_title(t) if isinstance(t, str) and t.strip() else (None, None, None) for t in raw_titles]
     titles = [p[0] for p in parsed]
     if any(t is None for t in titles):
         row = titles.index(None)
-        raise ImportError_(f"{path}: line {row + line_offset}: film {ids.iloc[row]} has no title")
+        raise CatalogImportError(f"{path}: line {row + line_offset}: film {ids.iloc[row]} has no title")
     movies = pd.DataFrame({"movie_id": ids.to_numpy(), "title": titles, "original_title": [p[1] for p in parsed],
                            "year": pd.array([p[2] for p in parsed], dtype="Int32")})
     movies["movielens_id"] = movies["movie_id"]
@@ -173,7 +173,7 @@ def _ratings_frame(frame: pd.DataFrame, path: Path, line_offset: int, columns: t
     missing = out["rating"].isna()
     if missing.any():
         row = int(np.flatnonzero(missing.to_numpy())[0])
-        raise ImportError_(f"{path}: line {row + line_offset}, column {rating!r}: rating is missing")
+        raise CatalogImportError(f"{path}: line {row + line_offset}, column {rating!r}: rating is missing")
     return out
 
 
@@ -188,7 +188,7 @@ def _import_100k(folder: Path, report: Report, progress: ProgressFn):
     short = items[list(ML100K_GENRES)].isna().any(axis=1)
     if short.any():
         row = int(np.flatnonzero(short.to_numpy())[0])
-        raise ImportError_(f"{item_path}: line {row + 1}: expected {len(names)} '|'-separated fields "
+        raise CatalogImportError(f"{item_path}: line {row + 1}: expected {len(names)} '|'-separated fields "
                            f"(id, title, dates, url, 19 genre flags)")
     movies = _movies_from_titles(_int_ids(items, "movie_id", item_path, 1), items["title"], item_path, report, 1)
     flags = items[list(ML100K_GENRES)].apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy() > 0

@@ -22,7 +22,7 @@ from core.catalog.importers.base import (CreditsBuilder, ImportResult, Report, f
                                          progress_or_null, require_file, stable_id)
 from core.io import sha256_text
 from core.catalog.schema import YEAR_RANGE
-from core.errors import ImportError_
+from core.errors import CatalogImportError
 from core.validation import safe_image_url, shown
 from core.progress import ProgressFn
 
@@ -38,10 +38,10 @@ def parse_years(text: str | None) -> tuple[int, int] | None:
         return None
     match = re.fullmatch(r"\s*(\d{4})\s*(?:-\s*(\d{4})\s*)?", text)
     if not match:
-        raise ImportError_(f"--years {text!r}: expected YEAR or FIRST-LAST, e.g. 1990-1999")
+        raise CatalogImportError(f"--years {text!r}: expected YEAR or FIRST-LAST, e.g. 1990-1999")
     first, last = int(match.group(1)), int(match.group(2) or match.group(1))
     if first > last:
-        raise ImportError_(f"--years {text!r}: the first year is after the last")
+        raise CatalogImportError(f"--years {text!r}: the first year is after the last")
     return first, last
 
 
@@ -50,15 +50,15 @@ def decade_files(path: Path, years: tuple[int, int] | None = None) -> list[Path]
     (only the decades that overlap ``years``)."""
     path = Path(path)
     if not path.exists():
-        raise ImportError_(f"{path}: not found (expected a movies-NNNNs.json file or a folder of them)")
+        raise CatalogImportError(f"{path}: not found (expected a movies-NNNNs.json file or a folder of them)")
     if path.is_file():
         return [require_file(path, "Wikipedia movies JSON")]
     if not path.is_dir():
-        raise ImportError_(f"{path}: not a regular file or folder (expected a movies-NNNNs.json file or a folder "
+        raise CatalogImportError(f"{path}: not a regular file or folder (expected a movies-NNNNs.json file or a folder "
                            "of them)")
     files = sorted(p for p in path.iterdir() if FILE_PATTERN.match(p.name))
     if not files:
-        raise ImportError_(f"{path}: no movies-NNNNs.json files in this folder")
+        raise CatalogImportError(f"{path}: no movies-NNNNs.json files in this folder")
     if years:
         files = [p for p in files
                  if int(FILE_PATTERN.match(p.name).group(1)) <= years[1]
@@ -69,19 +69,19 @@ def decade_files(path: Path, years: tuple[int, int] | None = None) -> list[Path]
 def _load_array(path: Path) -> list[Any]:
     raw = path.read_bytes()
     if not raw.strip():
-        raise ImportError_(f"{path}: file is empty")
+        raise CatalogImportError(f"{path}: file is empty")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ImportError_(f"{path}: not valid UTF-8 at byte {exc.start} ({exc.reason}); JSON must be UTF-8") from None
+        raise CatalogImportError(f"{path}: not valid UTF-8 at byte {exc.start} ({exc.reason}); JSON must be UTF-8") from None
     try:
         data = json.loads(text, parse_int=_bounded_int)
     except json.JSONDecodeError as exc:
-        raise ImportError_(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        raise CatalogImportError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except RecursionError:
-        raise ImportError_(f"{path}: JSON nested too deeply (a film list is an array of flat objects)") from None
+        raise CatalogImportError(f"{path}: JSON nested too deeply (a film list is an array of flat objects)") from None
     if not isinstance(data, list):
-        raise ImportError_(f"{path}: expected a JSON array of films, found {type(data).__name__}")
+        raise CatalogImportError(f"{path}: expected a JSON array of films, found {type(data).__name__}")
     return data
 
 
@@ -109,10 +109,10 @@ def _field(record: dict, key: str, kind: type, path: Path, index: int, required:
     value = record.get(key)
     if value is None:
         if required:
-            raise ImportError_(f"{path}: film #{index}: missing field {key!r}")
+            raise CatalogImportError(f"{path}: film #{index}: missing field {key!r}")
         return None
     if isinstance(value, bool) or not isinstance(value, kind):
-        raise ImportError_(f"{path}: {_film(record, index)}: field {key!r} should be {_KIND_NAMES[kind]}, "
+        raise CatalogImportError(f"{path}: {_film(record, index)}: field {key!r} should be {_KIND_NAMES[kind]}, "
                            f"got {type(value).__name__ if not isinstance(value, HugeInt) else 'number'} {shown(value)}")
     return value
 
@@ -126,7 +126,7 @@ def _name_list(record: dict, key: str, path: Path, index: int) -> list[str]:
     values = _field(record, key, list, path, index) or []
     for value in values:
         if value is not None and not isinstance(value, str):
-            raise ImportError_(f"{path}: {_film(record, index)}: field {key!r} should be a list of names, "
+            raise CatalogImportError(f"{path}: {_film(record, index)}: field {key!r} should be a list of names, "
                                f"found {type(value).__name__} {shown(value)}")
     return values
 
@@ -163,10 +163,10 @@ def import_wikipedia(path_file_or_dir: str | Path, progress: ProgressFn | None =
         raw_total += len(data)
         for index, record in enumerate(data):
             if not isinstance(record, dict):
-                raise ImportError_(f"{path}: film #{index}: expected an object, got {type(record).__name__}")
+                raise CatalogImportError(f"{path}: film #{index}: expected an object, got {type(record).__name__}")
             title = _field(record, "title", str, path, index, required=True).strip()
             if not title:
-                raise ImportError_(f"{path}: film #{index}: field 'title' is empty")
+                raise CatalogImportError(f"{path}: film #{index}: field 'title' is empty")
             year = record.get("year")
             if isinstance(year, HugeInt):
                 report.repair("year_out_of_range_nulled", example=f"{path.name} #{index} {title!r}: {year!r}")
@@ -187,7 +187,7 @@ def import_wikipedia(path_file_or_dir: str | Path, progress: ProgressFn | None =
             occurrence = len(seen_content[key])
             movie_id = stable_id(SOURCE, key if occurrence == 1 else f"{key}#{occurrence}")
             if movie_id in ids:
-                raise ImportError_(f"{path}: film #{index}: id collision with {ids[movie_id]!r}")
+                raise CatalogImportError(f"{path}: film #{index}: id collision with {ids[movie_id]!r}")
             ids[movie_id] = key
             raw_genres = _field(record, "genres", list, path, index) or []
             genres = [g.strip() for g in raw_genres if isinstance(g, str) and g.strip()]
@@ -204,7 +204,7 @@ def import_wikipedia(path_file_or_dir: str | Path, progress: ProgressFn | None =
             })
     progress(len(files), len(files), "building tables")
     if not rows:
-        raise ImportError_(f"{path_file_or_dir}: no films found" + (f" in years {years[0]}-{years[1]}" if years else ""))
+        raise CatalogImportError(f"{path_file_or_dir}: no films found" + (f" in years {years[0]}-{years[1]}" if years else ""))
     movies = pd.DataFrame(rows)
     movies["year"] = movies["year"].astype("Int32")
     credit_rows = credits.credits()
