@@ -49,6 +49,27 @@ def test_language_code(name, code):
     ("Dave (Tex) O'Brien", "Dave (Tex) O'Brien", None),
     ("Katherine MacDonald]]", "Katherine MacDonald", "citation_marker"),
     ("Cuba Gooding  Jr.", "Cuba Gooding Jr.", "whitespace_or_unicode"),
+    # credit-list headers, role phrases and connectors (issue 14 item 1)
+    ("Voices of", None, "role_phrase"), ("voices of", None, "role_phrase"), ("Narrated by", None, "role_phrase"),
+    ("Cast:", None, "role_phrase"), ("Dir.:", None, "role_phrase"), ("Dir.: Steve Asquith", None, "role_phrase"),
+    ("Starring", None, "role_phrase"), ("Archive footage of", None, "role_phrase"), ("Music by", None, "role_phrase"),
+    ("Academy Award for Best Actor", None, "role_phrase"), ("Various cameos", None, "role_phrase"),
+    ("and", None, "connector_word"), ("with", None, "connector_word"), ("etc.", None, "connector_word"),
+    ("The", None, "connector_word"), ("&", None, "stray_punctuation"), ("and his Orchestra", None, "connector_word"),
+    ("X", None, "one_letter"), ("j.", None, "one_letter"), ("Sr.", None, "suffix_only"), ("Unknown", None, "placeholder"),
+    ("nan", None, "placeholder"), ("[a]", None, "empty_name"),
+    ("the life of", None, "descriptive_phrase"), ("The politics of", None, "descriptive_phrase"),
+    ("stand-up comedy", None, "descriptive_phrase"), ("kids", None, "descriptive_phrase"),
+    ("Interviews with", None, "descriptive_phrase"),
+    ("and Lauren K. Sokolov", "Lauren K. Sokolov", "leading_connector"),
+    (". Caroline Martin", "Caroline Martin", "leading_punctuation"),
+    ("Robert Downey, Jr.", "Robert Downey Jr.", "suffix_comma"),
+    ("Melanie Wistar (Screenplay)", "Melanie Wistar", "disambiguation_suffix"),
+    # real names the validator must keep
+    ("Cher", "Cher", None), ("Common", "Common", None), ("will.i.am", "will.i.am", None), ("成龍", "成龍", None),
+    ("Ludwig van Beethoven", "Ludwig van Beethoven", None), ("Tom and Jerry", "Tom and Jerry", None),
+    ("The Rock", "The Rock", None), ("Irene Castle", "Irene Castle", None), ("A. B. Smith", "A. B. Smith", None),
+    ("Sly and the Family Stone", "Sly and the Family Stone", None), ("Max Booth III", "Max Booth III", None),
 ])
 def test_clean_person_name(raw, name, repair):
     assert clean_person_name(raw) == (name, repair)

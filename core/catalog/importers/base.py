@@ -82,8 +82,9 @@ class Report:
         if count <= 0:
             return
         self.repairs[kind] = self.repairs.get(kind, 0) + int(count)
-        if example is not None and len(self.examples.setdefault(kind, [])) < 5:
-            self.examples[kind].append(example)
+        examples = self.examples.setdefault(kind, [])
+        if example is not None and len(examples) < 5 and example not in examples:  # five distinct examples
+            examples.append(example)
 
     def as_dict(self) -> dict[str, Any]:
         out = dict(self.data)
@@ -95,16 +96,74 @@ class Report:
 # ---------------------------------------------------------------------------------------------
 # Person names and credits
 
-_CITATION = re.compile(r"\[\[|\]\]|\[\d+\]|\[citation needed\]", re.IGNORECASE)
-_DISAMBIGUATION = re.compile(r"\s*\((?:[a-z][a-z ]*)\)$")  # "Harry Carter (actor)" -> "Harry Carter"
+_CITATION = re.compile(r"\[\[|\]\]|\[\d+\]|\[[a-z]\]|\[citation needed\]", re.IGNORECASE)
+_DISAMBIGUATION = re.compile(r"\s*\((?:[A-Za-z][a-z ]*)\)$")  # "Harry Carter (actor)", "X (Screenplay)" -> the name
+
+# Credit-list headers and role phrases that Wikipedia cast lists carry as if they were people
+# ("Voices of", "Narrated by", "Cast:", "Dir.: Steve Asquith", "Archive footage of", "Music by",
+# "Academy Award for Best Actor", "Various cameos"). Matched on whole words, case-insensitively;
+# checked after a disambiguation suffix is removed, so "Jim Wood (cast)" stays "Jim Wood".
+_ROLE_PHRASE = re.compile(
+    r"^(?:dir|prod|narr|cast|starring|featuring|with|voices?|music|screenplay|story|written)\.?\s*:"  # "Cast:", "Dir.: X"
+    r"|\b(?:voices?|narrated|narrator|footage|starring|featuring|introducing|uncredited|cameos?|screenplay|"
+    r"screenwriters?|teleplay|award|nominee)\b"
+    r"|^(?:(?:musical\s+)?score|music|written|produced|directed|created)(?:\s+by)?$"
+    r"|^(?:(?:musical\s+)?score|music|written|produced|directed|created)\s+by\b",
+    re.IGNORECASE)
+# Words that join or pad a credit list; never a person on their own.
+_CONNECTORS = {"and", "&", "with", "of", "the", "a", "an", "by", "in", "from", "etc", "etc.", "et al", "et al.",
+               "as", "also", "plus", "feat", "feat.", "ft.", "cast", "crew", "others", "various", "more"}
+# Placeholders for an unknown or absent cast.
+_PLACEHOLDERS = {"unknown", "none", "n/a", "na", "nan", "null", "tba", "tbd", "tbc", "anonymous", "various artists", "uncredited",
+                 "not credited", "no cast", "see below", "see above", "cast", "various cast"}
+# A name suffix left alone when "Douglas Fairbanks, Sr." was split at its comma.
+_SUFFIX_ONLY = re.compile(r"^(?:sr|jr|snr|jnr|ii|iii|iv|esq)\.?$", re.IGNORECASE)
+# Lowercase particles that belong inside names ("Ludwig van Beethoven", "muMs da Schemer").
+_PARTICLES = {"de", "da", "das", "del", "della", "der", "den", "di", "do", "dos", "du", "la", "le", "les", "van",
+              "von", "y", "e", "bin", "ibn", "al", "el", "ten", "ter", "zu", "st.", "of", "the", "and", "&", "mc",
+              "dei", "degli", "af", "av", "op", "'t"}
+_TRAILING_PREPOSITIONS = {"of", "with", "by", "in", "at", "from", "against", "between", "on", "for", "to", "under",
+                          "within", "and", "featuring", "starring"}
+_SUFFIX_COMMA = re.compile(r",\s*(Jr|Sr|II|III|IV)\.?$")  # "Robert Downey, Jr." -> "Robert Downey Jr." (as IMDb spells it)
+_LEADING_JUNK = re.compile(r"^[\s.,;:·•*\-–—/|]+")
+_LEADING_CONNECTOR = re.compile(r"^(?:and|with|&|plus)\s+(?=\S)", re.IGNORECASE)
+
+
+def _descriptive_phrase(name: str) -> bool:
+    """Text that describes a subject rather than naming someone: documentary cast lists carry
+    "the life of", "stand-up comedy", "kids", "The politics of", "A year in the life of ...".
+
+    Names in scripts without letter case (Chinese, Hindi, ...) are never flagged; names written
+    in lowercase on purpose keep their inner punctuation ("will.i.am", "india.arie")."""
+    words = name.split()
+    cased = [w for w in words if any(ch.isalpha() and (ch.islower() or ch.isupper()) for ch in w)]
+    if not cased:
+        return False
+    has_upper = any(ch.isupper() for ch in name)
+    if not has_upper:  # no capital anywhere: "kids", "stand-up comedy", "the history of"
+        return len(words) > 1 or all(ch.isalpha() or ch == "-" for ch in name)
+    if len(words) >= 2 and words[0] in {"The", "A", "An"} and words[1][:1].islower():
+        return True  # "The life of", "The use of music against", "A year in the life of ..."
+    if len(words) >= 2 and words[-1] in _TRAILING_PREPOSITIONS:
+        return True  # "Interviews with", "Archive footage of": a header cut off before a name
+    lower = [w for w in words if w[:1].islower() and w.casefold() not in _PARTICLES]
+    return len(lower) >= 2  # "Bobby X and his 11 children with disabilities"
 
 
 def clean_person_name(raw: Any) -> tuple[str | None, str | None]:
     """``(name, repair)``: the cleaned name (or None to drop the token) and what was repaired.
 
-    Drops tokens with no letters (")", ".", "?"), role fragments such as "nominee)" or
-    "(narrator)" split off a neighbouring name, citation markers and Wikipedia disambiguation
-    suffixes like " (actor)". Keeps real parentheses inside names ("Dave (Tex) O'Brien").
+    The people-name validator of every importer. Drops tokens with no letters (")", ".", "?"),
+    one-letter tokens ("X"), role fragments such as "nominee)" or "(narrator)" split off a
+    neighbouring name, credit-list headers and role phrases ("Voices of", "Narrated by",
+    "Cast:", "Dir.: ...", "Archive footage of", "Music by", "Academy Award for ..."), connector
+    words ("and", "with", "of", "the", "etc."), placeholders ("Unknown"), bare name suffixes
+    ("Sr.") and descriptive phrases of documentary subjects ("the life of", "kids"). Repairs
+    citation markers, Wikipedia disambiguation suffixes like " (actor)", leading punctuation
+    (". Caroline Martin"), a leading connector ("and Lauren K. Sokolov") and the comma before a
+    name suffix ("Robert Downey, Jr." -> "Robert Downey Jr.", as IMDb writes it, so both sources
+    give the same person id). Keeps real
+    parentheses inside names ("Dave (Tex) O'Brien") and single-word stage names ("Cher").
     """
     if raw is None or (isinstance(raw, float) and np.isnan(raw)):
         return None, "empty_name"
@@ -119,7 +178,33 @@ def clean_person_name(raw: Any) -> tuple[str | None, str | None]:
         return None, "role_fragment"
     stripped = _DISAMBIGUATION.sub("", cleaned)
     if stripped != cleaned and any(ch.isalpha() for ch in stripped):
-        return stripped, "disambiguation_suffix"
+        cleaned, repair = stripped, "disambiguation_suffix"
+    if _ROLE_PHRASE.search(cleaned):
+        return None, "role_phrase"
+    folded = cleaned.casefold()
+    if folded in _CONNECTORS:
+        return None, "connector_word"
+    if folded in _PLACEHOLDERS:
+        return None, "placeholder"
+    if _SUFFIX_ONLY.match(cleaned):
+        return None, "suffix_only"
+    if not cleaned[0].isalnum():
+        unpunctuated = _LEADING_JUNK.sub("", cleaned)
+        if unpunctuated != cleaned:
+            cleaned, repair = unpunctuated, "leading_punctuation"
+    unjoined = _LEADING_CONNECTOR.sub("", cleaned)
+    if unjoined != cleaned:
+        if unjoined.split()[0][:1].islower():  # "and his Orchestra", "and orchestra"
+            return None, "connector_word"
+        cleaned, repair = unjoined, "leading_connector"
+    if "," in cleaned:
+        uncomma = _SUFFIX_COMMA.sub(lambda m: f" {m.group(1)}{'.' if m.group(1) in ('Jr', 'Sr') else ''}", cleaned)
+        if uncomma != cleaned:
+            cleaned, repair = uncomma, "suffix_comma"
+    if len(cleaned) <= 3 and len(cleaned.replace(".", "").strip()) <= 1:
+        return None, "one_letter"
+    if not cleaned.istitle() and _descriptive_phrase(cleaned):  # "Samuel L. Jackson" is title case: skip
+        return None, "descriptive_phrase"
     if repair is None and cleaned != str(raw):
         repair = "whitespace_or_unicode"
     return cleaned, repair
