@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "core.cf.cli",
     "core.search.cli",
     "core.casting.cli",
+    "core.service.cli",
 )
 
 

@@ -1,0 +1,125 @@
+"""What the service loads once per process and reloads when its artifact version changes.
+
+Each resource is cached under (kind, catalog, profile) with the version it was loaded from. A
+request asks for the current version (re-read at most every ``reload_check_seconds``) and gets
+the cached object while it matches; a rebuilt index or a newly promoted model is loaded on the
+next request after the check, under a per-resource lock so concurrent requests load it once.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from core.catalog import store
+from core.errors import CatalogNotFound
+from core.io import utc_now
+from core.service.errors import ApiError
+from core.service.settings import Settings
+
+Key = tuple[str, str, "str | None"]
+
+
+@dataclass
+class Loaded:
+    version: str
+    value: Any
+    loaded_at: str
+
+
+class Resources:
+    def __init__(self, settings: Settings, encoder: Any = None):
+        self.settings = settings
+        self._encoder = encoder
+        self._lock = threading.Lock()
+        self._locks: dict[Key, threading.Lock] = {}
+        self._loaded: dict[Key, Loaded] = {}
+        self._checked: dict[Key, tuple[float, str, Any]] = {}
+
+    # ------------------------------------------------------------------ generic
+    def _key_lock(self, key: Key) -> threading.Lock:
+        with self._lock:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def current(self, key: Key, probe: Callable[[], tuple[str, Any]]) -> tuple[str, Any]:
+        """``probe()`` → (version, details), re-run at most every ``reload_check_seconds``."""
+        now = time.monotonic()
+        seen = self._checked.get(key)
+        if seen is not None and now - seen[0] < self.settings.reload_check_seconds:
+            return seen[1], seen[2]
+        version, details = probe()
+        self._checked[key] = (now, version, details)
+        return version, details
+
+    def get(self, key: Key, version: str, load: Callable[[], Any]) -> Any:
+        """The object for ``key`` loaded from ``version`` (loaded now if the cache holds another)."""
+        found = self._loaded.get(key)
+        if found is not None and found.version == version:
+            return found.value
+        with self._key_lock(key):
+            found = self._loaded.get(key)
+            if found is not None and found.version == version:
+                return found.value
+            value = load()
+            self._loaded[key] = Loaded(version, value, utc_now().isoformat(timespec="seconds"))
+            return value
+
+    def loaded(self) -> list[dict[str, Any]]:
+        return [{"kind": k[0], "catalog": k[1], "profile": k[2], "version": v.version, "loaded_at": v.loaded_at}
+                for k, v in sorted(self._loaded.items(), key=lambda item: tuple(str(p) for p in item[0]))]
+
+    # ------------------------------------------------------------------ catalogs
+    def catalog_name(self, name: str | None) -> str:
+        """The named catalog (404 naming ``catalog`` when unknown), or the active one."""
+        if name is None:
+            active = store.get_active()
+            if active is None:
+                raise ApiError(404, "catalog", "no catalog exists yet: build one (python -m core demo) or name one")
+            return active
+        if not store.exists(name):
+            known = store.list_catalogs()
+            raise ApiError(404, "catalog", f"no catalog named {name!r} (known: {', '.join(known[:20]) or 'none'})")
+        return name
+
+    def catalog_checksum(self, name: str) -> str:
+        version, _ = self.current(("catalog", name, None),
+                                  lambda: (str(store.read_manifest(name).get("data_checksum", "")), None))
+        return version
+
+    def catalog(self, name: str) -> store.Catalog:
+        """The loaded catalog, reloaded when its data checksum changes (like pages/state/catalogs)."""
+        checksum = self.catalog_checksum(name)
+        try:
+            return self.get(("catalog", name, None), checksum, lambda: store.load_catalog(name))
+        except CatalogNotFound:
+            raise ApiError(404, "catalog", f"no catalog named {name!r}") from None
+
+    # ------------------------------------------------------------------ search
+    def encoder(self):
+        """The sentence-transformers encoder, loaded once per process (on the first search)."""
+        if self._encoder is None:
+            with self._lock:
+                if self._encoder is None:
+                    from core.search.embeddings import Encoder
+
+                    self._encoder = Encoder()
+        return self._encoder
+
+    def searcher(self, name: str):
+        """(searcher, index version) of a catalog; 409 when it has no index yet."""
+        from core import search
+
+        def probe() -> tuple[str, Any]:
+            status = search.index_status(name)
+            manifest = status.get("manifest") or {}
+            version = f"{manifest.get('created_at')}|{manifest.get('data_checksum')}|{manifest.get('documents')}"
+            return version, status
+
+        version, status = self.current(("search-index", name, None), probe)
+        if not status["exists"]:
+            raise ApiError(409, "catalog", f"catalog {name!r} has no search index: build it with "
+                                           f"`python -m core index build --catalog {name}`")
+        searcher = self.get(("search-index", name, None), version,
+                            lambda: search.Searcher(search.load_index(name), self.encoder()))
+        return searcher, version
