@@ -16,8 +16,8 @@ import pandas as pd
 from core.artifacts import ArtifactStore, Slot, Version, default_store
 from core.cf.data import genre_table
 from core.cf.evaluation import split_ratings
-from core.cf.params import CHAMPION_PARAMS
-from core.cf.recommender import CFRecommender
+from core.cf.params import BAYES_PARAMS, CHAMPION_PARAMS, SVD_TUNED_PARAMS, SVDPP_PARAMS
+from core.cf.recommender import BAYES_MF, BLEND, SVD, SVDPP, CFRecommender
 from core.errors import MarqueeError
 from core.metrics import segment_metrics
 from core.progress import ProgressFn, null_progress
@@ -28,6 +28,22 @@ HEADLINE = ("rmse", "mae", "r2", "count")
 
 def cf_slot(catalog_name: str) -> Slot:
     return Slot(KIND, catalog_name)
+
+
+BASE_PARAMS = {SVD: SVD_TUNED_PARAMS, SVDPP: SVDPP_PARAMS, BAYES_MF: BAYES_PARAMS, BLEND: CHAMPION_PARAMS}
+
+
+def champion_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The configuration ``cf train`` fits: the champion's when only a seed is given; otherwise
+    the named ``algorithm``'s tuned configuration (tuned SVD by default) with ``params`` on top,
+    so ``--factors 10`` means a 10-factor SVD, not a blend whose members ignore it."""
+    params = dict(params or {})
+    if set(params) <= {"random_state"}:
+        return {**CHAMPION_PARAMS, **params}
+    algorithm = params.get("algorithm", SVD)
+    if algorithm not in BASE_PARAMS:
+        raise MarqueeError(f"algorithm {algorithm!r}: choose from {', '.join(BASE_PARAMS)}")
+    return {**BASE_PARAMS[algorithm], **params}
 
 
 def holdout_baseline(ratings: pd.DataFrame, movies: pd.DataFrame, params: dict[str, Any],
@@ -57,7 +73,7 @@ def train_champion(catalog, params: dict[str, Any] | None = None, promote: bool 
     if len(ratings) < 50 or ratings["user_id"].nunique() < 5:
         raise MarqueeError(f"catalog {catalog.name!r} has {len(ratings)} ratings: too few to train a recommender "
                            f"(import MovieLens ratings or merge a catalog that has them)")
-    params = {**CHAMPION_PARAMS, **(params or {})}
+    params = champion_params(params)
     CFRecommender(**params).check_params()  # bad input fails before minutes of training
     progress(0, 2, "measuring the baseline on a temporal holdout")
     baseline = holdout_baseline(ratings, catalog.movies, params, holdout_fraction)

@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--folds", type=arg_int(2, 100), default=5)
     p.add_argument("--seed", type=arg_int(0, SEED_MAX), default=0)
     p.add_argument("--models", help="comma-separated subset (default: popularity,baseline_only,knn_baseline,svd,"
-                                    "svd_single,svd_tuned; svdpp is opt-in)")
+                                    "svd_tuned,champion; svd_single, bayes_mf and svdpp are opt-in)")
     p.add_argument("--holdout", choices=("none", "temporal", "random"), default="none",
                    help="also report ranking, coverage, diversity and personalization on one holdout split")
     p.add_argument("-k", type=arg_int(1, 1000), default=10, help="list length for ranking metrics (default 10)")
@@ -65,7 +65,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_recommend)
 
 
+ALGORITHMS = ("champion", "svd", "svdpp", "bayes-mf")
+
+
 def _model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--algorithm", choices=ALGORITHMS, default="champion",
+                   help="champion (the configuration chosen by 5-fold CV, default), or one model: tuned svd, "
+                        "svdpp or bayes-mf; --factors/--epochs/--lr/--reg alone mean a tuned svd")
     p.add_argument("--factors", type=arg_int(1, 10_000), help="latent factors (default from the champion configuration)")
     p.add_argument("--epochs", type=arg_int(1, 100_000))
     p.add_argument("--lr", type=arg_float(0, 10, low_open=True), help="learning rate, in (0, 10]")
@@ -82,6 +88,8 @@ def _spark_args(p: argparse.ArgumentParser) -> None:
 
 def _params(args) -> dict:
     chosen = {"n_factors": args.factors, "n_epochs": args.epochs, "lr_all": args.lr, "reg_all": args.reg}
+    algorithm = getattr(args, "algorithm", "champion")
+    chosen["algorithm"] = None if algorithm == "champion" else algorithm
     return {**{k: v for k, v in chosen.items() if v is not None}, "random_state": args.seed}
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from core import metrics
 from core.cf.data import build_trainset, check_ratings, genre_table
 from core.cf.fallback import PopularityFallback
-from core.cf.params import CHAMPION_PARAMS
+from core.cf.params import BAYES_PARAMS, CHAMPION_PARAMS, SVD_TUNED_PARAMS
 from core.cf.recommender import CFRecommender
 from core.errors import MarqueeError
 from core.progress import ProgressFn, null_progress
@@ -66,13 +66,16 @@ MODELS: dict[str, tuple[str, Callable[[], Any]]] = {
     "knn_baseline": ("Surprise KNNBaseline, item-based pearson_baseline, k=40",
                      _surprise("KNNBaseline", k=40, sim_options={"name": "pearson_baseline", "user_based": False})),
     "svd": ("Surprise SVD, default parameters", _surprise("SVD", random_state=0)),
-    "svd_single": ("Marquee CFRecommender, champion configuration with one seed (tuned single SVD)",
-                   lambda: CFRecommender(**{**CHAMPION_PARAMS, "n_bags": 1})),
-    "svd_tuned": ("Marquee CFRecommender, champion configuration (tuned SVD averaged over 5 seeds)",
-                  lambda: CFRecommender(**CHAMPION_PARAMS)),
+    "svd_single": ("Marquee CFRecommender, tuned SVD with one seed",
+                   lambda: CFRecommender(**{**SVD_TUNED_PARAMS, "n_bags": 1})),
+    "svd_tuned": ("Marquee CFRecommender, tuned SVD averaged over 5 seeds (the previous champion)",
+                  lambda: CFRecommender(**SVD_TUNED_PARAMS)),
+    "bayes_mf": ("Marquee CFRecommender, Bayesian MF by Gibbs sampling (10 factors, 80 samples)",
+                 lambda: CFRecommender(**BAYES_PARAMS)),
+    "champion": ("Marquee CFRecommender, champion configuration", lambda: CFRecommender(**CHAMPION_PARAMS)),
     "svdpp": ("Surprise SVD++, default parameters (slow)", _surprise("SVDpp", random_state=0)),
 }
-DEFAULT_MODELS = ("popularity", "baseline_only", "knn_baseline", "svd", "svd_single", "svd_tuned")
+DEFAULT_MODELS = ("popularity", "baseline_only", "knn_baseline", "svd", "svd_tuned", "champion")
 
 
 def make_model(name: str):
@@ -194,3 +197,76 @@ def genre_vectors(movies, genre_column: str = "genres") -> dict[int, np.ndarray]
         vector[[index[g] for g in genres]] = 1.0
         vectors[int(movie_id)] = vector
     return vectors
+
+
+POPULARITY_LISTS = ("most-rated", "best-rated")
+
+
+def popularity_lists(train: pd.DataFrame, user_ids, k: int, by: str = "most-rated") -> dict[int, list[int]]:
+    """The same non-personal list for everyone, minus the films each user rated in ``train``:
+    ``most-rated`` (most training ratings first) or ``best-rated`` (the cold-start fallback's
+    damped mean, films with at least its minimum votes)."""
+    if by not in POPULARITY_LISTS:
+        raise MarqueeError(f"unknown popularity list {by!r}: use {' or '.join(POPULARITY_LISTS)}")
+    if by == "most-rated":
+        counts = train.groupby("movie_id").size()
+        ranking = counts.index.to_numpy()[np.lexsort((counts.index.to_numpy(), -counts.to_numpy()))]
+    else:
+        fallback = PopularityFallback().fit(train)
+        ranking = fallback.movie_ids_[fallback.ranking_]
+    seen = train.groupby("user_id")["movie_id"].agg(set)
+    lists = {}
+    for user in user_ids:
+        skip = seen.get(user, set())
+        picked = []
+        for movie in ranking:
+            if movie not in skip:
+                picked.append(int(movie))
+                if len(picked) == k:
+                    break
+        lists[int(user)] = picked
+    return lists
+
+
+def ranking_comparison(ratings: pd.DataFrame, movies: pd.DataFrame, estimators: dict[str, Any],
+                       split: str = "temporal", test_fraction: float = 0.2, k: int = 10,
+                       relevance: float | None = None, seed: int = 0,
+                       progress: ProgressFn | None = None) -> dict[str, Any]:
+    """Top-``k`` lists of every estimator (fitted here on the training part of one split, lists
+    from :meth:`CFRecommender.recommend`, the serving code) and of the two popularity lists, all
+    scored on the same test users: precision/recall/NDCG@k against the test films each user rated
+    at least ``relevance`` (default 80 % of the scale's top), catalog coverage, genre diversity and
+    personalization. Users are the test users with at least one relevant test film."""
+    progress = progress or null_progress
+    ratings = check_ratings(ratings)
+    train, test = split_ratings(ratings, split, test_fraction, seed)
+    if train.empty or test.empty:
+        raise MarqueeError(f"ratings: the {split} split left an empty train or test part")
+    relevance = relevance if relevance is not None else 0.8 * float(ratings["rating"].max())
+    relevant = test[test["rating"] >= relevance].groupby("user_id")["movie_id"].agg(set).to_dict()
+    users = np.sort(np.fromiter(relevant, dtype=np.int64))
+    known = set(train["user_id"].unique())
+    rows = {}
+
+    def score(name: str, lists: dict, extra: dict) -> None:
+        rows[name] = {f"precision@{k}": metrics.precision_at_k(lists, relevant, k),
+                      f"recall@{k}": metrics.recall_at_k(lists, relevant, k),
+                      f"ndcg@{k}": metrics.ndcg_at_k(lists, relevant, k), **beyond_accuracy(lists, movies), **extra}
+
+    for name in POPULARITY_LISTS:
+        score(name, popularity_lists(train, users, k, name), {"fit_seconds": 0.0})
+    total = len(estimators)
+    for number, (name, estimator) in enumerate(estimators.items()):
+        progress(number, total, f"fitting {name} on {len(train):,} ratings")
+        started = time.perf_counter()
+        estimator.fit(train)
+        fitted = time.perf_counter() - started
+        recs = estimator.recommend(train, user_ids=users, n=k)
+        lists = recs.groupby("user_id")["movie_id"].agg(list).to_dict()
+        predicted = estimator.predict(test["user_id"].to_numpy(), test["movie_id"].to_numpy(), history=train)
+        score(name, lists, {"fit_seconds": fitted, "test_rmse": metrics.rmse(test["rating"].to_numpy(), predicted),
+                            "sources": recs.drop_duplicates("user_id")["source"].value_counts().to_dict()})
+    progress(total, total, "ranked")
+    return {"split": split, "test_fraction": test_fraction, "k": k, "relevance": relevance,
+            "train_ratings": int(len(train)), "test_ratings": int(len(test)), "users_ranked": int(len(users)),
+            "users_unknown_in_train": int(sum(1 for u in users if u not in known)), "models": rows}

@@ -18,6 +18,16 @@ from core.errors import MarqueeError
 ARRAYS = "factors.npz"
 
 
+def implicit_sum(trainset, yj: np.ndarray) -> np.ndarray:
+    """|N(u)|^-1/2 Σ_{j∈N(u)} y_j per inner user, N(u) the films u rated in ``trainset`` (SVD++)."""
+    out = np.zeros((trainset.n_users, yj.shape[1]))
+    for u, rated in trainset.ur.items():
+        if rated:
+            items = np.fromiter((j for j, _ in rated), dtype=np.int64, count=len(rated))
+            out[u] = yj[items].sum(axis=0) / np.sqrt(len(items))
+    return out
+
+
 @dataclass
 class FactorModel:
     mu: float
@@ -62,10 +72,15 @@ class FactorModel:
         items = np.array([trainset.to_raw_iid(i) for i in range(trainset.n_items)], dtype=np.int64)
         k = algo.pu.shape[1]
         zeros_u, zeros_i = np.zeros(trainset.n_users), np.zeros(trainset.n_items)
-        return cls(mu=float(trainset.global_mean) if algo.biased else 0.0,
-                   bu=np.array(algo.bu if algo.biased else zeros_u, dtype=float),
-                   bi=np.array(algo.bi if algo.biased else zeros_i, dtype=float),
-                   pu=np.array(algo.pu, dtype=float).reshape(-1, k), qi=np.array(algo.qi, dtype=float).reshape(-1, k),
+        pu = np.array(algo.pu, dtype=float).reshape(-1, k)
+        if getattr(algo, "yj", None) is not None:  # SVD++: p_u + |N(u)|^-1/2 Σ_{j∈N(u)} y_j, N(u) = rated in training
+            yj = np.asarray(algo.yj, dtype=float).reshape(-1, k)
+            pu = pu + implicit_sum(trainset, yj)
+        biased = getattr(algo, "biased", True)
+        return cls(mu=float(trainset.global_mean) if biased else 0.0,
+                   bu=np.array(algo.bu if biased else zeros_u, dtype=float),
+                   bi=np.array(algo.bi if biased else zeros_i, dtype=float),
+                   pu=pu, qi=np.array(algo.qi, dtype=float).reshape(-1, k),
                    user_ids=users, item_ids=items, rating_scale=tuple(float(x) for x in trainset.rating_scale))
 
     @classmethod
@@ -83,6 +98,24 @@ class FactorModel:
                    bi=np.mean([m.bi for m in models], axis=0), pu=np.hstack([m.pu for m in models]) * scale,
                    qi=np.hstack([m.qi for m in models]) * scale, user_ids=first.user_ids, item_ids=first.item_ids,
                    rating_scale=first.rating_scale)
+
+    @classmethod
+    def blend(cls, models: list["FactorModel"], weights) -> "FactorModel":
+        """The model predicting Σ w_m·prediction_m / Σ w_m (before clipping) for positive weights:
+        mean and biases weighted, factors concatenated and scaled by √(w_m / Σ w)."""
+        weights = np.asarray(weights, dtype=float)
+        if len(models) != len(weights) or not len(models) or not (np.isfinite(weights).all() and (weights > 0).all()):
+            raise MarqueeError("blend: one positive, finite weight per model is required")
+        first = models[0]
+        for other in models[1:]:
+            if not (np.array_equal(other.user_ids, first.user_ids) and np.array_equal(other.item_ids, first.item_ids)):
+                raise MarqueeError("can only blend factor models trained on the same users and films")
+        w = weights / weights.sum()
+        return cls(mu=float(sum(wm * m.mu for wm, m in zip(w, models))),
+                   bu=sum(wm * m.bu for wm, m in zip(w, models)), bi=sum(wm * m.bi for wm, m in zip(w, models)),
+                   pu=np.hstack([np.sqrt(wm) * m.pu for wm, m in zip(w, models)]),
+                   qi=np.hstack([np.sqrt(wm) * m.qi for wm, m in zip(w, models)]),
+                   user_ids=first.user_ids, item_ids=first.item_ids, rating_scale=first.rating_scale)
 
     @property
     def n_factors(self) -> int:

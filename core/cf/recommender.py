@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from core.cf.data import build_trainset, check_ratings
+from core.cf.bayes import fit_bayes_mf
 from core.cf.factors import ARRAYS, FactorModel
 from core.cf.fallback import PopularityFallback
 from core.errors import MarqueeError
@@ -37,7 +38,10 @@ SVD = "svd"
 FOLD_IN = "fold-in"
 POPULARITY = "popularity"
 STATE = "state.npz"
-FIT_ALGORITHMS = ("svd",)  # what ``fit`` trains; other algorithms arrive through ``from_factors``
+SVDPP = "svdpp"
+BAYES_MF = "bayes-mf"
+BLEND = "blend"
+FIT_ALGORITHMS = (SVD, SVDPP, BAYES_MF, BLEND)  # what ``fit`` trains; other algorithms arrive through ``from_factors``
 
 
 @dataclass
@@ -64,8 +68,13 @@ class CFRecommender(Model):
     best of a small grid for users folded in from 5, 15 and 40 ratings on both the demo catalog
     and MovieLens 100K (they beat the popularity fallback by 0.02–0.1 RMSE).
 
-    ``algorithm`` records what learned the factors: ``svd`` (trained by :meth:`fit`) or the name
-    given to :meth:`from_factors` (``als``, ``spark-als``, …).
+    ``algorithm`` says what learns the factors. :meth:`fit` trains ``svd`` (Surprise's SGD),
+    ``svdpp`` (Surprise's SVD++, served with the user vector p_u + |N(u)|^-1/2 Σ y_j of the films
+    rated in training), ``bayes-mf`` (Gibbs-sampled Bayesian MF, :mod:`core.cf.bayes`: ``n_epochs``
+    sweeps, ``burn_in`` discarded, every ``thin``-th kept) and ``blend`` (``members``: parameter
+    sets of the others, each with a ``weight``; the weighted mean of their predictions as one
+    factor model, :meth:`FactorModel.blend`). Other names come from :meth:`from_factors`
+    (``als``, ``spark-als``, …). Whatever the algorithm, scoring is the same NumPy dot product.
     """
 
     kind = "cf"
@@ -75,7 +84,8 @@ class CFRecommender(Model):
                  reg_bias: float | None = None, n_bags: int = 1, biased: bool = True, init_std_dev: float = 0.1,
                  random_state: int = 0, min_ratings: int = 5, fallback_min_votes: int = 10,
                  fallback_damping: float = 10.0, fold_in_reg: float = 0.1, fold_in_prior: float = 3.0,
-                 rating_scale: tuple[float, float] | None = None, algorithm: str = SVD):
+                 rating_scale: tuple[float, float] | None = None, algorithm: str = SVD, reg_yj: float | None = None,
+                 burn_in: int | None = None, thin: int = 2, members: list[dict[str, Any]] | None = None):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
         self.lr_all = lr_all
@@ -92,6 +102,10 @@ class CFRecommender(Model):
         self.fold_in_prior = fold_in_prior
         self.rating_scale = rating_scale
         self.algorithm = algorithm
+        self.reg_yj = reg_yj
+        self.burn_in = burn_in
+        self.thin = thin
+        self.members = members
 
     # ------------------------------------------------------------------ parameters
     def check_params(self) -> "CFRecommender":
@@ -99,7 +113,7 @@ class CFRecommender(Model):
         for name, (low, high) in INTEGER_RANGES.items():
             integer(getattr(self, name), PARAMETER_FIELDS.get(name, name), low, high)
         for name, (low, high, low_open) in NUMBER_RANGES.items():
-            if getattr(self, name) is not None or name != "reg_bias":
+            if getattr(self, name) is not None or name not in ("reg_bias", "reg_yj"):
                 finite_float(getattr(self, name), PARAMETER_FIELDS.get(name, name), low, high, low_open=low_open)
         if self.rating_scale is not None:
             scale = tuple(self.rating_scale) if isinstance(self.rating_scale, (tuple, list)) else ()
@@ -107,6 +121,17 @@ class CFRecommender(Model):
                 raise ValidationError("rating_scale", self.rating_scale, "must be two finite numbers, low < high")
         if not isinstance(self.algorithm, str) or not self.algorithm:
             raise MarqueeError(f"algorithm {self.algorithm!r}: expected a name such as 'svd'")
+        if self.burn_in is not None:
+            integer(self.burn_in, "burn_in", 0, self.n_epochs - 1)
+        if self.algorithm == BLEND:
+            if not isinstance(self.members, (list, tuple)) or not self.members:
+                raise MarqueeError("members: a blend needs a list of member parameter sets, each with a weight")
+            for number, member in enumerate(self.members):
+                if not isinstance(member, dict) or member.get("algorithm", SVD) in (BLEND,) \
+                        or member.get("algorithm", SVD) not in FIT_ALGORITHMS:
+                    raise MarqueeError(f"members[{number}]: expected the parameters of an svd, svdpp or bayes-mf model")
+                finite_float(member.get("weight"), f"members[{number}].weight", 0.0, 1e6, low_open=True)
+                CFRecommender(**{k: v for k, v in member.items() if k != "weight"}).check_params()
         return self
 
     @classmethod
@@ -120,8 +145,6 @@ class CFRecommender(Model):
 
     # ------------------------------------------------------------------ fitting
     def fit(self, ratings: pd.DataFrame, progress: ProgressFn | None = None) -> "CFRecommender":
-        from surprise import SVD as SurpriseSVD
-
         self.check_params()
         if self.algorithm not in FIT_ALGORITHMS:
             raise MarqueeError(f"algorithm {self.algorithm!r}: fit trains {', '.join(FIT_ALGORITHMS)}; build other "
@@ -130,26 +153,50 @@ class CFRecommender(Model):
         ratings = check_ratings(ratings)
         if ratings.empty:
             raise MarqueeError("ratings: no rows to train the recommender on")
-        progress(0, self.n_bags + 1, "building the training set")
-        trainset = build_trainset(ratings, self.rating_scale)
         started = time.perf_counter()
-        bias_reg = self.reg_all if self.reg_bias is None else self.reg_bias
-        bags = []
-        for bag in range(self.n_bags):
-            algo = SurpriseSVD(n_factors=self.n_factors, n_epochs=self.n_epochs, lr_all=self.lr_all,
-                               reg_pu=self.reg_all, reg_qi=self.reg_all, reg_bu=bias_reg, reg_bi=bias_reg,
-                               biased=self.biased, init_std_dev=self.init_std_dev, random_state=self.random_state + bag)
-            with np.errstate(all="ignore"):  # a diverging fit is refused below, not printed as warnings
-                bags.append(FactorModel.from_surprise(algo.fit(trainset), trainset))
-            progress(bag + 1, self.n_bags + 1, f"trained SVD {bag + 1}/{self.n_bags}")
-        factors = FactorModel.average(bags)
+        factors = self._fit_factors(ratings, progress)
         counts = ratings.groupby("user_id").size().reindex(factors.user_ids).to_numpy(np.int64)
         stats = ratings.groupby("movie_id")["rating"].agg(["sum", "count"]).reindex(factors.item_ids)
         self._install(factors, counts, stats["sum"].to_numpy(float), stats["count"].to_numpy(np.int64),
                       time.perf_counter() - started)
-        progress(self.n_bags + 1, self.n_bags + 1,
-                 f"trained on {len(ratings):,} ratings in {self.fit_seconds_:.1f}s")
+        progress(1, 1, f"trained on {len(ratings):,} ratings in {self.fit_seconds_:.1f}s")
         return self
+
+    def _fit_factors(self, ratings: pd.DataFrame, progress: ProgressFn) -> FactorModel:
+        """One factor model: a blend of member recommenders, or ``n_bags`` seeds of one algorithm averaged."""
+        if self.algorithm == BLEND:
+            members, weights = [], []
+            for number, member in enumerate(self.members):
+                params = {k: v for k, v in member.items() if k != "weight"}
+                progress(number, len(self.members) + 1, f"training blend member {number + 1}/{len(self.members)} "
+                                                        f"({params.get('algorithm', SVD)})")
+                members.append(CFRecommender(**{"random_state": self.random_state, "rating_scale": self.rating_scale,
+                                                **params}).fit(ratings).model_)
+                weights.append(float(member["weight"]))
+            return FactorModel.blend(members, weights)
+        trainset = None
+        bags = []
+        for bag in range(self.n_bags):
+            progress(bag, self.n_bags + 1, f"training {self.algorithm} {bag + 1}/{self.n_bags}")
+            if self.algorithm == BAYES_MF:
+                burn_in = self.n_epochs // 5 if self.burn_in is None else self.burn_in
+                bags.append(fit_bayes_mf(ratings, n_factors=self.n_factors, n_samples=self.n_epochs, burn_in=burn_in,
+                                         thin=self.thin, seed=self.random_state + bag, rating_scale=self.rating_scale))
+                continue
+            from surprise import SVD as SurpriseSVD, SVDpp as SurpriseSVDpp
+
+            trainset = trainset or build_trainset(ratings, self.rating_scale)
+            bias_reg = self.reg_all if self.reg_bias is None else self.reg_bias
+            common = dict(n_factors=self.n_factors, n_epochs=self.n_epochs, lr_all=self.lr_all, reg_pu=self.reg_all,
+                          reg_qi=self.reg_all, reg_bu=bias_reg, reg_bi=bias_reg, init_std_dev=self.init_std_dev,
+                          random_state=self.random_state + bag)
+            if self.algorithm == SVDPP:
+                algo = SurpriseSVDpp(**common, reg_yj=self.reg_all if self.reg_yj is None else self.reg_yj)
+            else:
+                algo = SurpriseSVD(**common, biased=self.biased)
+            with np.errstate(all="ignore"):  # a diverging fit is refused by _install, not printed as warnings
+                bags.append(FactorModel.from_surprise(algo.fit(trainset), trainset))
+        return FactorModel.average(bags)
 
     @classmethod
     def from_factors(cls, *, mu: float, bu, bi, pu, qi, user_ids, item_ids, rating_scale: tuple[float, float],
@@ -374,9 +421,9 @@ def as_ids(values, field: str) -> np.ndarray:
 # Hyper-parameter ranges (checked before training; the CLI names its flags).
 PARAMETER_FIELDS = {"n_factors": "n_factors (--factors)", "n_epochs": "n_epochs (--epochs)", "lr_all": "lr_all (--lr)",
                     "reg_all": "reg_all (--reg)", "random_state": "random_state (--seed)"}
-INTEGER_RANGES = {"n_factors": (1, 10_000), "n_epochs": (1, 100_000), "n_bags": (1, 100),
+INTEGER_RANGES = {"n_factors": (1, 10_000), "n_epochs": (1, 100_000), "n_bags": (1, 100), "thin": (1, 10_000),
                   "random_state": (0, 2 ** 32 - 1), "min_ratings": (1, 1_000_000),
                   "fallback_min_votes": (0, 1_000_000_000)}
 NUMBER_RANGES = {"lr_all": (0.0, 10.0, True), "reg_all": (0.0, 1e6, False), "reg_bias": (0.0, 1e6, False),
-                 "init_std_dev": (0.0, 1e3, False), "fallback_damping": (0.0, 1e9, False),
+                 "init_std_dev": (0.0, 1e3, False), "reg_yj": (0.0, 1e6, False), "fallback_damping": (0.0, 1e9, False),
                  "fold_in_reg": (0.0, 1e6, False), "fold_in_prior": (0.0, 1e9, False)}

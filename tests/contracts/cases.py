@@ -56,6 +56,33 @@ def _cf():
     return CFRecommender(n_factors=4, n_epochs=5, min_ratings=3, random_state=1)
 
 
+def _cf_bayes():
+    from core.cf import CFRecommender
+
+    return CFRecommender(algorithm="bayes-mf", n_factors=3, n_epochs=12, burn_in=4, min_ratings=3, random_state=1)
+
+
+def _cf_blend():
+    from core.cf import CFRecommender
+
+    return CFRecommender(algorithm="blend", min_ratings=3, random_state=1, members=[
+        {"algorithm": "bayes-mf", "n_factors": 3, "n_epochs": 12, "burn_in": 4, "weight": 0.6},
+        {"algorithm": "svd", "n_factors": 4, "n_epochs": 5, "n_bags": 2, "weight": 0.4}])
+
+
+def _cf_case(name: str, make) -> ModelCase:
+    return ModelCase(
+        name=name,
+        model_class=__import__("core.cf.recommender", fromlist=["CFRecommender"]).CFRecommender,
+        make=make,
+        fit=lambda model, request: model.fit(RATINGS),
+        predict=lambda model, request: model.predict_flagged(KNOWN_USERS, KNOWN_FILMS),
+        predict_unknown=lambda model, request: model.predict_flagged(
+            np.array([999_999, KNOWN_USERS[0], KNOWN_USERS[1]]), np.array([KNOWN_FILMS[0], 999_999, KNOWN_FILMS[1]])),
+        unknown_flags={Flag.UNKNOWN_USER, Flag.UNKNOWN_ITEM},
+    )
+
+
 CASES: list[ModelCase] = [
     ModelCase(
         name="cf-popularity",
@@ -76,6 +103,8 @@ CASES: list[ModelCase] = [
             np.array([999_999, KNOWN_USERS[0], KNOWN_USERS[1]]), np.array([KNOWN_FILMS[0], 999_999, KNOWN_FILMS[1]])),
         unknown_flags={Flag.UNKNOWN_USER, Flag.UNKNOWN_ITEM},
     ),
+    _cf_case("cf-bayes-mf", _cf_bayes),
+    _cf_case("cf-blend", _cf_blend),
 ]
 
 

@@ -32,12 +32,12 @@ def als_on_fold(fold, spark):
 
 
 def test_als_rmse_within_margin_of_the_single_machine_champion(fold, als_on_fold):
-    from core.cf import CHAMPION_PARAMS, CFRecommender
+    from core.cf import SVD_TUNED_PARAMS, CFRecommender
     from core.metrics import rmse
 
     train, test = fold
     users, films = test["user_id"].to_numpy(), test["movie_id"].to_numpy()
-    champion = CFRecommender(**CHAMPION_PARAMS).fit(train)
+    champion = CFRecommender(**SVD_TUNED_PARAMS).fit(train)
     single_machine = rmse(test["rating"], champion.predict(users, films))
     spark_als = rmse(test["rating"], als_on_fold.predict(users, films))
     print(f"ML-100K fold 1/5: champion RMSE {single_machine:.4f}, Spark ALS RMSE {spark_als:.4f}")
