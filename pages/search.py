@@ -1,4 +1,6 @@
 """Search: films by words, people, a description, a language, or seed titles ("more like these")."""
+import zlib
+
 import pandas as pd
 import streamlit as st
 
@@ -64,6 +66,18 @@ def settings(name: str, status: dict) -> tuple:
     return SearchParams(method=method, k=k, mmr_lambda=lam, language_policy=policy), filters
 
 
+def intent_chips(searcher, query: str) -> tuple[str, ...]:
+    """What the query was understood to ask (years, genres, languages, people, "like <title>") as
+    chips; a chip clicked off is left out of the search. Returns the keys left out."""
+    chips = searcher.analyze(query).chips
+    if not chips:
+        return ()
+    labels = {chip["key"]: chip["label"] for chip in chips}
+    kept = st.pills("Understood as (click a chip to drop it)", list(labels), selection_mode="multi",
+                    default=list(labels), format_func=labels.get, key=f"chips-{zlib.crc32(query.encode())}")
+    return tuple(key for key in labels if key not in (kept or []))
+
+
 @widgets.guarded("page Search")  # one line on the page, the traceback in the log
 def render() -> None:
     st.title("Search")
@@ -76,13 +90,22 @@ def render() -> None:
         st.info("Type a query, or pick films you like.")
         return
     try:
+        if not seeds:
+            params.ignore = intent_chips(searcher, query)
+            if st.session_state.get("search-anyway") == query:
+                params.min_score = 0.0
         response = searcher.more_like(seeds, params, filters) if seeds else searcher.search(query, params, filters)
     except MarqueeError as exc:
         st.warning(str(exc))
         return
     st.caption(widgets.escape_markdown(response.summary()))
     if not response.hits:
-        st.info("No film matches. Try other words, fewer filters or the 'retrieval' method.")
+        st.info(f"No film matches well enough ({response.no_match or 'no results'}). Try other words, fewer "
+                "filters or chips, or the 'retrieval' method.")
+        if response.no_match and not response.no_match.startswith("no good match: the query has"):
+            if st.button("Show the closest films anyway", key="search-anyway-button"):
+                st.session_state["search-anyway"] = query
+                st.rerun()
         return
     for rank, hit in enumerate(response.hits, start=1):
         search.hit_card(rank, hit)

@@ -72,6 +72,16 @@ class BM25:
         """The query's terms that occur in the corpus (order kept, repeats removed)."""
         return list(dict.fromkeys(t for t in terms(query) if t in self.vocabulary_))
 
+    def upper_bound(self, query: str) -> float:
+        """The score of a typical full match of ``query``: every term once in a document of
+        average length, which BM25 scores at exactly its ``idf``. A term no document has counts at
+        the highest possible idf. ``min(1, scores / upper_bound)`` is then in [0, 1] and comparable
+        across queries (the share of the query's term weight a document matches; unknown words
+        lower it); 0 for a query without terms."""
+        unknown_idf = float(np.log1p((self.n_docs_ + 0.5) / 0.5))
+        return float(sum(self.idf_[self.vocabulary_[t]] if t in self.vocabulary_ else unknown_idf
+                         for t in terms(query)))
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document for ``query`` (zeros when no term is known)."""
         counts = Counter(t for t in terms(query) if t in self.vocabulary_)

@@ -44,6 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--rrf-k", type=float, default=defaults.rrf_k, help="RRF constant: 1/(rrf_k + rank)")
     p.add_argument("--dense-weight", type=float, default=defaults.dense_weight)
     p.add_argument("--sparse-weight", type=float, default=defaults.sparse_weight)
+    p.add_argument("--min-score", type=float, default=defaults.min_score,
+                   help="below this best score the answer is 'no good match' (scores are in [0, 1]; 0 lists films anyway)")
     p.add_argument("--year-min", type=int)
     p.add_argument("--year-max", type=int)
     p.add_argument("--genre", action="append", default=[], help="keep films of this genre (repeatable)")
@@ -88,7 +90,7 @@ def _params(args):
 
     return SearchParams(method=args.method, k=args.k, dense_k=args.dense_k, sparse_k=args.sparse_k, rrf_k=args.rrf_k,
                         dense_weight=args.dense_weight, sparse_weight=args.sparse_weight, mmr_lambda=args.mmr_lambda,
-                        language_policy=args.language_policy).validate()
+                        language_policy=args.language_policy, min_score=args.min_score).validate()
 
 
 def _search(args) -> int:
@@ -113,6 +115,8 @@ def _search(args) -> int:
             try:
                 response = searcher.search(query, params, filters)
                 line = {"query": query, "results": [_brief(h) for h in response.hits]}
+                if response.no_match:
+                    line["no_match"] = response.no_match
             except MarqueeError as exc:
                 line = {"query": query, "results": [], "error": str(exc)}
             print(json.dumps(line, ensure_ascii=False), flush=True)
@@ -120,6 +124,8 @@ def _search(args) -> int:
     response = searcher.more_like(args.like, params, filters) if args.like else searcher.search(args.query, params, filters)
     for notice in response.notices:
         print(f"note: {notice}", file=sys.stderr)
+    if response.no_match:
+        print(f"note: {response.no_match}", file=sys.stderr)
     emit([h.as_dict() for h in response.hits], args.json, text=lambda hits: "\n".join(
         f"{i:>3}. {h['title']} ({h['year'] or '?'})  {h['score']:.4f}  {'; '.join(h['reasons'])}"
         for i, h in enumerate(hits, start=1)) or "no results")

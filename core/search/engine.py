@@ -1,15 +1,32 @@
-"""The searcher: candidates by method, intent boosts, language policy, diversity, reranking.
+"""The searcher: query understanding, candidates by method, one bounded score, "no good match".
 
-Every method runs the same pipeline:
+Every text query runs the same pipeline:
 
-1. **candidates** — ``retrieval`` (FAISS, cosine), ``bm25``, ``hybrid`` / ``mmr`` / ``ce``
-   (weighted reciprocal rank fusion of the dense top ``dense_k`` and BM25 top ``sparse_k``),
-   ``blend`` (cosine + recency + popularity over the dense candidates);
-2. **boosts** — films of people named in the query are added and lifted (by the share of the
-   named people they feature), an exact title is
-   lifted, and under ``auto-soft`` films in a requested language are lifted; the method score is
-   min-max scaled over the candidates first so boosts mean the same for every method;
-3. **order** — by score, or MMR (``mmr``), or cross-encoder rerank of the head (``ce``).
+1. **understanding** (``intent.QueryAnalyzer``) — years/decades, genres and synonyms, languages,
+   people, an exact title and "like <title>"; intent words are taken out of the matched text;
+   "like <title>" routes the query to the seed films' neighbours;
+2. **candidates** — the dense top ``dense_k`` and BM25 top ``sparse_k`` (each also within the
+   understood years/genres/language, so a constraint can reach past the unconstrained top),
+   plus films of named people and exact-title films;
+3. **one score in [0, 1]**, the same scale for every query (documented in the README):
+
+   * dense evidence ``d = clip((cos - cos_low) / (cos_high - cos_low), 0, 1)`` (a fixed map of the
+     cosine, not a per-query min-max); sparse evidence ``s = bm25 / upper_bound(query)`` (the
+     share of the query's term weight the film matches; unknown words count against it);
+   * text relevance ``r``: ``retrieval`` = d, ``bm25`` = s, ``hybrid``/``mmr``/``ce`` =
+     ``(w_d·d + w_s·s) / (w_d + w_s)``, ``blend`` = d mixed with recency and popularity;
+   * named people ``P`` (share of them in the film) and an exact title ``T`` add evidence as a
+     noisy-or: ``e = 1 - (1 - r)(1 - entity_boost·P)(1 - title_boost·T)``;
+   * understood years, genres and (``auto-soft``) languages are soft constraints that scale the
+     score: ``× (1 - weight·(1 - match))`` each, ``match`` in [0, 1];
+   * a query with no text left (only constraints: "90s sci-fi movies") ranks the matching films by
+     ``0.5 + 0.5·popularity``;
+
+4. **no good match** — when the query has no words (emoji, symbols), only stop/intent words, or
+   its best film scores below ``min_score``, the answer is no films and the reason
+   (``SearchResponse.no_match``) instead of ten unrelated films;
+5. **order** — by score, or MMR (``mmr``), or cross-encoder rerank of the head (``ce``; its scores
+   are the logistic of the cross-encoder logit, also in [0, 1]).
 
 Under ``auto-hard`` the pipeline runs within the requested language first and tops up from the
 other languages only when fewer than ``k`` films match.
@@ -31,7 +48,7 @@ from core.search.explain import explain
 from core.search.index import SearchIndex
 from core.search.intent import QueryAnalyzer, QueryIntent
 from core.search.rerank import load_cross_encoder, rerank
-from core.search.text import tokens
+from core.search.text import terms, tokens
 
 METHODS = ("retrieval", "bm25", "hybrid", "blend", "mmr", "ce")
 LANGUAGE_POLICIES = ("off", "auto-soft", "auto-hard")
@@ -45,29 +62,48 @@ class SearchParams:
     k: int = 10
     dense_k: int = 100
     sparse_k: int = 100
-    rrf_k: float = 10.0   # measured on a 2010s validation sample: 10 beat 30 and 60 (README)
-    dense_weight: float = 1.0
-    sparse_weight: float = 1.0
+    rrf_k: float = 10.0   # only for fusion="rrf" (the previous ranking, kept for the ablation)
+    dense_weight: float = 0.6
+    sparse_weight: float = 0.4
+    fusion: str = "score"  # "score": bounded weighted sum (default); "rrf": reciprocal rank order
     mmr_lambda: float = 0.7
     recency_weight: float = 0.1
     popularity_weight: float = 0.1
     language_policy: str = "auto-soft"
-    language_boost: float = 0.3
-    entity_boost: float = 1.0
-    title_boost: float = 2.0
+    language_boost: float = 0.3    # weight of the language constraint (auto-soft)
+    entity_boost: float = 0.6      # noisy-or weight of the named people's share
+    title_boost: float = 0.9       # noisy-or weight of an exact title
+    year_weight: float = 0.6       # weight of the understood years
+    genre_weight: float = 0.4      # weight of the understood genres
+    cos_low: float = 0.20          # dense cosine mapped to 0 (MiniLM: nonsense tops ~0.1-0.25)...
+    cos_high: float = 0.70         # ... and to 1 (a close paraphrase: ~0.6-0.65)
+    min_score: float = 0.25        # below this the answer is "no good match" (0 = always list films)
     rerank_depth: int = 30
+    ignore: tuple = ()             # understood parts (chip keys) to leave out
 
     def validate(self) -> "SearchParams":
         if self.method not in METHODS:
             raise MarqueeError(f"unknown search method {self.method!r}: choose one of {', '.join(METHODS)}")
         if self.language_policy not in LANGUAGE_POLICIES:
             raise MarqueeError(f"unknown language policy {self.language_policy!r}: choose one of {', '.join(LANGUAGE_POLICIES)}")
+        if self.fusion not in ("score", "rrf"):
+            raise MarqueeError(f"unknown fusion {self.fusion!r}: choose score or rrf")
         if not 1 <= int(self.k) <= 1000:
             raise MarqueeError(f"k must be between 1 and 1000, got {self.k}")
         if not 0.0 <= self.mmr_lambda <= 1.0:
             raise MarqueeError(f"the MMR lambda must be between 0 and 1, got {self.mmr_lambda}")
         if self.dense_k < 1 or self.sparse_k < 1 or self.rrf_k <= 0:
             raise MarqueeError("dense_k and sparse_k must be at least 1 and rrf_k positive")
+        for name in ("language_boost", "entity_boost", "title_boost", "year_weight", "genre_weight", "min_score",
+                     "recency_weight", "popularity_weight"):
+            if not 0.0 <= float(getattr(self, name)) <= 1.0:
+                raise MarqueeError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
+        if self.recency_weight + self.popularity_weight > 1.0:
+            raise MarqueeError("recency_weight + popularity_weight must be at most 1")
+        if self.dense_weight < 0 or self.sparse_weight < 0 or self.dense_weight + self.sparse_weight <= 0:
+            raise MarqueeError("dense_weight and sparse_weight must be non-negative, not both 0")
+        if not -1.0 <= self.cos_low < self.cos_high <= 1.0:
+            raise MarqueeError("cos_low must be below cos_high, both within [-1, 1]")
         return self
 
 
@@ -122,6 +158,7 @@ class SearchResponse:
     intent: dict[str, Any] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     elapsed_ms: float = 0.0
+    no_match: str = ""    # why no film is listed ("no good match"), empty otherwise
 
     def summary(self) -> str:
         """One line for people: count, method, time, what the query was understood to ask, notices."""
@@ -134,11 +171,14 @@ class SearchResponse:
             parts.append("people: " + ", ".join(self.intent["people"]))
         if self.intent.get("exact_title"):
             parts.append("exact title")
+        if self.no_match:
+            parts.append(self.no_match)
         return " · ".join(parts + self.notices)
 
     def as_dict(self) -> dict[str, Any]:
         return {"query": self.query, "method": self.method, "results": [h.as_dict() for h in self.hits],
-                "intent": self.intent, "notices": self.notices, "elapsed_ms": round(self.elapsed_ms, 2)}
+                "intent": self.intent, "notices": self.notices, "elapsed_ms": round(self.elapsed_ms, 2),
+                "no_match": self.no_match}
 
 
 def clean_query(query: str | None) -> tuple[str, list[str]]:
@@ -180,22 +220,57 @@ class Searcher:
         text, notices = clean_query(query)
         if params.method == "ce" and self.cross_encoder is None:
             self.cross_encoder = load_cross_encoder()
-        intent = self.analyzer.analyze(text)
+        intent = self.analyzer.analyze(text, params.ignore)
         mask = (filters or Filters()).mask(self)
-        qvec = self.query_vector(text) if params.method != "bm25" else None
+        reason = self._unsearchable(intent)
+        if reason:
+            return SearchResponse(text, params.method, [], intent.as_dict(), notices,
+                                  (time.perf_counter() - started) * 1000, no_match=reason)
         wanted = intent.languages if params.language_policy != "off" else []
+        if intent.like_rows:
+            return self._like(text, intent, params, mask, wanted, notices, started)
+        qvec = self.query_vector(intent.dense_text) if params.method != "bm25" and intent.dense_text else None
         if wanted and params.language_policy == "auto-hard":
             in_language = np.isin(self.languages, wanted)
-            rows, scores, raw = self._ranked(text, qvec, intent, mask & in_language, params, [])
+            rows, scores, raw = self._ranked(qvec, intent, mask & in_language, params, [])
             if len(rows) < params.k:
-                more = self._ranked(text, qvec, intent, mask & ~in_language, params, [])
+                more = self._ranked(qvec, intent, mask & ~in_language, params, [])
                 rows, scores, raw = (np.concatenate([a, b])[:params.k] for a, b in zip((rows, scores, raw), more))
         else:
-            rows, scores, raw = self._ranked(text, qvec, intent, mask, params, wanted)
-        query_terms = self.index.bm25.query_terms(text)
+            rows, scores, raw = self._ranked(qvec, intent, mask, params, wanted)
+        no_match = self._weak(scores, params)
+        if not len(rows):
+            no_match = "no good match: no film matches these words" + (
+                " within the filters" if not mask.all() else "")
+        if no_match:
+            rows, scores, raw = rows[:0], scores[:0], raw[:0]
+        query_terms = self.index.bm25.query_terms(intent.content)
         hits = [self._hit(r, s, m, explain(self.docs.iloc[r], query_terms, intent)) for r, s, m in zip(rows, scores, raw)]
         return SearchResponse(text, params.method, hits, intent.as_dict(), notices,
-                              (time.perf_counter() - started) * 1000)
+                              (time.perf_counter() - started) * 1000, no_match=no_match)
+
+    def analyze(self, query: str, ignore=()) -> QueryIntent:
+        """What the query was understood to ask (chips for the page), without searching."""
+        text, _ = clean_query(query)
+        return self.analyzer.analyze(text, ignore)
+
+    def _unsearchable(self, intent: QueryIntent) -> str:
+        if intent.words == 0:
+            return "no good match: the query has no words to search for (only symbols or emoji)"
+        if not intent.has_constraints and not intent.dense_text and not self.index.bm25.query_terms(intent.content) \
+                and not terms(intent.content):
+            return "no good match: the query has only common words (like 'the', 'movies'); add what the film is about"
+        return ""
+
+    @staticmethod
+    def _weak(scores: np.ndarray, params: SearchParams) -> str:
+        if not len(scores) or params.min_score <= 0:
+            return ""
+        best = float(np.max(scores))
+        if best < params.min_score:
+            return (f"no good match: the closest film scores {best:.2f}, below {params.min_score:.2f} "
+                    "(try other words, or fewer constraints)")
+        return ""
 
     def query_vector(self, text: str) -> np.ndarray:
         """The query's embedding; the last few are kept so switching methods re-encodes nothing."""
@@ -222,12 +297,14 @@ class Searcher:
         mask = (filters or Filters()).mask(self)
         mask[seed_rows] = False
         rows, cosine = self.index.dense_search(taste, max(params.dense_k, params.k), mask)
-        score = cosine.astype(float)
+        # the same bounded map of the cosine as text queries, so scores read the same way
+        score = np.clip((cosine.astype(float) - params.cos_low) / (params.cos_high - params.cos_low), 0.0, 1.0)
         if params.method == "blend":
-            score = score + params.recency_weight * self.recency[rows] + params.popularity_weight * self.popularity[rows]
-        order = np.argsort(-score, kind="stable")
+            rest = 1.0 - params.recency_weight - params.popularity_weight
+            score = rest * score + params.recency_weight * self.recency[rows] + params.popularity_weight * self.popularity[rows]
+        order = np.lexsort((rows, -score))
         if params.method == "mmr":
-            order = np.asarray(fusion.mmr(fusion.minmax(score), self.index.vectors[rows], params.k, params.mmr_lambda))
+            order = np.asarray(fusion.mmr(score, self.index.vectors[rows], params.k, params.mmr_lambda))
         elif params.method in ("bm25", "ce"):
             notices.append(f"'more like these' ranks by taste-vector similarity; {params.method!r} needs a text "
                            "query and was not applied")
@@ -251,74 +328,185 @@ class Searcher:
         return rows, notices
 
     # ------------------------------------------------------------------ pipeline
-    def _ranked(self, query: str, qvec, intent: QueryIntent, mask: np.ndarray, params: SearchParams,
+    def _ranked(self, qvec, intent: QueryIntent, mask: np.ndarray, params: SearchParams,
                 soft_languages: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows, bounded scores and method scores (the text relevance before people, titles and
+        constraints) of the top ``k`` films within ``mask``."""
+        empty = np.zeros(0)
         if not mask.any():
-            empty = np.zeros(0)
             return empty.astype(np.int64), empty, empty
-        rows, raw = self._candidates(query, qvec, mask, params)
-        rows, raw, relevance = self._with_entities(rows, raw, qvec, intent, mask)
-        score = relevance + self._boosts(rows, intent, params, soft_languages)
-        order = np.lexsort((rows, -score))
-        if params.method == "mmr" and len(rows):
-            scaled = score / max(float(score.max()), 1e-12)
-            order = np.asarray(fusion.mmr(scaled, self.index.vectors[rows], params.k, params.mmr_lambda), dtype=np.int64)
-        elif params.method == "ce" and len(rows):
+        constraint = self._constraint_mask(intent, soft_languages) & mask
+        rows, dense, sparse, rrf_order = self._candidates(qvec, intent, mask, constraint, params)
+        if not len(rows):
+            return rows, empty, empty
+        relevance = self._relevance(rows, dense, sparse, params)
+        if sparse is None and self._constrained(intent) and not self.index.bm25.query_terms(intent.content):
+            # every word was understood ("recent war dramas"): meeting the constraints is the
+            # evidence; popularity and the dense similarity order the films that do
+            d = self._relevance(rows, dense, None, params) if dense is not None else np.zeros(len(rows))
+            relevance = 0.5 + 0.25 * self.popularity[rows] + 0.25 * d
+        evidence = self._evidence(rows, relevance, intent, params)
+        score = evidence * self._constraint_factor(rows, intent, params, soft_languages)
+        score = np.clip(score, 0.0, 1.0)
+        raw = relevance if relevance is not None else np.full(len(rows), np.nan)
+        if params.fusion == "rrf" and rrf_order is not None:
+            order = rrf_order
+        else:
+            order = np.lexsort((rows, -score))
+        if params.method == "mmr":
+            order = np.asarray(fusion.mmr(score, self.index.vectors[rows], params.k, params.mmr_lambda), dtype=np.int64)
+        elif params.method == "ce":
             head = order[:max(params.rerank_depth, params.k)]
-            positions, ce_scores = rerank(query, self.docs["text"].to_numpy()[rows[head]].tolist(),
+            positions, ce_scores = rerank(intent.dense_text or intent.content, self.docs["text"].to_numpy()[rows[head]].tolist(),
                                           self.cross_encoder, params.rerank_depth)
             order = head[positions]
             score = score.copy()
-            score[order[:len(ce_scores)]] = np.where(np.isnan(ce_scores), score[order[:len(ce_scores)]], ce_scores)
+            ce = 1.0 / (1.0 + np.exp(-np.clip(np.asarray(ce_scores, dtype=float), -50, 50)))
+            score[order[:len(ce_scores)]] = np.where(np.isnan(ce), score[order[:len(ce_scores)]], ce)
         order = order[:params.k]
         return rows[order], score[order], raw[order]
 
-    def _candidates(self, query: str, qvec, mask: np.ndarray, params: SearchParams) -> tuple[np.ndarray, np.ndarray]:
+    def _constraint_mask(self, intent: QueryIntent, soft_languages: list[str]) -> np.ndarray:
+        """Films that meet every understood year/genre/language constraint (all films when none)."""
+        keep = np.ones(len(self.index), dtype=bool)
+        if intent.year_min is not None:
+            keep &= self.years >= intent.year_min
+        if intent.year_max is not None:
+            keep &= self.years <= intent.year_max
+        if intent.genres:
+            wanted = set(intent.genres)
+            keep &= np.fromiter((bool(wanted & g) for g in self.genre_sets), dtype=bool, count=len(keep))
+        if soft_languages:
+            keep &= np.isin(self.languages, soft_languages)
+        return keep
+
+    def _candidates(self, qvec, intent: QueryIntent, mask: np.ndarray, constraint: np.ndarray, params: SearchParams):
+        """Candidate rows with their dense cosine and sparse share (None where a method does not
+        use it), and the RRF order of the rows (for ``fusion="rrf"``)."""
         method = params.method
-        if method in ("retrieval", "blend"):
-            rows, cosine = self.index.dense_search(qvec, max(params.dense_k, params.k), mask)
-            if method == "retrieval":
-                return rows, cosine.astype(float)
-            return rows, (cosine + params.recency_weight * self.recency[rows]
-                          + params.popularity_weight * self.popularity[rows])
-        bm25 = self.index.bm25.scores(query)
-        sparse_rows = fusion.top_k(bm25, max(params.sparse_k, params.k), mask, positive_only=True)
-        if method == "bm25":
-            return sparse_rows, bm25[sparse_rows].astype(float)
-        dense_rows, _ = self.index.dense_search(qvec, max(params.dense_k, params.k), mask)
-        fused = fusion.rrf([dense_rows, sparse_rows], [params.dense_weight, params.sparse_weight], params.rrf_k)
+        use_dense = qvec is not None and method != "bm25"
+        content_terms = self.index.bm25.query_terms(intent.content)
+        use_sparse = method not in ("retrieval", "blend") and bool(content_terms)
+        constrained = not constraint.all() and constraint.any()
+        lists: list[np.ndarray] = []
+        weights: list[float] = []
+        if use_dense:
+            k = max(params.dense_k, params.k)
+            dense_rows, _ = self.index.dense_search(qvec, k, mask)
+            lists.append(dense_rows)
+            weights.append(params.dense_weight)
+            if constrained:
+                lists.append(self.index.dense_search(qvec, k, constraint)[0])
+                weights.append(params.dense_weight)
+        bm25 = None
+        if use_sparse:
+            bm25 = self.index.bm25.scores(intent.content)
+            k = max(params.sparse_k, params.k)
+            lists.append(fusion.top_k(bm25, k, mask, positive_only=True))
+            weights.append(params.sparse_weight)
+            if constrained:
+                lists.append(fusion.top_k(bm25, k, constraint, positive_only=True))
+                weights.append(params.sparse_weight)
+        extra = {r for pid in intent.people for r in self.analyzer.person_rows.get(pid, [])} | set(intent.title_rows)
+        extra_rows = np.array(sorted(r for r in extra if mask[r]), dtype=np.int64)
+        if not lists:  # only constraints, people or a title: the films meeting them, most popular first
+            pool = constraint if constrained else np.zeros(len(mask), dtype=bool)
+            lists.append(fusion.top_k(self.popularity, max(params.k * 5, 200), pool))
+            weights.append(1.0)
+        fused = fusion.rrf(lists + [extra_rows], weights + [1.0], params.rrf_k)
         rows = np.fromiter(fused, dtype=np.int64, count=len(fused))
-        return rows, np.fromiter(fused.values(), dtype=float, count=len(fused))
+        rrf_scores = np.fromiter(fused.values(), dtype=float, count=len(fused))
+        rrf_order = np.lexsort((rows, -rrf_scores))
+        dense = (self.index.vectors[rows] @ np.asarray(qvec, dtype=np.float32)).astype(float) if use_dense else None
+        sparse = None
+        if use_sparse:
+            upper = self.index.bm25.upper_bound(intent.content)
+            sparse = np.clip(bm25[rows] / upper, 0.0, 1.0) if upper > 0 else np.zeros(len(rows))
+        return rows, dense, sparse, rrf_order
 
-    def _with_entities(self, rows, raw, qvec, intent: QueryIntent, mask):
-        """Add films of named people and exact-title films missing from the candidates.
+    def _relevance(self, rows, dense, sparse, params: SearchParams) -> np.ndarray | None:
+        """Text relevance in [0, 1] (None when the query has no text left to match)."""
+        d = None if dense is None else np.clip((dense - params.cos_low) / (params.cos_high - params.cos_low), 0.0, 1.0)
+        if params.method == "blend" and d is not None:
+            rest = 1.0 - params.recency_weight - params.popularity_weight
+            return rest * d + params.recency_weight * self.recency[rows] + params.popularity_weight * self.popularity[rows]
+        if d is not None and sparse is not None:
+            return (params.dense_weight * d + params.sparse_weight * sparse) / (params.dense_weight + params.sparse_weight)
+        return d if d is not None else sparse
 
-        Added films get relevance 0 plus a tiny dense-similarity tie-break; the boosts then lift them.
-        """
-        relevance = fusion.minmax(raw)
-        wanted = {r for pid in intent.people for r in self.analyzer.person_rows.get(pid, [])} | set(intent.title_rows)
-        present = set(rows.tolist())
-        extra = np.array(sorted(r for r in wanted if mask[r] and r not in present), dtype=np.int64)
-        if not len(extra):
-            return rows, raw, relevance
-        tie = (self.index.vectors[extra] @ qvec) * 1e-3 if qvec is not None else np.zeros(len(extra))
-        return (np.concatenate([rows, extra]), np.concatenate([raw, np.full(len(extra), np.nan)]),
-                np.concatenate([relevance, tie]))
+    @staticmethod
+    def _constrained(intent: QueryIntent) -> bool:
+        return bool(intent.genres or intent.languages or intent.year_min is not None or intent.year_max is not None)
 
-    def _boosts(self, rows: np.ndarray, intent: QueryIntent, params: SearchParams, soft_languages: list[str]) -> np.ndarray:
-        boost = np.zeros(len(rows))
+    def _evidence(self, rows, relevance, intent: QueryIntent, params: SearchParams) -> np.ndarray:
+        if relevance is None:  # only constraints: meeting them is the evidence, popularity orders
+            base = (0.5 + 0.5 * self.popularity[rows]) if self._constrained(intent) else np.zeros(len(rows))
+        else:
+            base = relevance
+        miss = 1.0 - base
         if intent.people:
-            # The share of the named people who are in the film: both stars beat one of them.
             people = set(intent.people)
             cast, directors = self.docs["cast_ids"], self.docs["director_ids"]
-            boost += params.entity_boost / len(people) * np.fromiter(
-                (len(people.intersection(cast.iat[r]) | people.intersection(directors.iat[r])) for r in rows),
-                dtype=float, count=len(rows))
+            share = np.fromiter((len(people.intersection(cast.iat[r]) | people.intersection(directors.iat[r]))
+                                 for r in rows), dtype=float, count=len(rows)) / len(people)
+            miss = miss * (1.0 - params.entity_boost * share)
         if intent.title_rows:
-            boost += params.title_boost * np.isin(rows, intent.title_rows)
+            miss = miss * (1.0 - params.title_boost * np.isin(rows, intent.title_rows))
+        return 1.0 - miss
+
+    def _constraint_factor(self, rows, intent: QueryIntent, params: SearchParams, soft_languages: list[str]) -> np.ndarray:
+        factor = np.ones(len(rows))
+        if intent.year_min is not None or intent.year_max is not None:
+            years = self.years[rows]
+            low = intent.year_min if intent.year_min is not None else -np.inf
+            high = intent.year_max if intent.year_max is not None else np.inf
+            distance = np.where(years < low, low - years, np.where(years > high, years - high, 0.0))
+            match = np.where(np.isnan(years), 0.5, np.clip(1.0 - distance / 5.0, 0.0, 1.0) * np.where(distance > 0, 0.5, 1.0))
+            factor *= 1.0 - params.year_weight * (1.0 - match)
+        if intent.genres:
+            wanted = set(intent.genres)
+            share = np.fromiter((len(wanted & self.genre_sets[r]) for r in rows), dtype=float, count=len(rows)) / len(wanted)
+            factor *= 1.0 - params.genre_weight * (1.0 - share)
         if soft_languages:
-            boost += params.language_boost * np.isin(self.languages[rows], soft_languages)
-        return boost
+            factor *= 1.0 - params.language_boost * (1.0 - np.isin(self.languages[rows], soft_languages))
+        return factor
+
+    def _like(self, text: str, intent: QueryIntent, params: SearchParams, mask: np.ndarray, wanted: list[str],
+              notices: list[str], started: float) -> SearchResponse:
+        """"like <title>": the seeds' neighbours (the rest of the query, if any, steers the taste
+        vector), under the same bounded score and constraints as a text query."""
+        seeds = intent.like_rows
+        taste = self.index.vectors[seeds].mean(axis=0)
+        taste = taste / max(float(np.linalg.norm(taste)), 1e-12)
+        if intent.dense_text:
+            taste = taste + 0.5 * self.query_vector(intent.dense_text)
+            taste = taste / max(float(np.linalg.norm(taste)), 1e-12)
+        mask = mask.copy()
+        mask[seeds] = False
+        soft = wanted if params.language_policy == "auto-soft" else []
+        if wanted and params.language_policy == "auto-hard":
+            mask &= np.isin(self.languages, wanted)
+        constraint = self._constraint_mask(intent, soft) & mask
+        k = max(params.dense_k, params.k)
+        rows = self.index.dense_search(taste, k, mask)[0]
+        if not constraint.all() and constraint.any():
+            rows = np.unique(np.concatenate([rows, self.index.dense_search(taste, k, constraint)[0]]))
+        cosine = (self.index.vectors[rows] @ taste).astype(float)
+        d = np.clip((cosine - params.cos_low) / (params.cos_high - params.cos_low), 0.0, 1.0)
+        score = d * self._constraint_factor(rows, intent, params, soft)
+        order = np.lexsort((rows, -score))
+        if params.method == "mmr":
+            order = np.asarray(fusion.mmr(score, self.index.vectors[rows], params.k, params.mmr_lambda), dtype=np.int64)
+        order = order[:params.k]
+        seeds_frame = self.docs.iloc[seeds]
+        labels = [f"{t} ({y})" if pd.notna(y) else t for t, y in zip(seeds_frame["title"], seeds_frame["year"])]
+        notices = notices + [f"'like {' + '.join(labels)}': films close to {'them' if len(seeds) > 1 else 'it'}"]
+        no_match = self._weak(score[order], params)
+        hits = [] if no_match else [self._hit(rows[i], score[i], cosine[i],
+                                              explain(self.docs.iloc[rows[i]], [], intent, seeds_frame)) for i in order]
+        info = {**intent.as_dict(), "seeds": seeds_frame["movie_id"].tolist()}
+        return SearchResponse(text, params.method, hits, info, notices, (time.perf_counter() - started) * 1000,
+                              no_match=no_match)
 
     # ------------------------------------------------------------------ helpers
     def _hit(self, row: int, score: float, method_score: float, why: tuple[list[str], dict]) -> Hit:

@@ -124,7 +124,7 @@ def evaluate(searcher: Searcher, items: Sequence[KnownItem], methods: Sequence[s
     results: dict[str, Any] = {}
     total = len(methods) * len(items)
     for m_index, method in enumerate(methods):
-        search_params = SearchParams(method=method, k=k, **(params or {}))
+        search_params = SearchParams(method=method, k=k, **{"min_score": 0.0, **(params or {})})  # rank every query
         ranks, kinds, elapsed = [], [], []
         for i, item in enumerate(items):
             started = time.perf_counter()

@@ -58,7 +58,7 @@ def test_director_and_actor_names_lift_their_films(demo_searcher):
 
 def test_filters_are_respected(demo_searcher):
     filters = Filters(year_min=2000, year_max=2010, genres=["Comedy"], languages=["en", "fr"], min_votes=50)
-    response = demo_searcher.search("a wedding goes wrong", SearchParams(k=20), filters)
+    response = demo_searcher.search("a wedding goes wrong", SearchParams(k=20, min_score=0.0), filters)
     assert response.hits
     for hit in response.hits:
         doc = demo_searcher.docs.iloc[demo_searcher.row_of_movie[hit.movie_id]]
@@ -128,9 +128,12 @@ def test_ce_reorders_the_hybrid_head_with_the_given_scorer(demo_catalog, demo_se
 
     searcher = Searcher(demo_searcher.index, demo_searcher.encoder, cross_encoder=ShortestFirst())
     query = "a detective hunts a killer in the city"
-    head = searcher.search(query, SearchParams(method="hybrid", k=20, language_policy="off"))
-    reranked = searcher.search(query, SearchParams(method="ce", k=20, rerank_depth=20, language_policy="off"))
+    head = searcher.search(query, SearchParams(method="hybrid", k=20, language_policy="off", min_score=0.0))
+    reranked = searcher.search(query, SearchParams(method="ce", k=20, rerank_depth=20, language_policy="off",
+                                                   min_score=0.0))
     lengths = {h.movie_id: len(searcher.docs["text"].iloc[searcher.row_of_movie[h.movie_id]]) for h in head.hits}
     assert {h.movie_id for h in reranked.hits} == set(lengths)
     assert [h.movie_id for h in reranked.hits] == sorted(lengths, key=lambda m: lengths[m])
-    assert [h.score for h in reranked.hits] == [-float(lengths[h.movie_id]) for h in reranked.hits]
+    # scores are the logistic of the scorer's logit: bounded, in the scorer's order
+    assert [h.score for h in reranked.hits] == [round(1 / (1 + np.exp(min(50.0, float(lengths[h.movie_id])))), 6)
+                                                for h in reranked.hits]
