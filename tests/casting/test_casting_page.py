@@ -13,7 +13,7 @@ APP = str(PROJECT_ROOT / "app.py")
 
 def _open(casting_demo) -> AppTest:
     store.set_active("demo")
-    at = AppTest.from_file(APP, default_timeout=90).run()
+    at = AppTest.from_file(APP, default_timeout=300).run()
     at.switch_page("pages/casting.py").run()
     assert not at.exception
     return at
@@ -61,7 +61,7 @@ def test_the_brief_lives_in_the_url_and_a_shared_link_reproduces_the_slate(casti
     assert url["budget"] == ["80"] and url["n"] == ["4"] and url["genres"] == ["Action", "Adventure"]
     slate = next(d for d in at.dataframe if "p_cal" in d.value.columns).value
 
-    shared = AppTest.from_file(APP, default_timeout=90)  # a new session opening the shared link
+    shared = AppTest.from_file(APP, default_timeout=300)  # a new session opening the shared link
     shared.query_params.update({k: v for k, v in url.items()})
     shared.run()
     shared.switch_page("pages/casting.py").run()
@@ -73,7 +73,7 @@ def test_the_brief_lives_in_the_url_and_a_shared_link_reproduces_the_slate(casti
 
 def test_a_bad_link_says_which_parameter_is_wrong(casting_demo):
     store.set_active("demo")
-    at = AppTest.from_file(APP, default_timeout=90)
+    at = AppTest.from_file(APP, default_timeout=300)
     at.query_params.update({"year": "2019", "genres": "Action", "budget": "nan"})
     at.run()
     at.switch_page("pages/casting.py").run()
@@ -156,7 +156,7 @@ def test_a_catalog_without_scores_says_why_and_offers_the_fixes(demo_catalog, is
     movies = catalog.movies.assign(vote_average=float("nan"), popularity=float("nan"), vote_count=float("nan"))
     store.rewrite_catalog(catalog, tables={**store.catalog_tables(catalog), "movies": movies})
     store.set_active("unscored")
-    at = AppTest.from_file(APP, default_timeout=90).run()
+    at = AppTest.from_file(APP, default_timeout=300).run()
     at.switch_page("pages/casting.py").run()
     assert not at.exception
     assert any(e.value.startswith("Casting cannot train on catalog unscored:") for e in at.error)

@@ -116,7 +116,7 @@ def test_server_inputs_are_confined_to_the_data_folder(tmp_path):
 def test_import_page_imports_from_the_server_folder_and_shows_the_report(isolated_dirs, monkeypatch):
     shared = require_shared_data("imdb-5000", "movie_metadata.csv").parent.parent
     monkeypatch.setenv("MARQUEE_SHARED_DATA", str(shared))
-    at = AppTest.from_file(APP, default_timeout=120).run()  # a fresh machine: the demo is built first
+    at = AppTest.from_file(APP, default_timeout=300).run()  # a fresh machine: the demo is built first
     at.switch_page("pages/imports.py").run()
     assert not at.exception
     at.selectbox(key="import-source").set_value("imdb5000").run()
@@ -149,7 +149,7 @@ def test_merge_from_the_page(isolated_dirs):
     right = store.load_catalog("right")  # the same films, without the ratings: merging a catalog with a
     store.rewrite_catalog(right, tables={**store.catalog_tables(right),  # copy of itself is refused
                                          "ratings": right.ratings.iloc[0:0]})
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = AppTest.from_file(APP, default_timeout=300).run()
     at.switch_page("pages/imports.py").run()
     at.selectbox(key="merge-base").set_value("left")
     at.selectbox(key="merge-other").set_value("right")

@@ -31,7 +31,7 @@ def decode_plotly_array(value) -> list:
 
 
 def test_fresh_machine_builds_labelled_demo(isolated_dirs):
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = AppTest.from_file(APP, default_timeout=300).run()
     assert not at.exception
     assert store.list_catalogs() == ["demo"]
     assert any("synthetic demo data" in w.value for w in at.warning)
@@ -51,7 +51,7 @@ def eda_sections(at: AppTest) -> dict[str, AppTest]:
 
 def test_eda_page_on_demo_catalog(demo_catalog):
     store.set_active("demo")  # other tests may have activated their own catalogs
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=300).run()
     at.switch_page("pages/eda.py").run()
     assert not at.exception
     per_year = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["y"]
@@ -73,12 +73,12 @@ def test_sidebar_switches_catalog(demo_catalog, isolated_dirs):
 
     build_demo_catalog("small", n_movies=100, seed=2)
     build_demo_catalog("demo", n_movies=200, seed=1)
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=300).run()
     picker = at.sidebar.selectbox(key="catalog_picker")
     assert picker.options == ["demo", "small"] and picker.value == "demo"
     # AppTest re-executes only the page script on reruns of an st.navigation app (Streamlit
     # 1.67), so the sidebar choice is made through the widget's key before a fresh first run.
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=300)
     at.session_state["catalog_picker"] = "small"
     at.run()
     assert not at.exception
@@ -87,7 +87,7 @@ def test_sidebar_switches_catalog(demo_catalog, isolated_dirs):
 
 
 def test_home_and_eda_on_real_catalog(wiki_imdb_catalog, wikipedia_catalog):
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_file(APP, default_timeout=300)
     at.session_state["catalog_picker"] = "wiki_imdb"
     at.run()
     assert not at.exception
@@ -103,7 +103,7 @@ def test_home_and_eda_on_real_catalog(wiki_imdb_catalog, wikipedia_catalog):
     assert len(at.get("imgs")) > 0 or not any("No poster URLs" in i.value for i in at.info)
 
     # Wikipedia alone has no runtimes, votes or popularity: it says so instead of drawing empty axes.
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_file(APP, default_timeout=300)
     at.session_state["catalog_picker"] = "wiki"
     at.run()
     at.switch_page("pages/eda.py").run()
@@ -144,7 +144,7 @@ def test_a_broken_page_shows_one_line_and_logs_the_traceback(demo_catalog, monke
     from pages.state import eda as eda_state
 
     eda_state._summary.clear()
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=300).run()
     at.switch_page("pages/eda.py").run()
     eda_state._summary.clear()
     assert not at.exception  # handled, not Streamlit's exception box
@@ -162,12 +162,12 @@ def test_a_shared_link_opens_its_catalog(demo_catalog, isolated_dirs):
     build_demo_catalog("small", n_movies=100, seed=2)
     build_demo_catalog("demo", n_movies=200, seed=1)
     store.set_active("demo")
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=300)
     at.query_params["catalog"] = "small"
     at.run()
     assert not at.exception
     assert at.sidebar.selectbox(key="catalog_picker").value == "small"
     assert [m.value for m in at.metric][0] == "100"
-    at = AppTest.from_file(APP, default_timeout=60)  # a fresh session without a link: the stored choice
+    at = AppTest.from_file(APP, default_timeout=300)  # a fresh session without a link: the stored choice
     at.run()
     assert at.query_params["catalog"] in ("small", ["small"])  # the URL names the catalog shown

@@ -58,7 +58,7 @@ def finish_job(key: str) -> None:
 
 
 def test_monitoring_page_runs_a_simulation_round(cf_active):
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = AppTest.from_file(APP, default_timeout=300).run()
     at.switch_page("pages/monitoring.py").run()
     assert not at.exception
     assert at.title[0].value == "Monitoring"
@@ -114,7 +114,7 @@ def test_reliability_tab_reads_any_model_kind_from_the_store(cf_active):
     small = pd.DataFrame({"label": [1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1], "p": np.linspace(0.1, 0.9, 13)})
     _save_reliability(Slot("casting", cf_active.name), big, cf_active.data_checksum)
     _save_reliability(Slot("personal", cf_active.name, "alice"), small, cf_active.data_checksum)
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = AppTest.from_file(APP, default_timeout=300).run()
     at.switch_page("pages/monitoring.py").run()
     assert not at.exception
     table = next(df.value for df in at.dataframe if "ece" in df.value.columns)

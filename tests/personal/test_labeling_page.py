@@ -18,7 +18,7 @@ def heading(at):
 
 
 def test_labeling_page_flow(demo_catalog):
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=300)
     at.session_state["catalog"] = "demo"
     at.run()
     at.switch_page("pages/labeling.py").run()
@@ -80,7 +80,7 @@ def test_labeling_page_with_a_trained_model(demo_catalog):
     personal.import_user_ratings(store, "page-model", demo_catalog, user)
     report = personal.train("page-model", demo_catalog, store=store, grid={"max_depth": [2], "n_estimators": [60]},
                             n_splits=3)
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=300)
     at.session_state["catalog"] = "demo"
     at.run()
     at.switch_page("pages/labeling.py").run()
@@ -103,7 +103,7 @@ def test_a_model_trained_on_too_few_labels_is_a_warning_not_a_check(demo_catalog
     films = demo_catalog.movies["movie_id"].head(13).tolist()
     for i, movie_id in enumerate(films):
         store.set_label("page-few", "demo", movie_id, "would_watch" if i < 8 else "would_not_watch")
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_file(APP, default_timeout=300)
     at.session_state["catalog"] = "demo"
     at.run()
     at.switch_page("pages/labeling.py").run()
@@ -129,7 +129,7 @@ def test_review_dialog_corrects_and_clears_labels(demo_catalog):
     movies = demo_catalog.movies["movie_id"].head(3).tolist()
     for movie_id, label in zip(movies, ["would_watch", "would_not_watch", "would_watch_many"]):
         store.set_label("reviewer", "demo", movie_id, label, title=f"film {movie_id}")
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=300)
     at.session_state["catalog"] = "demo"
     at.query_params["profile"] = "reviewer"
     at.run()
@@ -160,7 +160,7 @@ def test_labeling_page_with_the_shared_model(session_data_dir):
     labels = personal.open_store()
     for i, movie_id in enumerate(small.movies["movie_id"].head(14)):
         labels.set_label("sharer", "small", int(movie_id), "would_watch" if i % 3 else "would_not_watch")
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_file(APP, default_timeout=300)
     at.session_state["catalog"] = "small"
     at.run()
     at.switch_page("pages/labeling.py").run()
@@ -192,7 +192,7 @@ def test_import_from_a_letterboxd_export_previews_before_writing(demo_catalog):
         "2024-01-09,No Such Film Anywhere,1901,https://boxd.it/zz,4"]
     store = personal.open_store()
     store.create_profile("exporter")
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=300)
     at.session_state["catalog"] = "demo"
     at.run()
     at.switch_page("pages/labeling.py").run()

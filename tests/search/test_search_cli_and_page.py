@@ -90,7 +90,7 @@ def test_search_page(demo_searcher):
     from core.search.rerank import NOT_CONFIGURED
 
     store.set_active("demo")
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = AppTest.from_file(APP, default_timeout=300).run()
     at.switch_page("pages/search.py").run()
     assert not at.exception
     assert at.title[0].value == "Search"
@@ -127,7 +127,7 @@ def test_a_shared_search_link_repeats_the_search(demo_searcher):
     from core.catalog import store
 
     store.set_active("demo")
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = AppTest.from_file(APP, default_timeout=300).run()
     at.switch_page("pages/search.py").run()
     at.text_input(key="q").input("haunted farmhouse").run()
     at.selectbox(key="method").set_value("bm25").run()
@@ -135,7 +135,7 @@ def test_a_shared_search_link_repeats_the_search(demo_searcher):
     first = [shown(m.value) for m in at.markdown if m.value.startswith("**")]
     assert len(first) == 5
 
-    shared = AppTest.from_file(APP, default_timeout=120)  # another session opening the link
+    shared = AppTest.from_file(APP, default_timeout=300)  # another session opening the link
     shared.query_params.update({"q": "haunted farmhouse", "method": "bm25", "k": "5", "catalog": "demo"})
     shared.run()
     shared.switch_page("pages/search.py").run()
@@ -150,7 +150,7 @@ def test_search_page_builds_a_missing_index(isolated_dirs, encoder):
 
     build_demo_catalog("tiny", n_movies=60, seed=3)
     store.set_active("tiny")
-    at = AppTest.from_file(APP, default_timeout=180).run()
+    at = AppTest.from_file(APP, default_timeout=300).run()
     at.switch_page("pages/search.py").run()
     assert not at.exception
     assert any("no up-to-date search index" in w.value for w in at.warning)

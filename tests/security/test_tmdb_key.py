@@ -93,7 +93,7 @@ def legit(monkeypatch):
 def test_page_visitors_cannot_send_the_key_elsewhere(legit, attacker, isolated_dirs):
     """Every text field a visitor can type into holds the attacker's URL; the key still goes only
     to the configured server."""
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=300).run()
     at.switch_page("pages/download.py").run()
     assert not at.exception
     for field in at.text_input:

@@ -40,7 +40,7 @@ def test_download_page_checks_the_key_downloads_stops_and_resumes(tmdb_server, i
     monkeypatch.setenv("TMDB_API_KEY", "marquee-test-key")
     store.write_catalog("seed", {"movies": __import__("pandas").DataFrame({"movie_id": [1], "title": ["Seed"]})},
                         source="test")
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=300).run()
     at.switch_page("pages/download.py").run()
     assert not at.exception
     assert not [t for t in at.text_input if "base" in t.label.lower()]  # the API server is not a visitor's field
@@ -93,7 +93,7 @@ def test_download_page_without_a_key_says_so_and_starts_nothing(tmdb_server, iso
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(credentials, "env_file_candidates", lambda: [])
     before = set(jobs._JOBS)
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=300).run()
     at.switch_page("pages/download.py").run()
     assert not at.exception
     assert any("No TMDb key set" in w.value for w in at.warning)
