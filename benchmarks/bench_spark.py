@@ -1,8 +1,9 @@
 """How cost grows with work, single-machine (pandas/NumPy/Surprise/torch) vs Spark local mode.
 
-Three workloads, three sizes each, both engines, every run in its own process with its peak memory
-sampled over the whole process tree (driver + JVM + Python workers), every timing beside the load
-average it ran under:
+Three workloads, three or more sizes each, both engines, every run in its own process with its
+peak memory and its CPU seconds taken over the whole process tree (driver + JVM + Python
+workers), every timing beside the load average it ran under. CPU seconds are the cost to compare
+on a shared machine: wall time at load 20 on 2 cores says more about the neighbours than the work.
 
 * ``ratings`` — collaborative filtering on synthetic MovieLens-like ratings (100k / 1M / 5M):
   long-tailed user activity (≥ 20 ratings each), Zipf film popularity, ratings from a latent
@@ -12,15 +13,18 @@ average it ran under:
 * ``credits`` — as-of casting features over a synthetic catalog (130k / 1M / 5M cast credits,
   ~6.5 per film: 20k / 154k / 770k films): pandas ``build_long_table`` + ``CastingFeaturizer``
   vs ``core.spark.spark_casting_features`` written to Parquet.
-* ``documents`` — MiniLM embedding of real Wikipedia film documents (2k / 10k measured; the 36k
-  point is extrapolated from the per-document rate of the 10k run, and marked so).
+* ``documents`` — MiniLM embedding of real Wikipedia film documents. Sizes above
+  ``--measure-up-to`` (default 10k) are not run: their compute time is the measured run's scaled
+  linearly, and the record says so (``extrapolated``).
 
-    python benchmarks/bench_spark.py                              # everything (about 1-2 h on 2 cores)
+    python benchmarks/bench_spark.py                              # everything (hours on 2 busy cores)
     python benchmarks/bench_spark.py --workloads ratings --sizes 100000,1000000
-    python benchmarks/bench_spark.py --engines spark --master local[2]
+    python benchmarks/bench_spark.py --workloads documents --sizes 500,1000,2000,10000,36000 --measure-up-to 2000
+    python benchmarks/bench_spark.py --report                     # Markdown table, fitted curves, projections
 
 Synthetic inputs are generated once into ``--work`` (default a folder under the system temp
-directory) and reused. Results: ``benchmarks/results/spark.json`` (one record per run).
+directory) and reused. Results: ``benchmarks/results/spark.json`` (one record per workload, size
+and engine; a new run replaces its own records).
 """
 from __future__ import annotations
 
@@ -59,28 +63,37 @@ def _children_map() -> dict[int, list[int]]:
     return children
 
 
-def _tree_rss_mb(root: int) -> float:
+def _tree_sample(root: int, cpu: dict[int, float]) -> float:
+    """RSS of the process tree under ``root`` in MB; records each process's CPU seconds
+    (user + system, its own threads only) in ``cpu`` (last value seen per pid)."""
     children, total, stack = _children_map(), 0, [root]
+    tick = os.sysconf("SC_CLK_TCK")
     while stack:
         pid = stack.pop()
         stack.extend(children.get(pid, []))
         try:
             with open(f"/proc/{pid}/statm", encoding="utf-8") as handle:
                 total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except OSError:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            cpu[pid] = (int(fields[11]) + int(fields[12])) / tick   # utime + stime
+        except (OSError, IndexError, ValueError):
             continue
     return total / 2**20
 
 
 def run_child(args: list[str], timeout: float) -> dict:
-    """Run one measurement in a child process; peak RSS of its whole process tree, sampled at 4 Hz."""
+    """Run one measurement in a child process; peak RSS of its whole process tree (driver, JVM,
+    Python workers) sampled at 4 Hz, and the CPU seconds the tree used (the cost that does not
+    depend on how many other jobs share the cores; processes living < 0.25 s may be missed)."""
     proc = subprocess.Popen([sys.executable, __file__, "--child", *args], stdout=subprocess.PIPE, text=True)
     peak = [0.0]
+    cpu: dict[int, float] = {}
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
+            peak[0] = max(peak[0], _tree_sample(proc.pid, cpu))
             done.wait(0.25)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -98,6 +111,9 @@ def run_child(args: list[str], timeout: float) -> dict:
         return {"error": f"exit status {proc.returncode}", "peak_rss_mb": round(peak[0], 1)}
     result = json.loads(out.strip().splitlines()[-1])
     result["peak_rss_mb"] = round(peak[0], 1)
+    # the child's own reading at the end of its work is exact for everything still alive; the 4 Hz
+    # samples add processes that ended earlier (and lag under load, so the larger of the two counts)
+    result["cpu_seconds"] = round(max(sum(cpu.values()), result.get("tree_cpu_seconds", 0.0)), 1)
     return result
 
 
@@ -194,17 +210,17 @@ def make_credits_catalog(n_credits: int, data_dir: Path, seed: int = 0) -> str:
 
 def make_documents(n: int, work: Path, shared: Path) -> Path:
     """The first ``n`` search documents (hash, text) of the Wikipedia catalog, in a seeded order."""
-    import pandas as pd
-
     path = work / "documents" / "wikipedia.parquet"
     if not path.exists():
+        from core.catalog import store
+        from core.catalog.importers.base import save_import
         from core.catalog.importers.wikipedia import import_wikipedia
-        from core.catalog.store import Catalog
         from core.search.documents import build_documents
 
-        tables = import_wikipedia(shared / "wikipedia-movies").tables
-        catalog = Catalog(name="wiki", path=None, movies=tables["movies"], people=tables["people"],
-                          credits=tables["credits"], ratings=pd.DataFrame())
+        data_dir = work / "data"
+        if not store.exists("wiki", data_dir):  # stored as a catalog, so the schema is the store's
+            save_import(import_wikipedia(shared / "wikipedia-movies"), "wiki", data_dir=data_dir)
+        catalog = store.load_catalog("wiki", data_dir=data_dir, tables=("movies", "people", "credits"))
         documents = build_documents(catalog)[["hash", "text"]].drop_duplicates("hash")
         path.parent.mkdir(parents=True, exist_ok=True)
         documents.sample(frac=1.0, random_state=0).to_parquet(path, index=False)
@@ -242,10 +258,17 @@ def child(workload: str, size: int, engine: str, work: Path, master: str, shared
     elif workload == "documents":
         out.update(_documents(size, work, spark, shared))
     out["seconds"] = round(time.perf_counter() - started, 2)
+    tree: dict[int, float] = {}
+    _tree_sample(os.getpid(), tree)  # this process, the JVM and its Python workers, read before they stop
+    out["tree_cpu_seconds"] = round(sum(tree.values()), 1)
     if spark is not None:
         from core.spark import stop_session
 
         stop_session()
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # this Python process only (a check on the sampled tree)
+    out["driver_cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 1)
     return out
 
 
@@ -322,6 +345,88 @@ def _documents(size: int, work: Path, spark, shared: Path) -> dict:
             "threads_per_task": int(os.environ.get("MARQUEE_SPARK_EMBED_THREADS", "1"))}
 
 
+# ---------------------------------------------------------------------------------- report
+# Where the curves are projected to: MovieLens-32M-sized ratings, and a 1M-film catalog (its cast
+# credits at this benchmark's ~6.5 per film, one search document per film).
+TARGETS = {"ratings": 32_000_000, "credits": int(1_000_000 * CAST_PER_FILM), "documents": 1_000_000}
+UNITS = {"ratings": "ratings", "credits": "cast credits", "documents": "documents"}
+VIABLE_HOURS = 1.0        # a single-machine run is "viable" if it finishes within this …
+VIABLE_MEMORY_MB = 12_000  # … and its peak stays within half of this machine's 24 GB (it is shared)
+CLUSTER_HOURS = 0.25       # cluster sizing target: the job in 15 minutes …
+CLUSTER_EFFICIENCY = 0.5   # … at half the per-core throughput of local mode (shuffles over a network)
+
+
+def linear_fit(sizes: list[float], values: list[float]) -> tuple[float, float]:
+    """value ≈ base + slope · size, least squares: a fixed part (imports, JVM, model load) plus a
+    per-item part. All three workloads are linear in their items by construction (SGD/ALS sweeps
+    over the ratings, window functions over the credits, one encoder pass per document)."""
+    import numpy as np
+
+    if len(sizes) < 2:
+        return float(values[0]), 0.0
+    slope, base = np.polyfit(np.asarray(sizes, float), np.asarray(values, float), 1)
+    return float(base), float(slope)
+
+
+def growth_exponent(sizes: list[float], values: list[float]) -> float:
+    """b in value ∝ size^b between the two largest sizes (1.0 = linear; fixed costs pull it below)."""
+    import math
+
+    (n1, v1), (n2, v2) = sorted(zip(sizes, values))[-2:]
+    return math.log(max(v2, 1e-9) / max(v1, 1e-9)) / math.log(n2 / n1)
+
+
+def _cpu(r: dict) -> float:
+    return max(r.get("cpu_seconds", 0.0), r.get("tree_cpu_seconds", 0.0))
+
+
+def report(records: list[dict]) -> str:
+    """Markdown: the measured table, then each curve's fit and its projection to TARGETS."""
+    lines = ["| workload | size | engine | compute s (wall) | CPU s (process tree) | peak RSS MB | load (1 min) |",
+             "|---|---:|---|---:|---:|---:|---:|"]
+    ok = sorted((r for r in records if "error" not in r), key=lambda r: (r["workload"], r["engine"], r["size"]))
+    for r in ok:
+        wall = r.get("fit_seconds") if r["workload"] == "ratings" else r.get("compute_seconds")
+        size = f"{r['size']:,} (extrapolated from {r['measured_size']:,})" if r.get("extrapolated") else f"{r['size']:,}"
+        cpu = "" if r.get("extrapolated") else f"{_cpu(r):,.1f}"
+        lines.append(f"| {r['workload']} | {size} | {r['engine']} | {wall:,.1f} | {cpu} | {r['peak_rss_mb']:,.0f} "
+                     f"| {r['load_before'][0]:.1f} |")
+    for r in records:
+        if "error" in r:
+            lines.append(f"| {r['workload']} | {r['size']:,} | {r['engine']} | {r['error']} | | "
+                         f"{r.get('peak_rss_mb', 0):,.0f} | |")
+    lines += ["", "Projection from the measured runs (CPU and peak RSS each fitted as fixed + per-item, least "
+              "squares; single machine = 1 core for pandas, 2 for Spark local[2]):", ""]
+    for workload, target in TARGETS.items():
+        for engine in ("pandas", "spark"):
+            runs = [r for r in ok if r["workload"] == workload and r["engine"] == engine and not r.get("extrapolated")]
+            if len(runs) < 2:
+                lines.append(f"- {workload}, {engine}: fewer than two measured sizes, no projection")
+                continue
+            sizes = [r["measured_size"] for r in runs]
+            cpus = [_cpu(r) for r in runs]
+            base, slope = linear_fit(sizes, cpus)
+            mem_base, mem_slope = linear_fit(sizes, [r["peak_rss_mb"] for r in runs])
+            cpu, rss = base + slope * target, mem_base + mem_slope * target
+            cores = 2 if engine == "spark" else 1
+            hours = cpu / cores / 3600
+            verdict = "viable" if hours <= VIABLE_HOURS and rss <= VIABLE_MEMORY_MB else "not viable"
+            limit_time = (VIABLE_HOURS * 3600 * cores - base) / slope if slope > 0 else float("inf")
+            limit_mem = (VIABLE_MEMORY_MB - mem_base) / mem_slope if mem_slope > 0 else float("inf")
+            growth = f", growth exponent {growth_exponent(sizes, cpus):.2f}"
+            line = (f"- {workload}, {engine} (measured {', '.join(f'{n:,}' for n in sizes)} {UNITS[workload]}): "
+                    f"CPU ≈ {base:,.1f} s + {slope * 1e6:,.1f} s per million{growth}; RSS ≈ {mem_base:,.0f} MB + "
+                    f"{mem_slope * 1e6:,.0f} MB per million. At {target:,}: {cpu:,.0f} CPU s = {hours:.2f} h on "
+                    f"{cores} core(s), {rss:,.0f} MB: {verdict} here (time limit of {VIABLE_HOURS:g} h reached at "
+                    f"~{limit_time:,.0f}, memory limit of {VIABLE_MEMORY_MB:,} MB at ~{limit_mem:,.0f})")
+            if engine == "spark":
+                need = cpu / (CLUSTER_HOURS * 3600 * CLUSTER_EFFICIENCY)
+                line += (f"; a cluster doing it in {CLUSTER_HOURS * 60:.0f} min at {CLUSTER_EFFICIENCY:.0%} of "
+                         f"local per-core throughput needs {need:,.0f} cores")
+            lines.append(line)
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------------- driver
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -331,10 +436,19 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "marquee-bench-spark")
     parser.add_argument("--shared-data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--measure-up-to", type=int, default=MEASURED_DOCUMENTS,
+                        help="documents: larger sizes are extrapolated from the run at this size "
+                             f"(default {MEASURED_DOCUMENTS:,}), linearly, and marked extrapolated")
     parser.add_argument("--timeout", type=float, default=3 * 3600)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--report", action="store_true", help="print the results (--out) as Markdown with the "
+                        "fitted curves and their projections; measure nothing")
     parser.add_argument("--child", nargs=3, metavar=("WORKLOAD", "SIZE", "ENGINE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+
+    if args.report:
+        print(report(json.loads(args.out.read_text())))
+        return
 
     if args.child:
         workload, size, engine = args.child
@@ -342,27 +456,37 @@ def main() -> None:
         return
 
     records = json.loads(args.out.read_text()) if args.out.exists() else []
+    runs: dict[tuple, dict] = {}  # one run per measured size (extrapolated sizes reuse it)
     for workload in args.workloads.split(","):
         sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else SIZES[workload]
         for size in sizes:
-            measured = min(size, MEASURED_DOCUMENTS) if workload == "documents" else size
+            measured = min(size, args.measure_up_to) if workload == "documents" else size
             common = ["--work", str(args.work), "--master", args.master, "--shared-data", str(args.shared_data)]
-            prepared = run_child([workload, str(measured), "prepare", *common], args.timeout)
-            if "error" in prepared:
-                raise SystemExit(f"preparing {workload} {measured}: {prepared['error']}")
+            if not any((workload, measured) == key[:2] for key in runs):
+                prepared = run_child([workload, str(measured), "prepare", *common], args.timeout)
+                if "error" in prepared:
+                    raise SystemExit(f"preparing {workload} {measured}: {prepared['error']}")
             for engine in args.engines.split(","):
-                load_before = os.getloadavg()
-                started = time.perf_counter()
-                result = run_child([workload, str(measured), engine, *common], args.timeout)
-                result.update(workload=workload, size=size, engine=engine, measured_size=measured,
-                              wall_seconds=round(time.perf_counter() - started, 2),
-                              load_before=[round(x, 2) for x in load_before],
-                              load_after=[round(x, 2) for x in os.getloadavg()],
-                              machine={"cpus": os.cpu_count(), "python": platform.python_version()},
-                              time=time.strftime("%Y-%m-%dT%H:%M:%S"))
+                key = (workload, measured, engine)
+                if key not in runs:
+                    load_before = os.getloadavg()
+                    started = time.perf_counter()
+                    run = run_child([workload, str(measured), engine, *common], args.timeout)
+                    run.update(wall_seconds=round(time.perf_counter() - started, 2),
+                               load_before=[round(x, 2) for x in load_before],
+                               load_after=[round(x, 2) for x in os.getloadavg()],
+                               machine={"cpus": os.cpu_count(), "python": platform.python_version()},
+                               time=time.strftime("%Y-%m-%dT%H:%M:%S"))
+                    runs[key] = run
+                result = dict(runs[key])
+                result.update(workload=workload, size=size, engine=engine, measured_size=measured)
                 if workload == "documents" and measured < size and "compute_seconds" in result:
-                    result["extrapolated"] = True
-                    result["compute_seconds"] = round(result["compute_seconds"] * size / measured, 2)
+                    # embedding is linear in documents once the encoder is loaded: the compute part is
+                    # scaled by size/measured; cpu_seconds, start-up and peak memory stay as measured
+                    scale = size / measured
+                    result["extrapolated"] = f"compute scaled ×{scale:g} from the {measured:,}-document run"
+                    result["measured_compute_seconds"] = result["compute_seconds"]
+                    result["compute_seconds"] = round(result["compute_seconds"] * scale, 2)
                 print(json.dumps(result), flush=True)
                 records = [r for r in records if (r["workload"], r["size"], r["engine"]) != (workload, size, engine)]
                 records.append(result)

@@ -57,6 +57,18 @@ def test_without_pyspark_commands_fail_with_one_clear_line(monkeypatch, capsys, 
     assert status == 2 and "pyspark is not installed" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("ci", ["", "true"])
+def test_spark_tests_skip_with_the_reason_locally_and_fail_under_ci(ci, monkeypatch):
+    """Without pyspark (or Java) the Spark tests skip locally, naming why; under CI=true they fail."""
+    from tests.spark import conftest
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    monkeypatch.setenv("CI", ci)
+    expected = pytest.fail.Exception if ci else pytest.skip.Exception
+    with pytest.raises(expected, match="pyspark is not installed"):
+        conftest.require_spark()
+
+
 def test_local_engine_refuses_spark_only_options(capsys, demo_catalog):
     status = main(["cf", "train", "--catalog", "demo", "--implicit"])
     assert status == 2 and "add --engine spark" in capsys.readouterr().err
