@@ -122,3 +122,129 @@ class SearchResult(Response):
     intent: dict[str, Any]
     notices: list[str]
     elapsed_ms: float
+
+
+# ------------------------------------------------------------------ casting
+
+class CastingBriefRequest(Request):
+    """The Casting page's brief form (ranges mirror the form; the catalog's years, genres and
+    languages are checked by core's ``validate_brief``)."""
+    catalog: CatalogName | None = None
+    year: int = Field(ge=1800, le=2200)
+    budget_musd: float = Field(30.0, gt=0, le=100_000, description="millions of US dollars")
+    genres: list[ShortText] = Field(min_length=1, max_length=20)
+    bill_order: int = Field(1, ge=1, le=50, description="1 = top billed")
+    n: int = Field(5, ge=1, le=50, description="slate size")
+    director: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    language: Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}$")] | None = None
+    director_weight: float | None = Field(None, ge=0.0, le=2.0, description="director synergy weight (default: the model's)")
+
+
+class Row(Response):
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+
+class CastingBriefResult(Response):
+    catalog: str
+    model_version: str
+    brief: dict[str, Any]
+    slate: list[Row]
+    alternates: list[Row]
+    reasons: list[Row]
+    comparables: list[Row]
+    flags: dict[str, Any]
+    timings: dict[str, float | None]
+
+
+# ------------------------------------------------------------------ personal
+
+Label = Literal["would_not_watch", "would_watch", "would_watch_many"]
+
+
+class PredictRequest(Request):
+    catalog: CatalogName | None = None
+    movie_ids: list[MovieId] = Field(min_length=1, max_length=1000)
+
+
+class Prediction(Response):
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    movie_id: int
+    p_watch: float | None = None
+    prediction: str | None = None
+    flag: str | None = None
+
+
+class PredictResult(Response):
+    profile: str
+    catalog: str
+    model: Literal["profile", "shared"]
+    model_version: str
+    predictions: list[Prediction]
+
+
+class Recommendation(Response):
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    movie_id: int
+    rank: int
+    title: str | None = None
+    year: int | None = None
+    p_watch: float | None = None
+    reason: str | None = None
+    flag: str | None = None
+
+
+class RecommendationsResult(Response):
+    profile: str
+    catalog: str
+    model: Literal["profile", "shared"]
+    model_version: str
+    recommendations: list[Recommendation]
+
+
+class LabelIn(Request):
+    movie_id: MovieId
+    label: Label
+    title: Annotated[str, Field(max_length=500)] | None = None
+
+
+class LabelsRequest(Request):
+    catalog: CatalogName | None = None
+    labels: list[LabelIn] = Field(min_length=1, max_length=1000)
+
+
+class LabelsResult(Response):
+    profile: str
+    catalog: str
+    written: int
+    labels_version: int
+    counts: dict[str, int]
+
+
+# ------------------------------------------------------------------ collaborative filtering
+
+class RatingIn(Request):
+    movie_id: MovieId
+    rating: float = Field(ge=-1e6, le=1e6)
+
+
+class FoldInRequest(Request):
+    catalog: CatalogName | None = None
+    ratings: list[RatingIn] = Field(min_length=1, max_length=2000)
+    n: int = Field(10, ge=1, le=MAX_K)
+
+
+class CFRecommendation(Response):
+    rank: int
+    movie_id: int
+    title: str | None = None
+    year: int | None = None
+    score: float | None = None
+    source: str
+    flag: str
+
+
+class CFResult(Response):
+    catalog: str
+    user_id: int | None = None
+    model_version: str
+    recommendations: list[CFRecommendation]

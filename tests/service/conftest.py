@@ -50,3 +50,27 @@ def client(app):
 
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+PROFILE = "api-alice"
+
+
+@pytest.fixture(scope="session")
+def trained(api_catalog) -> dict:
+    """Casting, CF, a profile's taste model and the shared taste model of ``apidemo``, trained once
+    (small grids: about a minute on a quiet machine)."""
+    from core import personal
+    from core.casting import train_and_save
+    from core.catalog import load_catalog
+    from core.cf import train_champion
+
+    catalog = load_catalog(API_CATALOG)
+    casting = train_and_save(catalog)
+    cf = train_champion(catalog)
+    labels = personal.open_store()
+    user = int(catalog.ratings["user_id"].value_counts().index[0])
+    personal.import_user_ratings(labels, PROFILE, catalog, user, threshold=3.5)
+    personal.train(PROFILE, catalog, store=labels, grid={"max_depth": [2], "learning_rate": [0.05]}, n_splits=3)
+    personal.train_shared(catalog, max_labelers=20)
+    return {"catalog": catalog, "casting_version": casting.extra["version"], "cf_version": cf["version"],
+            "profile": PROFILE, "user": user}
