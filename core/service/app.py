@@ -154,7 +154,8 @@ def search_films(body: SearchRequest, res: Resources = Depends(resources)) -> di
     name = res.catalog_name(body.catalog)
     searcher, version = res.searcher(name)
     params = SearchParams(method=body.method, k=body.k, mmr_lambda=body.mmr_lambda,
-                          language_policy=body.language_policy)
+                          language_policy=body.language_policy,
+                          **({} if body.min_score is None else {"min_score": body.min_score}))
     f = body.filters
     filters = Filters(year_min=f.year_min, year_max=f.year_max, genres=f.genres, languages=f.languages,
                       min_votes=f.min_votes)

@@ -96,6 +96,8 @@ class SearchRequest(Request):
     k: int = Field(10, ge=1, le=MAX_K)
     mmr_lambda: float = Field(0.7, ge=0.0, le=1.0)
     language_policy: Literal[LANGUAGE_POLICIES] = "auto-soft"  # type: ignore[valid-type]
+    min_score: float | None = Field(None, ge=0.0, le=1.0, description="below this best score the answer is "
+                                    "'no good match' (default: the searcher's; 0 lists the closest films anyway)")
     filters: SearchFilters = Field(default_factory=SearchFilters)
 
 
@@ -122,6 +124,7 @@ class SearchResult(Response):
     intent: dict[str, Any]
     notices: list[str]
     elapsed_ms: float
+    no_match: str = Field("", description="why no film is listed (\"no good match\"), empty otherwise")
 
 
 # ------------------------------------------------------------------ casting

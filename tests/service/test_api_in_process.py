@@ -164,3 +164,12 @@ def test_searcher_reloads_when_the_index_is_rebuilt(api_catalog, encoder):
         rebuilt = client.post("/search", json={"query": "love", "k": 2}).json()["index_version"]
         assert rebuilt != first
         assert resources._loaded[("search-index", api_catalog, None)].value is not searcher_before
+
+
+def test_no_good_match_is_said_and_min_score_zero_lists_the_closest(client, api_catalog):
+    nothing = client.post("/search", json={"query": "🙂🙂🙂", "k": 3})
+    assert nothing.status_code == 200, nothing.text
+    assert nothing.json()["no_match"] and nothing.json()["results"] == []
+    anyway = client.post("/search", json={"query": "qzxv wqpl", "k": 3, "min_score": 0.0, "method": "retrieval"})
+    assert anyway.status_code == 200 and len(anyway.json()["results"]) == 3
+    assert_refused(client.post("/search", json={"query": "x", "min_score": 1.5}), 422, "min_score")
