@@ -49,13 +49,15 @@ def load_ratings():
 def candidates() -> dict:
     """name -> (description, factory or ("blend", [(member, weight), ...]))."""
     from core.cf import CHAMPION_PARAMS, MODELS, PREVIOUS_CHAMPION_PARAMS, CFRecommender
-    from core.cf.params import BAYES_PARAMS, SVDPP_PARAMS
+    from core.cf.params import BAYES_PARAMS, IMPLICIT_PARAMS, SVDPP_PARAMS
 
     table = {name: MODELS[name] for name in ("popularity", "baseline_only", "knn_baseline", "svd")}
     table["svd_tuned"] = ("previous champion: tuned SVD averaged over 5 seeds",
                           lambda: CFRecommender(**PREVIOUS_CHAMPION_PARAMS))
     table["svdpp"] = ("SVD++ (Surprise's trainer, served by CFRecommender), default parameters",
                       lambda: CFRecommender(**SVDPP_PARAMS))
+    table["implicit_als"] = (f"implicit ALS on the ratings as watch events {IMPLICIT_PARAMS}",
+                             lambda: CFRecommender(**IMPLICIT_PARAMS))
     table["bayes_mf"] = (f"Bayesian MF (Gibbs) {BAYES_PARAMS}", lambda: CFRecommender(**BAYES_PARAMS))
     if CHAMPION_PARAMS.get("algorithm") == "blend":
         members = [(name_of(m), float(m["weight"])) for m in CHAMPION_PARAMS["members"]]
@@ -136,7 +138,8 @@ def main() -> None:
     parser.add_argument("--models", help=f"comma-separated subset of the candidates (default {','.join(DEFAULT)})")
     parser.add_argument("--with-svdpp", action="store_true")
     parser.add_argument("--skip-ranking", action="store_true")
-    parser.add_argument("--ranking-models", default="svd_tuned,champion",
+    parser.add_argument("--skip-cv", action="store_true", help="only the temporal ranking")
+    parser.add_argument("--ranking-models", default="svd_tuned,champion,implicit_als",
                         help="models ranked on the temporal split next to the popularity lists")
     parser.add_argument("-k", type=int, default=10)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "cf.json"))
@@ -160,7 +163,7 @@ def main() -> None:
               "champion_params": CHAMPION_PARAMS, "target_rmse": 0.890,
               "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                           "load_at_start": os.getloadavg()[0]}}
-    rows = cross_validate(ratings, models, table, args.folds, args.seed)
+    rows = [] if args.skip_cv else cross_validate(ratings, models, table, args.folds, args.seed)
     result["models"] = rows
     print(f"\n{'model':<18}{'RMSE':>8}{'±':>7}{'MAE':>8}{'R²':>8}{'fit s':>8}{'pred s':>8}")
     for row in rows:
@@ -183,10 +186,11 @@ def main() -> None:
         print(f"\ntemporal split (latest 20 % of ratings as test; {ranking['users_ranked']} users with a film rated "
               f">= {ranking['relevance']:g} in the test part, {ranking['users_unknown_in_train']} of them new):")
         print(f"{'list':<14}{'P@' + str(k):>8}{'R@' + str(k):>8}{'NDCG@' + str(k):>9}{'cover':>8}{'divers':>8}"
-              f"{'person':>8}")
+              f"{'person':>8}   returning users ({ranking['users_returning']}): P@{k} NDCG@{k}")
         for name, row in ranking["models"].items():
             print(f"{name:<14}{row[f'precision@{k}']:>8.4f}{row[f'recall@{k}']:>8.4f}{row[f'ndcg@{k}']:>9.4f}"
-                  f"{row['coverage']:>8.3f}{row['diversity']:>8.3f}{row['personalization']:>8.3f}")
+                  f"{row['coverage']:>8.3f}{row['diversity']:>8.3f}{row['personalization']:>8.3f}"
+                  f"   {row[f'returning_precision@{k}']:.4f} {row[f'returning_ndcg@{k}']:.4f}")
     result["seconds"] = round(time.perf_counter() - started, 1)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -26,12 +26,12 @@ from core.cf.evaluation import (DEFAULT_MODELS, MODELS, beyond_accuracy, compare
                                 kfold_indices, popularity_lists, ranking_comparison, split_ratings)
 from core.cf.factors import FactorModel
 from core.cf.fallback import PopularityFallback
-from core.cf.params import (BAYES_PARAMS, CHAMPION_PARAMS, PREVIOUS_CHAMPION_PARAMS,
+from core.cf.params import (BAYES_PARAMS, CHAMPION_PARAMS, IMPLICIT_PARAMS, PREVIOUS_CHAMPION_PARAMS,
                             SIMULATION_PARAMS, SVD_TUNED_PARAMS, WORLD_PARAMS)
-from core.cf.recommender import BAYES_MF, BLEND, FOLD_IN, POPULARITY, SVD, SVDPP, CFRecommender, UserVectors, as_ids
+from core.cf.recommender import BAYES_MF, BLEND, FOLD_IN, IMPLICIT_ALS, POPULARITY, SVD, SVDPP, CFRecommender, UserVectors, as_ids
 
 __all__ = ["BAYES_MF", "BAYES_PARAMS", "BLEND", "CHAMPION_PARAMS", "DEFAULT_MODELS",
-           "FOLD_IN", "MODELS", "POPULARITY", "PREVIOUS_CHAMPION_PARAMS", "SIMULATION_PARAMS", "SVD", "SVDPP",
+           "FOLD_IN", "IMPLICIT_ALS", "IMPLICIT_PARAMS", "MODELS", "POPULARITY", "PREVIOUS_CHAMPION_PARAMS", "SIMULATION_PARAMS", "SVD", "SVDPP",
            "SVD_TUNED_PARAMS", "WORLD_PARAMS", "CFRecommender", "FactorModel", "PopularityFallback", "UserVectors",
            "as_ids", "beyond_accuracy", "build_trainset", "cf_slot", "check_ratings", "compare_models", "genre_table",
            "holdout_baseline", "holdout_report", "kfold_indices", "load_champion", "popularity_lists",

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from core.artifacts import ArtifactStore, Slot, Version, default_store
 from core.cf.data import genre_table
 from core.cf.evaluation import split_ratings
-from core.cf.params import BAYES_PARAMS, CHAMPION_PARAMS, SVD_TUNED_PARAMS, SVDPP_PARAMS
-from core.cf.recommender import BAYES_MF, BLEND, SVD, SVDPP, CFRecommender
+from core.cf.params import BAYES_PARAMS, CHAMPION_PARAMS, IMPLICIT_PARAMS, SVD_TUNED_PARAMS, SVDPP_PARAMS
+from core.cf.recommender import BAYES_MF, BLEND, IMPLICIT_ALS, SVD, SVDPP, CFRecommender
 from core.errors import MarqueeError
 from core.metrics import segment_metrics
 from core.progress import ProgressFn, null_progress
@@ -30,7 +31,8 @@ def cf_slot(catalog_name: str) -> Slot:
     return Slot(KIND, catalog_name)
 
 
-BASE_PARAMS = {SVD: SVD_TUNED_PARAMS, SVDPP: SVDPP_PARAMS, BAYES_MF: BAYES_PARAMS, BLEND: CHAMPION_PARAMS}
+BASE_PARAMS = {SVD: SVD_TUNED_PARAMS, SVDPP: SVDPP_PARAMS, BAYES_MF: BAYES_PARAMS, BLEND: CHAMPION_PARAMS,
+               IMPLICIT_ALS: IMPLICIT_PARAMS}
 
 
 def champion_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -53,8 +55,29 @@ def holdout_baseline(ratings: pd.DataFrame, movies: pd.DataFrame, params: dict[s
     if train.empty or test.empty:
         raise MarqueeError("ratings: the temporal holdout left no training or no test ratings")
     model = CFRecommender(**params).fit(train)
+    if model.implicit:
+        test = preference_pairs(ratings, test)
     predicted = model.predict(test["user_id"].to_numpy(), test["movie_id"].to_numpy(), history=train)
     return segment_metrics(test.assign(prediction=predicted), genre_table(movies))
+
+
+def preference_pairs(ratings: pd.DataFrame, test: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """A watch log's holdout as preferences: every later watch is 1, and as many (user, film)
+    pairs the user never watched, drawn with a fixed seed among the films, are 0 (so RMSE and R²
+    of an implicit model's scores are defined)."""
+    rng = np.random.default_rng(seed)
+    films = np.sort(ratings["movie_id"].unique())
+    watched = set(zip(ratings["user_id"].to_numpy().tolist(), ratings["movie_id"].to_numpy().tolist()))
+    users = test["user_id"].to_numpy()
+    negatives = []
+    for user in users.tolist():
+        for _ in range(20):
+            film = int(films[rng.integers(len(films))])
+            if (user, film) not in watched:
+                negatives.append((user, film))
+                break
+    zeros = pd.DataFrame(negatives, columns=["user_id", "movie_id"]).assign(rating=0.0)
+    return pd.concat([test[["user_id", "movie_id"]].assign(rating=1.0), zeros], ignore_index=True)
 
 
 def headline(baseline: dict) -> dict[str, float]:

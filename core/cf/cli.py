@@ -22,6 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_catalog_arg(p)
     _model_args(p)
     p.add_argument("--no-promote", action="store_true", help="register the model without making it champion")
+    p.add_argument("--feedback", choices=("explicit", "implicit"), default="explicit",
+                   help="implicit: the ratings are a watch log (rating = strength, empty = 1): implicit-feedback ALS "
+                        "(on Spark with --engine spark, else on this machine)")
     _spark_args(p)
     add_json_flag(p)
     p.set_defaults(handler=_train)
@@ -83,7 +86,7 @@ def _spark_args(p: argparse.ArgumentParser) -> None:
     add_engine_arg(p)
     p.add_argument("--implicit", action="store_true",
                    help="Spark only: implicit-feedback ALS (watch logs; rating = strength, empty = 1)")
-    p.add_argument("--alpha", type=arg_float(0, 1e6), help="Spark only: implicit confidence 1 + alpha·r (default 10)")
+    p.add_argument("--alpha", type=arg_float(0, 1e6), help="implicit feedback: confidence 1 + alpha·r (default 10)")
 
 
 def _params(args) -> dict:
@@ -102,16 +105,25 @@ def _load(args):
 def _train(args) -> int:
     from core.cf import train_champion
 
+    implicit = args.implicit or args.feedback == "implicit"
     if engine_setting(args.engine) == SPARK:
         from core.spark import train_cf
 
-        result = train_cf(_load(args), _params(args), implicit=args.implicit, alpha=args.alpha,
+        result = train_cf(_load(args), _params(args), implicit=implicit, alpha=args.alpha,
                           promote=not args.no_promote, progress=StderrProgress("train"))
         emit(result, args.json)
         return 0
-    if args.implicit or args.alpha is not None:
-        raise MarqueeError("--implicit/--alpha train implicit-feedback ALS: add --engine spark")
-    result = train_champion(_load(args), _params(args), promote=not args.no_promote, progress=StderrProgress("train"))
+    if args.implicit:
+        raise MarqueeError("--implicit trains Spark's implicit-feedback ALS: add --engine spark, or use "
+                           "--feedback implicit on this machine")
+    params = _params(args)
+    if args.feedback == "implicit":
+        if params.get("algorithm") not in (None, "implicit-als") or params.get("lr_all") is not None:
+            raise MarqueeError("--feedback implicit trains implicit ALS: drop --algorithm and --lr")
+        params = {**params, "algorithm": "implicit-als", **({"alpha": args.alpha} if args.alpha is not None else {})}
+    elif args.alpha is not None:
+        raise MarqueeError("--alpha is the implicit-feedback confidence: add --feedback implicit")
+    result = train_champion(_load(args), params, promote=not args.no_promote, progress=StderrProgress("train"))
     emit(result, args.json)
     return 0
 

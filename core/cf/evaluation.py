@@ -248,10 +248,15 @@ def ranking_comparison(ratings: pd.DataFrame, movies: pd.DataFrame, estimators: 
     known = set(train["user_id"].unique())
     rows = {}
 
+    returning = {u: r for u, r in relevant.items() if u in known}
+
     def score(name: str, lists: dict, extra: dict) -> None:
         rows[name] = {f"precision@{k}": metrics.precision_at_k(lists, relevant, k),
                       f"recall@{k}": metrics.recall_at_k(lists, relevant, k),
-                      f"ndcg@{k}": metrics.ndcg_at_k(lists, relevant, k), **beyond_accuracy(lists, movies), **extra}
+                      f"ndcg@{k}": metrics.ndcg_at_k(lists, relevant, k), **beyond_accuracy(lists, movies),
+                      # users who rated films before the cut: the only ones a personal list can serve
+                      f"returning_precision@{k}": metrics.precision_at_k(lists, returning, k),
+                      f"returning_ndcg@{k}": metrics.ndcg_at_k(lists, returning, k), **extra}
 
     for name in POPULARITY_LISTS:
         score(name, popularity_lists(train, users, k, name), {"fit_seconds": 0.0})
@@ -263,10 +268,14 @@ def ranking_comparison(ratings: pd.DataFrame, movies: pd.DataFrame, estimators: 
         fitted = time.perf_counter() - started
         recs = estimator.recommend(train, user_ids=users, n=k)
         lists = recs.groupby("user_id")["movie_id"].agg(list).to_dict()
-        predicted = estimator.predict(test["user_id"].to_numpy(), test["movie_id"].to_numpy(), history=train)
-        score(name, lists, {"fit_seconds": fitted, "test_rmse": metrics.rmse(test["rating"].to_numpy(), predicted),
+        test_rmse = None
+        if not getattr(estimator, "implicit", False):  # preferences are not ratings
+            predicted = estimator.predict(test["user_id"].to_numpy(), test["movie_id"].to_numpy(), history=train)
+            test_rmse = metrics.rmse(test["rating"].to_numpy(), predicted)
+        score(name, lists, {"fit_seconds": fitted, "test_rmse": test_rmse,
                             "sources": recs.drop_duplicates("user_id")["source"].value_counts().to_dict()})
     progress(total, total, "ranked")
     return {"split": split, "test_fraction": test_fraction, "k": k, "relevance": relevance,
             "train_ratings": int(len(train)), "test_ratings": int(len(test)), "users_ranked": int(len(users)),
-            "users_unknown_in_train": int(sum(1 for u in users if u not in known)), "models": rows}
+            "users_unknown_in_train": int(sum(1 for u in users if u not in known)),
+            "users_returning": int(len(returning)), "models": rows}

@@ -27,6 +27,7 @@ import pandas as pd
 from core.cf.data import build_trainset, check_ratings
 from core.cf.bayes import fit_bayes_mf
 from core.cf.factors import ARRAYS, FactorModel
+from core.cf.implicit import fit_implicit_als, watch_strengths
 from core.cf.fallback import PopularityFallback
 from core.errors import MarqueeError
 from core.io import load_npz, save_npz
@@ -41,7 +42,9 @@ STATE = "state.npz"
 SVDPP = "svdpp"
 BAYES_MF = "bayes-mf"
 BLEND = "blend"
-FIT_ALGORITHMS = (SVD, SVDPP, BAYES_MF, BLEND)  # what ``fit`` trains; other algorithms arrive through ``from_factors``
+IMPLICIT_ALS = "implicit-als"
+FIT_ALGORITHMS = (SVD, SVDPP, BAYES_MF, BLEND, IMPLICIT_ALS)
+IMPLICIT_ALGORITHMS = (IMPLICIT_ALS, "spark-als-implicit")  # preferences from watch logs, not ratings  # what ``fit`` trains; other algorithms arrive through ``from_factors``
 
 
 @dataclass
@@ -85,7 +88,7 @@ class CFRecommender(Model):
                  random_state: int = 0, min_ratings: int = 5, fallback_min_votes: int = 10,
                  fallback_damping: float = 10.0, fold_in_reg: float = 0.1, fold_in_prior: float = 3.0,
                  rating_scale: tuple[float, float] | None = None, algorithm: str = SVD, reg_yj: float | None = None,
-                 burn_in: int | None = None, thin: int = 2, members: list[dict[str, Any]] | None = None):
+                 burn_in: int | None = None, thin: int = 2, alpha: float = 10.0, members: list[dict[str, Any]] | None = None):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
         self.lr_all = lr_all
@@ -105,6 +108,7 @@ class CFRecommender(Model):
         self.reg_yj = reg_yj
         self.burn_in = burn_in
         self.thin = thin
+        self.alpha = alpha
         self.members = members
 
     # ------------------------------------------------------------------ parameters
@@ -150,7 +154,7 @@ class CFRecommender(Model):
             raise MarqueeError(f"algorithm {self.algorithm!r}: fit trains {', '.join(FIT_ALGORITHMS)}; build other "
                                f"models with CFRecommender.from_factors(...)")
         progress = progress or null_progress
-        ratings = check_ratings(ratings)
+        ratings = watch_strengths(ratings) if self.implicit else check_ratings(ratings)
         if ratings.empty:
             raise MarqueeError("ratings: no rows to train the recommender on")
         started = time.perf_counter()
@@ -174,6 +178,9 @@ class CFRecommender(Model):
                                                 **params}).fit(ratings).model_)
                 weights.append(float(member["weight"]))
             return FactorModel.blend(members, weights)
+        if self.algorithm == IMPLICIT_ALS:
+            return fit_implicit_als(ratings, n_factors=self.n_factors, n_iterations=self.n_epochs, reg=self.reg_all,
+                                    alpha=self.alpha, seed=self.random_state, progress=progress)
         trainset = None
         bags = []
         for bag in range(self.n_bags):
@@ -243,6 +250,20 @@ class CFRecommender(Model):
         self.train_counts_ = user_counts
         self.fit_seconds_ = float(fit_seconds)
 
+    @property
+    def implicit(self) -> bool:
+        """Trained on watch logs: scores are preferences, and a history's events count as
+        preference 1 whatever their strength (or empty rating)."""
+        return self.algorithm in IMPLICIT_ALGORITHMS
+
+    def _history(self, history: pd.DataFrame) -> pd.DataFrame:
+        if self.implicit:
+            for column in ("user_id", "movie_id"):
+                if column not in history.columns:
+                    raise MarqueeError(f"ratings table: missing column(s) {column}")
+            return history.assign(rating=1.0)
+        return check_ratings(history)
+
     # ------------------------------------------------------------------ users
     def resolve_users(self, user_ids, history: pd.DataFrame | None = None) -> UserVectors:
         """Bias and factors per user: trained vectors, a fold-in over ``history``, or popularity.
@@ -262,7 +283,7 @@ class CFRecommender(Model):
         if history is None:
             totals, groups = trained, {}
         else:
-            history = check_ratings(history)
+            history = self._history(history)
             totals = history.groupby("user_id").size().reindex(user_ids, fill_value=0).to_numpy(np.int64)
             groups = history[history["user_id"].isin(user_ids)].groupby("user_id")
         bu, pu = model.user_terms(inner)
@@ -328,7 +349,7 @@ class CFRecommender(Model):
         """
         self.check_fitted()
         n = integer(n, "n (-n)", 0, 100_000)
-        history = check_ratings(history)
+        history = self._history(history)
         if user_ids is None:
             user_ids = np.sort(history["user_id"].unique())
         user_ids = as_ids(user_ids, "user_id")
@@ -425,5 +446,5 @@ INTEGER_RANGES = {"n_factors": (1, 10_000), "n_epochs": (1, 100_000), "n_bags": 
                   "random_state": (0, 2 ** 32 - 1), "min_ratings": (1, 1_000_000),
                   "fallback_min_votes": (0, 1_000_000_000)}
 NUMBER_RANGES = {"lr_all": (0.0, 10.0, True), "reg_all": (0.0, 1e6, False), "reg_bias": (0.0, 1e6, False),
-                 "init_std_dev": (0.0, 1e3, False), "reg_yj": (0.0, 1e6, False), "fallback_damping": (0.0, 1e9, False),
+                 "init_std_dev": (0.0, 1e3, False), "reg_yj": (0.0, 1e6, False), "alpha": (0.0, 1e6, False), "fallback_damping": (0.0, 1e9, False),
                  "fold_in_reg": (0.0, 1e6, False), "fold_in_prior": (0.0, 1e9, False)}

@@ -114,3 +114,86 @@ def test_fold_in_scores_like_a_refit(synthetic):
     assert np.corrcoef(folded.values, expected)[0, 1] > 0.95
     assert gap.mean() < 0.1
     assert gap.mean() < 0.5 * np.abs(popularity - expected).mean()  # far closer than the non-personal answer
+
+
+# ---------------------------------------------------------------- implicit feedback (watch logs)
+def watch_log(seed: int = 0, users: int = 150, films: int = 120, per_user: int = 25) -> pd.DataFrame:
+    """Each user watches films drawn by a rank-2 taste (softmax over affinities); no ratings."""
+    rng = np.random.default_rng(seed)
+    P, Q = rng.normal(0, 1.2, (users, 2)), rng.normal(0, 1.2, (films, 2))
+    popularity = rng.normal(0, 0.5, films)
+    rows = []
+    for u in range(users):
+        logits = P[u] @ Q.T + popularity
+        weights = np.exp(logits - logits.max())
+        for i in rng.choice(films, size=per_user, replace=False, p=weights / weights.sum()):
+            rows.append((u + 1, int(i) + 500, np.nan, len(rows)))
+    return pd.DataFrame(rows, columns=["user_id", "movie_id", "rating", "timestamp"])
+
+
+def test_implicit_als_user_step_is_the_exact_weighted_least_squares_solution():
+    from core.cf.implicit import _grouped, _solve
+
+    rng = np.random.default_rng(0)
+    Y = rng.normal(size=(12, 3))
+    items = np.array([0, 3, 4, 7, 7, 11])[[0, 1, 2, 3, 5]]
+    strength = np.array([1.0, 2.0, 1.0, 3.0, 1.0])
+    alpha, reg = 5.0, 0.3
+    got = _solve(_grouped(np.zeros(len(items), dtype=np.int64), items, alpha * strength, 1), Y, reg)[0]
+    C = np.ones(12)
+    C[items] += alpha * strength
+    p = np.zeros(12)
+    p[items] = 1.0
+    expected = np.linalg.solve(Y.T @ (C[:, None] * Y) + reg * np.eye(3), Y.T @ (C * p))
+    np.testing.assert_allclose(got, expected, atol=1e-10)
+
+
+def test_implicit_als_ranks_held_out_watches_above_the_most_watched_list():
+    from core.cf import popularity_lists
+    from core.metrics import recall_at_k
+
+    log = watch_log()
+    rng = np.random.default_rng(3)
+    test_mask = rng.random(len(log)) < 0.2
+    train, test = log[~test_mask], log[test_mask]
+    model = CFRecommender(algorithm="implicit-als", n_factors=4, n_epochs=10, reg_all=0.1, alpha=10.0).fit(train)
+    assert model.implicit and model.model_.mu == 0.0 and not model.model_.bu.any()
+    users = np.sort(test["user_id"].unique())
+    relevant = test.groupby("user_id")["movie_id"].agg(set).to_dict()
+    recs = model.recommend(train, user_ids=users, n=10)           # a history of empty ratings is a watch log
+    assert set(recs["source"]) == {"svd"} and not (set(zip(recs["user_id"], recs["movie_id"]))
+                                                    & set(zip(train["user_id"], train["movie_id"])))
+    personal = recall_at_k(recs.groupby("user_id")["movie_id"].agg(list).to_dict(), relevant, 10)
+    popular = recall_at_k(popularity_lists(train.assign(rating=1.0), users, 10), relevant, 10)
+    assert personal > popular + 0.05
+
+
+def test_cli_trains_implicit_feedback_and_recommends(cf_catalog, capsys):
+    import json
+
+    from core.cli import main
+
+    assert main(["cf", "train", "--catalog", cf_catalog.name, "--feedback", "implicit", "--factors", "6",
+                 "--epochs", "4", "--alpha", "5", "--no-promote", "--json"]) == 0
+    trained = json.loads(capsys.readouterr().out)
+    assert trained["params"]["algorithm"] == "implicit-als" and trained["params"]["alpha"] == 5.0
+    assert main(["cf", "train", "--catalog", cf_catalog.name, "--alpha", "5"]) == 2
+    assert "--feedback implicit" in capsys.readouterr().err
+
+
+def test_ranking_comparison_scores_every_list_on_the_same_users(synthetic):
+    from core.cf import popularity_lists, ranking_comparison
+
+    movies = pd.DataFrame({"movie_id": np.sort(synthetic["movie_id"].unique())})
+    movies["genres"] = [["A"] if m % 2 else ["B"] for m in movies["movie_id"]]
+    report = ranking_comparison(synthetic, movies, {"svd": CFRecommender(n_factors=3, n_epochs=10)}, split="random", k=5)
+    assert set(report["models"]) == {"most-rated", "best-rated", "svd"}
+    assert report["users_ranked"] > 0 and report["users_returning"] == report["users_ranked"]  # random split
+    for row in report["models"].values():
+        assert 0 <= row["ndcg@5"] <= 1 and 0 <= row["returning_ndcg@5"] <= 1 and 0 < row["coverage"] <= 1
+    train = synthetic.head(400)
+    lists = popularity_lists(train, [1, 2], 5, "most-rated")
+    counts = train.groupby("movie_id").size()
+    seen = set(train.loc[train["user_id"] == 1, "movie_id"])
+    assert not seen & set(lists[1]) and len(lists[1]) == 5
+    assert counts.reindex(lists[1]).fillna(0).is_monotonic_decreasing
