@@ -6,6 +6,7 @@ import math
 
 from core.casting import TARGETS
 from core.cli import add_json_flag, emit, load_catalog
+from core.engine import SPARK, add_engine_arg, engine_setting
 from core.progress import StderrProgress
 
 
@@ -19,6 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--target", choices=list(TARGETS), help="success signal (default vote_average)")
     p.add_argument("--quantile", type=float, help="label = top (1-quantile) of training films (default 0.75)")
     p.add_argument("--predictions", metavar="FILE.csv", help="write every holdout row with p_base and p_cal")
+    add_engine_arg(p)
     add_json_flag(p)
     p.set_defaults(handler=_train)
 
@@ -52,7 +54,12 @@ def _train(args) -> int:
 
     catalog = load_catalog(args.catalog)
     name = catalog.name
-    trained = train_and_save(catalog, _config(args), progress=StderrProgress("casting train"))
+    if engine_setting(args.engine) == SPARK:  # the as-of features computed by Spark (core.spark)
+        from core.spark import train_casting_spark
+
+        trained = train_casting_spark(catalog, config=_config(args), progress=StderrProgress("casting train"))
+    else:
+        trained = train_and_save(catalog, _config(args), progress=StderrProgress("casting train"))
     if args.predictions:
         with atomic_path(args.predictions) as tmp:
             trained.holdout.to_csv(tmp, index=False)
@@ -60,7 +67,7 @@ def _train(args) -> int:
     result = {"catalog": name, "version": trained.extra["version"],
               "model_version": trained.extra["manifest"]["model_version"],
               "train_seconds": round(trained.train_seconds, 3), "metrics": _clean(metrics),
-              "predictions": args.predictions}
+              "predictions": args.predictions, "engine": trained.extra.get("engine", "local")}
     emit(result, args.json, text=lambda r: (
         f"casting model for {r['catalog']} ({r['version']}, model {r['model_version']}, head {metrics['head']}, "
         f"{metrics['calibrator']} calibration, {r['train_seconds']:.1f}s)\n"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -80,7 +80,10 @@ class CastingModel(Model):
         return CastingConfig.from_dict({**self.get_params(deep=False), **serving})
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, catalog: Catalog, progress: ProgressFn | None = None) -> "CastingModel":
+    def fit(self, catalog: Catalog, progress: ProgressFn | None = None,
+            features: Callable[[CastingFeaturizer, Annotated], pd.DataFrame] | None = None) -> "CastingModel":
+        """``features(featurizer, data)``, when given, computes the feature rows instead of
+        ``featurizer.transform`` (same contract, index aligned to ``data.rows``: the Spark engine)."""
         config = self.config()  # validates the parameters
         progress = progress or null_progress
         started = time.perf_counter()
@@ -91,7 +94,7 @@ class CastingModel(Model):
         progress(1, 5, "as-of features")
         data = featurizer.annotate(table)
         hist = featurizer.histories(data)
-        X = featurizer.transform(data, hist)
+        X = features(featurizer, data) if features is not None else featurizer.transform(data, hist)
         rows = data.rows
         labelled = rows[rows["label"].notna()]
         parts = split_by_year(labelled, config.cutoff)

@@ -8,7 +8,7 @@ outside this package imports pyspark, and this package imports it only inside fu
 ``import core.spark`` works without it (its entry points then raise :class:`SparkUnavailable`).
 """
 from core.spark.als import ALSParams, SparkALS
-from core.spark.casting import SparkCastingFeatures, spark_casting_features
+from core.spark.casting import SparkCastingFeatures, spark_casting_features, train_casting_spark
 from core.spark.catalog import CatalogLocation, locate_catalog, read_catalog
 from core.spark.cf import (SPARK_MODEL, als_params, evaluate_cf, evaluate_spark, temporal_split, train_cf,
                            train_champion_spark)
@@ -19,4 +19,4 @@ from core.spark.session import SparkUnavailable, get_session, spark_missing_reas
 __all__ = ["ALSParams", "CatalogLocation", "SPARK_MODEL", "SparkALS", "SparkCastingFeatures", "SparkUnavailable",
            "als_params", "build_index_spark", "embed_missing", "embed_texts", "evaluate_cf", "evaluate_spark",
            "get_session", "locate_catalog", "read_catalog", "spark_casting_features", "spark_missing_reason",
-           "stop_session", "temporal_split", "train_cf", "train_champion_spark"]
+           "stop_session", "temporal_split", "train_casting_spark", "train_cf", "train_champion_spark"]

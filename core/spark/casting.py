@@ -16,9 +16,11 @@ rows and their careers) is computed by Spark:
 * directors: the same machinery over films with a director.
 
 Arithmetic follows the pandas path operation by operation (including NumPy's pairwise order for
-the genre-affinity sum), so integer-valued features are bit-identical; the trailing percentile
-means (``atr3``, ``dtr3``) differ only in the last digits, because pandas' grouped running sums
-are Kahan-compensated and Spark's are plain (measured in the parity test: ≤ 1e-15).
+the genre-affinity sum, and pandas' own Kahan-compensated grouped cumsum for the trailing
+percentile sums, run per hashed group of entities with ``applyInPandas``), so the features are
+bit-identical. That matters: with plain Spark window sums ``atr3``/``dtr3`` differed by ≤ 1e-15,
+and the casting model trained on them had a holdout AUROC 0.008 away from the pandas model's on
+IMDB 5000 (histogram-boosting bin edges moved).
 """
 from __future__ import annotations
 
@@ -145,16 +147,46 @@ def _event_order(frame_key: str):
 def trailing_last_k(events, key: str, value: str, prefix: str, k: int = TRAILING_K):
     """Per (key, year): sum and count of the last ``k`` non-missing ``value``s up to the end of that
     year, and how many non-missing values there were (columns ``{prefix}_sum``, ``_n``, ``_valid``)."""
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     order = _event_order(key)
     valid = events.where(F.col(value).isNotNull() & ~F.isnan(value))
-    valid = valid.withColumn("_j", F.row_number().over(order))
-    last_k = order.rowsBetween(-(k - 1), 0)
-    valid = (valid.withColumn("_s", F.sum(value).over(last_k)).withColumn("_c", F.count(value).over(last_k)))
+    valid = (valid.withColumn("_j", F.row_number().over(order))
+             .select(key, "year", "_j", F.col(value).cast("double").alias("_v")))
+    # The sum of the last k values as the pandas path forms it: the difference of two running sums
+    # (cum[j] − cum[j−k]), where the running sums are pandas' own compensated grouped cumsum, so
+    # the trailing means are bit-identical (a plain Spark window sum differs in the last digit,
+    # enough to move a histogram-boosting bin edge and change the trained casting model).
+    valid = _compensated_cumsum(valid, key)
+    by_j = Window.partitionBy(key).orderBy("_j")
+    valid = (valid.withColumn("_s", F.when(F.col("_j") > k, F.col("_cum") - F.lag("_cum", k).over(by_j))
+                                     .otherwise(F.col("_cum")))
+             .withColumn("_c", F.least(F.col("_j"), F.lit(k))))
     return valid.groupBy(key, "year").agg(F.max_by("_s", "_j").alias(f"{prefix}_sum"),
                                           F.max_by("_c", "_j").alias(f"{prefix}_n"),
                                           F.max("_j").alias(f"{prefix}_valid"))
+
+
+def _compensated_cumsum(valid, key: str):
+    """Adds ``_cum``: the running sum of ``_v`` per ``key`` in ``_j`` order, computed by pandas'
+    grouped cumsum (Kahan-compensated, restarting per entity: ``core.casting.history``). Entities
+    are hashed into as many groups as the session has shuffle partitions; each group is one
+    vectorised pandas call, never one call per actor."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DoubleType, StructField, StructType
+
+    buckets = max(1, int(valid.sparkSession.conf.get("spark.sql.shuffle.partitions", "8")))
+    schema = StructType([*valid.schema.fields, StructField("_cum", DoubleType(), False)])
+    columns = [field.name for field in valid.schema.fields]
+
+    def running(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.sort_values([key, "_j"], kind="stable")
+        sums = pd.DataFrame(frame[["_v"]].to_numpy(dtype=float)).groupby(frame[key].to_numpy(), sort=False).cumsum()
+        return frame[columns].assign(_cum=sums[0].to_numpy())
+
+    grouped = valid.withColumn("_bucket", F.pmod(F.hash(key), F.lit(buckets))).groupBy("_bucket")
+    return grouped.applyInPandas(lambda frame: running(frame.drop(columns="_bucket")), schema)
 
 
 def before_year(per_year, key: str, carried: list[str], last_non_null: list[str]):
@@ -304,3 +336,60 @@ def _film_schema(n_genres: int, n_langs: int):
         StructField("lang_idx", LongType(), False), StructField("year_sin", DoubleType(), False),
         StructField("year_cos", DoubleType(), False),
     ])
+
+
+# ---------------------------------------------------------------------------------- casting train --engine spark
+def aligned_features(result: SparkCastingFeatures, featurizer: CastingFeaturizer, data) -> pd.DataFrame:
+    """The Spark feature rows in the order (and with the index) of ``data.rows``, as
+    ``featurizer.transform`` returns them; refuses any difference in contract or rows."""
+    contract = list(featurizer.feature_names_)
+    if result.feature_names != contract:
+        raise MarqueeError("the Spark casting features have another contract than the pandas featurizer: "
+                           f"{sorted(set(result.feature_names) ^ set(contract))}")
+    if list(result.featurizer.genres_) != list(featurizer.genres_) or \
+            list(result.featurizer.languages_) != list(featurizer.languages_):
+        raise MarqueeError("the Spark casting featurizer chose other genres or languages than the pandas one")
+    keys = ["movie_id", "person_id"]
+    spark_rows = result.rows.select(*keys, *contract).toPandas()
+    wanted = data.rows[keys].reset_index(drop=True)
+    merged = wanted.merge(spark_rows, on=keys, how="left", indicator=True, validate="one_to_one")
+    missing = int((merged["_merge"] != "both").sum())
+    if missing or len(spark_rows) != len(wanted):
+        raise MarqueeError(f"the Spark casting features cover other rows than the long table: {missing} of "
+                           f"{len(wanted)} rows missing, {len(spark_rows)} rows computed")
+    X = merged[contract].astype(float)
+    X.index = data.rows.index
+    return X
+
+
+def train_casting_spark(catalog: Catalog, spark=None, config=None, progress=None, store=None):
+    """``python -m core casting train --engine spark``: the as-of features (the per-credit window
+    work) computed by Spark from the catalog's files; the long table, heads, holdout, artifact
+    version and champion decision exactly as ``core.casting.train_and_save``."""
+    from core.casting import CastingConfig, CastingModel, bind, save_model
+    from core.spark.catalog import locate_catalog, read_catalog
+
+    if spark is None:
+        from core.spark.session import get_session
+
+        spark = get_session()
+    config = config or CastingConfig()
+    tables = read_catalog(spark, locate_catalog(str(catalog.path)), tables=("movies", "people", "credits"))
+    params = {"target": config.target, "quantile": config.quantile, "cutoff": config.cutoff,
+              "n_genres": config.n_genres, "n_languages": config.n_languages}
+    timings: dict[str, float] = {}
+
+    def features(featurizer: CastingFeaturizer, data) -> pd.DataFrame:
+        import time
+
+        started = time.perf_counter()
+        result = spark_casting_features(spark, tables, featurizer_params=params, name=catalog.name)
+        X = aligned_features(result, featurizer, data)
+        timings["spark_features_seconds"] = round(time.perf_counter() - started, 3)
+        return X
+
+    model = CastingModel.from_config(config).fit(catalog, progress=progress, features=features)
+    trained = bind(model, catalog, config)
+    version = save_model(model, store)
+    trained.extra.update(version=version.name, manifest=version.manifest, engine="spark", **timings)
+    return trained

@@ -55,6 +55,8 @@ def test_without_pyspark_commands_fail_with_one_clear_line(monkeypatch, capsys, 
     assert status == 2 and err == ["error: pyspark is not installed (pip install -e '.[spark]')"]
     status = main(["index", "build", "--catalog", "demo", "--engine", "spark"])
     assert status == 2 and "pyspark is not installed" in capsys.readouterr().err
+    status = main(["casting", "train", "--catalog", "demo", "--engine", "spark"])
+    assert status == 2 and "pyspark is not installed" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("ci", ["", "true"])
