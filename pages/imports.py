@@ -97,14 +97,16 @@ def render() -> None:
     st.title("Import data")
     st.caption("Wikipedia brings titles, plots and cast; IMDB 5000 brings budgets, scores and directors (what "
                "casting needs); MovieLens brings ratings (what the recommender needs). Merge them into one catalog.")
-    snapshot = jobs.panel(imports.import_job_key())
-    if snapshot is not None and snapshot.status == "complete" and snapshot.result:
-        show_outcome(snapshot)
+    job_slot = st.container()  # above the forms, drawn after them: a job their button starts shows at once
     import_tab, merge_tab = st.tabs(["Import a data set", "Merge two catalogs"])
     with import_tab:
         import_form()
     with merge_tab:
         merge_form()
+    with job_slot:
+        snapshot = jobs.panel(imports.import_job_key())
+        if snapshot is not None and snapshot.status == "complete" and snapshot.result:
+            show_outcome(snapshot)
     if st.session_state.get("import-replace-open"):
         confirm_replace()
 
