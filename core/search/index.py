@@ -6,7 +6,10 @@ Saved under ``<artifacts>/search/<catalog>/``::
     index.faiss        FAISS IndexFlatIP (row i = documents.parquet row i)
     documents.parquet  id map (faiss_id, movie_id, hash) plus the fields filters and boosts use
     bm25.npz           BM25 weight matrix (CSC arrays), idf and vocabulary; no pickle
-    manifest.json      model id, catalog checksum, counts, timings
+    manifest.json      model id, catalog checksum, counts, timings, sha256 of the three files
+
+The loader and ``index_status`` check those checksums (once per process per file version), so
+an edited ``documents.parquet``, ``index.faiss`` or ``bm25.npz`` is refused, never served as fresh.
 
 A rebuild reuses vectors from the embedding cache and from the previous index, and
 embeds only documents whose content hash is new.
@@ -25,7 +28,8 @@ import pyarrow as pa
 
 from core import config
 from core.errors import MarqueeError
-from core.io import build_manifest, read_json, staged_dir, write_json_atomic, write_parquet_atomic
+from core.io import (build_manifest, read_json, sha256_file, sha256_file_cached, staged_dir, write_json_atomic,
+                     write_parquet_atomic)
 from core.progress import ProgressFn, null_progress
 from core.search.bm25 import BM25
 from core.search.documents import DOC_FORMAT_VERSION, TOP_CAST, build_documents
@@ -152,7 +156,40 @@ def save_index(index: SearchIndex, folder: Path) -> None:
                                      preserve_index=False)
         write_parquet_atomic(staging / DOCS_FILE, table)
         index.bm25.save(staging / BM25_FILE)
-        write_json_atomic(staging / MANIFEST_FILE, index.manifest)
+        manifest = {**index.manifest, "checksums": {name: sha256_file(staging / name) for name in INDEX_FILES}}
+        write_json_atomic(staging / MANIFEST_FILE, manifest)
+    index.manifest = manifest
+
+
+INDEX_FILES = (FAISS_FILE, DOCS_FILE, BM25_FILE)
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        manifest = read_json(folder / MANIFEST_FILE)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MarqueeError(f"{folder / MANIFEST_FILE}: not a readable index manifest ({type(exc).__name__}); "
+                           "rebuild the index") from None
+    if not isinstance(manifest, dict):
+        raise MarqueeError(f"{folder / MANIFEST_FILE}: not an index manifest; rebuild the index")
+    return manifest
+
+
+def file_problems(folder: Path, manifest: dict[str, Any]) -> list[str]:
+    """Index files that are missing, not regular files, or changed since the build (checked
+    against the manifest's sha256, cached per file version); an index without checksums
+    (built before they were recorded) counts as changed."""
+    checksums = manifest.get("checksums")
+    if not isinstance(checksums, dict):
+        return ["the index was built before file checksums were recorded"]
+    problems = []
+    for name in INDEX_FILES:
+        path = folder / name
+        if path.is_symlink() or not path.is_file():
+            problems.append(f"{name} is missing")
+        elif sha256_file_cached(path) != checksums.get(name):
+            problems.append(f"{name} changed after the index was built")
+    return problems
 
 
 def load_index(catalog_name: str, folder: Path | None = None) -> SearchIndex:
@@ -162,7 +199,10 @@ def load_index(catalog_name: str, folder: Path | None = None) -> SearchIndex:
     if not (folder / MANIFEST_FILE).exists():
         raise MarqueeError(f"no search index for catalog {catalog_name!r} (looked in {folder}): run "
                            f"`python -m core index build --catalog {catalog_name}` or use Build on the Search page")
-    manifest = read_json(folder / MANIFEST_FILE)
+    manifest = _read_manifest(folder)
+    if problems := file_problems(folder, manifest):
+        raise MarqueeError(f"search index of catalog {catalog_name!r}: {'; '.join(problems)}; rebuild it "
+                           f"(`python -m core index build --catalog {catalog_name}` or Build on the Search page)")
     faiss_index = faiss.read_index(str(folder / FAISS_FILE))
     documents = pd.read_parquet(folder / DOCS_FILE)
     if len(documents) != faiss_index.ntotal or not (documents["faiss_id"].to_numpy() == np.arange(len(documents))).all():
@@ -187,8 +227,8 @@ def _previous_vectors(folder: Path, model_id: str) -> dict[str, np.ndarray]:
 
     try:
         manifest = read_json(folder / MANIFEST_FILE)
-        if manifest.get("parameters", {}).get("model_id") != model_id:
-            return {}
+        if manifest.get("parameters", {}).get("model_id") != model_id or file_problems(folder, manifest):
+            return {}  # vectors are reused only from an index whose files are as built
         hashes = pd.read_parquet(folder / DOCS_FILE, columns=["hash"])["hash"].tolist()
         faiss_index = faiss.read_index(str(folder / FAISS_FILE))
         if faiss_index.ntotal != len(hashes):
@@ -208,10 +248,13 @@ def index_status(catalog_name: str, model_path: str | None = None) -> dict[str, 
     path = index_dir(catalog_name) / MANIFEST_FILE
     if not path.exists():
         return {"exists": False, "fresh": False, "reason": "no index yet"}
-    manifest = read_json(path)
+    try:
+        manifest = _read_manifest(path.parent)
+    except MarqueeError:
+        return {"exists": True, "fresh": False, "reason": "the index manifest is unreadable", "manifest": {}}
     catalog_checksum = store.read_manifest(catalog_name).get("data_checksum")
     model_id = model_fingerprint(model_path or config.embedding_model_path())
-    reasons = []
+    reasons = file_problems(path.parent, manifest)
     if manifest.get("data_checksum") != catalog_checksum:
         reasons.append("the catalog changed since the index was built")
     if manifest.get("parameters", {}).get("model_id") != model_id:

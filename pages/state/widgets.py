@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from functools import wraps
-from urllib.parse import urlparse
 
 import pandas as pd
 import streamlit as st
@@ -34,9 +33,11 @@ def csv_download(frame: pd.DataFrame, file_name: str, label: str = "Download CSV
 
 def poster(url: str | None, container=None, width: int | str = "stretch") -> None:
     """A poster from an http(s) URL, or a neat placeholder (never a local file path)."""
+    from core.validation import safe_image_url  # absolute http(s) with a host; no paths, file:, data:, userinfo
+
     target = container or st
-    if url and urlparse(str(url)).scheme in ("http", "https"):
-        target.image(str(url), width=width)
+    if url := safe_image_url(url):
+        target.image(url, width=width)
     else:
         target.markdown(PLACEHOLDER, unsafe_allow_html=True)
 
