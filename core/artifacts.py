@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from core import config
+from core import config, tracking
 from core.errors import MarqueeError
 from core.io import build_manifest, read_json, staged_dir, target_lock, utc_now, write_json_atomic
 from core.models import Model, NonFiniteModel, check_finite_metrics
@@ -195,7 +195,9 @@ class ArtifactStore:
             state["versions"][name] = {"status": "candidate", "created_at": manifest["created_at"], "note": note,
                                        "data_checksum": data_checksum, "metrics": metrics}
             self._write_state(slot, state)
-        return Version(slot, name, target, state["versions"][name])
+        version = Version(slot, name, target, state["versions"][name])
+        tracking.log_version(version)  # MLflow, when MARQUEE_MLFLOW_URI is set (never fails the save)
+        return version
 
     def set_status(self, slot: Slot, version: str, status: str) -> None:
         if status not in STATUSES:

@@ -23,6 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from core import tracking
 from core.errors import MarqueeError
 from core.progress import ProgressFn, null_progress
 from core.search.documents import build_documents, content_hash, document_text
@@ -163,4 +164,8 @@ def run_search_eval(catalog_name: str, encoder=None, n: int = 300, seed: int = 0
     report = evaluate(searcher, items, methods, k=k, progress=progress)
     report.update({"catalog": catalog_name, "seed": seed, "embedding": counts,
                    "examples": [{"query": i.query, "movie_id": i.movie_id, "kind": i.kind} for i in items[:5]]})
+    if tracking.enabled():  # MLflow, when MARQUEE_MLFLOW_URI is set
+        tracking.log_run("search-eval", catalog_name, metrics={"methods": report["methods"], "queries": report["queries"]},
+                         params={"n": n, "seed": seed, "k": k, "methods": ",".join(methods),
+                                 "model_id": getattr(encoder, "model_id", "")}, data_checksum=catalog.data_checksum)
     return report

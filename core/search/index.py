@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from core import config
+from core import config, tracking
 from core.errors import MarqueeError
 from core.io import (build_manifest, read_json, sha256_file, sha256_file_cached, staged_dir, write_json_atomic,
                      write_parquet_atomic)
@@ -142,6 +142,9 @@ def build_index(catalog_name: str, encoder: Encoder | None = None, progress: Pro
     if save:
         save_index(index, index_dir(catalog_name))
     stats["seconds"]["total"] = round(time.perf_counter() - started, 3)
+    if save and tracking.enabled():  # MLflow, when MARQUEE_MLFLOW_URI is set
+        tracking.log_run("search-index", catalog_name, version=manifest["created_at"], params=manifest["parameters"],
+                         metrics=stats, data_checksum=catalog.data_checksum, artifact_dir=index_dir(catalog_name))
     log.info("search index for %s: %s", catalog_name, stats)
     return index, stats
 
