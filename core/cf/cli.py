@@ -86,7 +86,7 @@ def _spark_args(p: argparse.ArgumentParser) -> None:
     add_engine_arg(p)
     p.add_argument("--implicit", action="store_true",
                    help="Spark only: implicit-feedback ALS (watch logs; rating = strength, empty = 1)")
-    p.add_argument("--alpha", type=arg_float(0, 1e6), help="implicit feedback: confidence 1 + alpha·r (default 10)")
+    p.add_argument("--alpha", type=arg_float(0, 1e6), help="implicit feedback: confidence 1 + alpha·r (default 0.3 here, 10 on Spark)")
 
 
 def _params(args) -> dict:

@@ -212,7 +212,7 @@ def popularity_lists(train: pd.DataFrame, user_ids, k: int, by: str = "most-rate
         counts = train.groupby("movie_id").size()
         ranking = counts.index.to_numpy()[np.lexsort((counts.index.to_numpy(), -counts.to_numpy()))]
     else:
-        fallback = PopularityFallback().fit(train)
+        fallback = PopularityFallback(rank_by="mean").fit(train)
         ranking = fallback.movie_ids_[fallback.ranking_]
     seen = train.groupby("user_id")["movie_id"].agg(set)
     lists = {}

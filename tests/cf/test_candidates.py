@@ -197,3 +197,15 @@ def test_ranking_comparison_scores_every_list_on_the_same_users(synthetic):
     seen = set(train.loc[train["user_id"] == 1, "movie_id"])
     assert not seen & set(lists[1]) and len(lists[1]) == 5
     assert counts.reindex(lists[1]).fillna(0).is_monotonic_decreasing
+
+
+def test_cold_start_list_is_most_rated_first(tiny_ratings):
+    from core.cf import PopularityFallback
+
+    many = pd.concat([tiny_ratings, pd.DataFrame({"user_id": [5, 6, 7], "movie_id": [12, 12, 12],
+                                                  "rating": [1.0, 1.0, 2.0], "timestamp": tiny_ratings["timestamp"].iloc[:3]})])
+    by_count, _ = PopularityFallback(min_votes=1).fit(many).top_n(2)
+    by_mean, _ = PopularityFallback(min_votes=1, rank_by="mean").fit(many).top_n(2)
+    assert by_count[0] == 12 and 12 not in by_mean       # film 12: most ratings, poor mean
+    with pytest.raises(MarqueeError, match="rank_by"):
+        PopularityFallback(rank_by="votes").fit(many)

@@ -53,7 +53,12 @@ def test_seen_films_are_never_recommended(cf_catalog, fitted):
     seen = set(zip(history["user_id"], history["movie_id"]))
     assert not any((u, m) in seen for u, m in zip(recs["user_id"], recs["movie_id"]))
     assert (recs.groupby("user_id").size() == 15).all()
-    assert recs.groupby("user_id")["score"].apply(lambda s: s.is_monotonic_decreasing).all()
+    personal = recs[recs["source"] == SVD]
+    assert personal.groupby("user_id")["score"].apply(lambda s: s.is_monotonic_decreasing).all()
+    # the cold-start list is most-rated first (its scores are the films' damped means)
+    counts = fitted.fallback_.counts_[fitted.fallback_._index.get_indexer(recs.loc[recs["source"] == POPULARITY, "movie_id"])]
+    cold = recs[recs["source"] == POPULARITY].assign(count=counts)
+    assert cold.groupby("user_id")["count"].apply(lambda s: s.is_monotonic_decreasing).all()
 
 
 def test_cold_start_users_get_the_fallback(cf_catalog, fitted):
