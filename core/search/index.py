@@ -57,27 +57,80 @@ class SearchIndex:
         return len(self.documents)
 
     def dense_search(self, query_vector: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Rows and inner products of the ``k`` nearest documents, optionally within ``mask``."""
+        """Rows and inner products of the ``k`` nearest documents, optionally within ``mask``.
+
+        A mask holding few films (under ``EXACT_SUBSET`` of them) is searched exactly over those
+        rows with one matrix-vector product: exact, and faster than a filtered graph walk, whose
+        recall drops when most nodes are filtered out."""
         import faiss
 
         if k <= 0 or not len(self) or (mask is not None and not mask.any()):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        query = np.asarray(query_vector, dtype=np.float32).reshape(1, -1)
         params = None
         if mask is not None and not mask.all():
+            rows = np.flatnonzero(mask)
+            if len(rows) <= EXACT_SUBSET:
+                scores = self.vectors[rows] @ query[0]
+                order = np.argsort(-scores, kind="stable")[:k]
+                return rows[order].astype(np.int64), scores[order].astype(np.float32)
             selector = faiss.IDSelectorBitmap(np.packbits(mask.astype(np.uint8), bitorder="little"))
-            params = faiss.SearchParameters(sel=selector)
-        scores, rows = self.faiss_index.search(np.asarray(query_vector, dtype=np.float32).reshape(1, -1),
-                                               min(k, len(self)), params=params)
+            params = _search_parameters(self.faiss_index, selector)
+        elif not isinstance(self.faiss_index, faiss.IndexFlat):
+            params = _search_parameters(self.faiss_index, None)
+        scores, rows = self.faiss_index.search(query, min(k, len(self)), params=params)
         keep = rows[0] >= 0
         return rows[0][keep].astype(np.int64), scores[0][keep]
 
 
-def _faiss_from(vectors: np.ndarray):
+EXACT_SUBSET = 20_000      # masks up to this many films are searched exactly (one product, < 5 ms)
+ANN_FROM = 200_000         # "auto" builds an approximate (HNSW) index from this many films up
+HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128
+IVF_NPROBE = 32
+
+
+def _search_parameters(index, selector):
     import faiss
 
-    index = faiss.IndexFlatIP(vectors.shape[1])
+    if isinstance(index, faiss.IndexHNSW):
+        return faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, index.hnsw.efSearch))
+    if isinstance(index, faiss.IndexIVF):
+        return faiss.SearchParametersIVF(sel=selector, nprobe=max(IVF_NPROBE, index.nprobe))
+    return faiss.SearchParameters(sel=selector)
+
+
+def ann_kind(n: int, ann: str = "auto") -> str:
+    """``flat`` (exact), ``hnsw`` or ``ivf``; ``auto`` is exact below ``ANN_FROM`` films."""
+    if ann not in ("auto", "flat", "hnsw", "ivf"):
+        raise MarqueeError(f"unknown index kind {ann!r}: choose auto, flat, hnsw or ivf")
+    return ("hnsw" if n >= ANN_FROM else "flat") if ann == "auto" else ann
+
+
+def _faiss_from(vectors: np.ndarray, ann: str = "auto"):
+    """A FAISS inner-product index over normalised vectors: exact (``IndexFlatIP``) or, for large
+    catalogs, HNSW (M 32, efConstruction 80, efSearch 128) or IVF (√n lists, nprobe 32); recall and
+    latency of each on 1M synthetic vectors: ``benchmarks/bench_search_ann.py``."""
+    import faiss
+
+    d = vectors.shape[1]
+    data = np.ascontiguousarray(vectors, dtype=np.float32)
+    kind = ann_kind(len(vectors), ann)
+    if kind == "hnsw":
+        index = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    elif kind == "ivf":
+        nlist = max(1, min(int(np.sqrt(max(len(vectors), 1))), 65536))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
+        if len(vectors):
+            sample = data[np.random.default_rng(0).permutation(len(data))[:max(nlist * 40, 10_000)]]
+            index.train(sample)
+        index.nprobe = IVF_NPROBE
+        index.make_direct_map()
+    else:
+        index = faiss.IndexFlatIP(d)
     if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        index.add(data)
     return index
 
 
@@ -109,9 +162,9 @@ def embed_documents(documents: pd.DataFrame, encoder: Encoder, progress: Progres
 
 
 def assemble_index(documents: pd.DataFrame, vectors: np.ndarray, manifest: dict[str, Any] | None = None,
-                   k1: float = 1.2, b: float = 0.75) -> SearchIndex:
+                   k1: float = 1.2, b: float = 0.75, ann: str = "auto") -> SearchIndex:
     documents = documents.reset_index(drop=True)
-    return SearchIndex(documents=documents, vectors=vectors, faiss_index=_faiss_from(vectors),
+    return SearchIndex(documents=documents, vectors=vectors, faiss_index=_faiss_from(vectors, ann),
                        bm25=BM25(k1=k1, b=b).fit(documents["text"].tolist()), manifest=manifest or {})
 
 
@@ -134,7 +187,8 @@ def build_index(catalog_name: str, encoder: Encoder | None = None, progress: Pro
              "seconds": {"documents": round(t_docs - started, 3), "embedding": round(t_embed - t_docs, 3)}}
     manifest = build_manifest(
         "search-index", {"model": encoder.model_path, "model_id": encoder.model_id, "dim": encoder.dim,
-                         "doc_format_version": DOC_FORMAT_VERSION, "top_cast": TOP_CAST, "bm25": {"k1": 1.2, "b": 0.75}},
+                         "doc_format_version": DOC_FORMAT_VERSION, "top_cast": TOP_CAST, "bm25": {"k1": 1.2, "b": 0.75},
+                         "dense_index": ann_kind(len(documents))},
         data_checksum=catalog.data_checksum, extra_versions=("faiss-cpu", "sentence-transformers", "torch", "scipy"),
         catalog=catalog_name, documents=len(documents), build=counts,
         files={"faiss": FAISS_FILE, "documents": DOCS_FILE, "bm25": BM25_FILE})

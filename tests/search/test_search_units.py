@@ -226,3 +226,32 @@ def test_documents_carry_every_field_and_hash_their_text(isolated_dirs):
                              "Person F, Person E, Person D, Person C · Directed by Person H")
     assert second["text"] == "Beta" and pd.isna(second["year"])
     assert first["hash"] == content_hash(first["text"]) != second["hash"]
+
+
+def test_bm25_upper_bound_makes_a_bounded_share():
+    bm25 = BM25().fit(["a heist in a bank", "a bank robbery goes wrong", "love in paris", "space station crew"])
+    for query in ("bank heist", "heist", "paris love story", "zzz qqq", "bank zzz"):
+        upper = bm25.upper_bound(query)
+        share = bm25.scores(query) / upper if upper else bm25.scores(query)
+        # a typical full match is 1; a short document repeating a term can pass it (the engine
+        # clips at 1), never the BM25 ceiling k1 + 1
+        assert np.all(share >= 0) and np.all(share <= bm25.k1 + 1)
+    assert bm25.upper_bound("bank zzz") > bm25.upper_bound("bank")      # unknown words lower the share
+    assert bm25.upper_bound("") == 0.0
+
+
+def test_fielded_bm25_weighs_fields_separately():
+    from core.search.bm25 import FieldedBM25
+
+    docs = docs_frame([
+        {"title": "Burn", "overview": "A gas station attendant plans a robbery."},
+        {"title": "Embers", "overview": "A slow burn thriller about a heist in space."},
+    ])
+    plain = BM25().fit([f"{t} {o}" for t, o in zip(docs["title"], docs["overview"])])
+    fielded = FieldedBM25({"title": 0.2, "plot": 1.0, "people": 1.0, "labels": 0.5}).fit_documents(docs)
+    query = "slow burn heist in space"
+    assert np.argmax(fielded.scores(query)) == 1
+    assert fielded.scores("burn")[0] < plain.scores("burn")[0]               # a title word counts less
+    assert fielded.query_terms("burn zzz heist") == ["burn", "heist"]
+    upper = fielded.upper_bound(query)
+    assert np.all(fielded.scores(query) / upper <= 1.0 + 1e-6)
