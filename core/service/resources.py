@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from core import catalog as catalog_api
-from core.errors import CatalogNotFound
+from core.errors import CatalogNotFound, MarqueeError
 from core.io import utc_now
 from core.service.errors import ApiError
 from core.service.settings import Settings
@@ -121,8 +121,12 @@ class Resources:
         if not status["exists"]:
             raise ApiError(409, "catalog", f"catalog {name!r} has no search index: build it with "
                                            f"`python -m core index build --catalog {name}`")
-        searcher = self.get(("search-index", name, None), version,
-                            lambda: search.Searcher(search.load_index(name), self.encoder()))
+        encoder = self.encoder()
+        try:
+            searcher = self.get(("search-index", name, None), version,
+                                lambda: search.Searcher(search.load_index(name), encoder))
+        except MarqueeError as exc:  # an index that must be rebuilt (edited files, older format)
+            raise ApiError(409, "catalog", str(exc)) from None
         return searcher, version
 
     # ------------------------------------------------------------------ trained models

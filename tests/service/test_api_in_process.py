@@ -173,3 +173,25 @@ def test_no_good_match_is_said_and_min_score_zero_lists_the_closest(client, api_
     anyway = client.post("/search", json={"query": "qzxv wqpl", "k": 3, "min_score": 0.0, "method": "retrieval"})
     assert anyway.status_code == 200 and len(anyway.json()["results"]) == 3
     assert_refused(client.post("/search", json={"query": "x", "min_score": 1.5}), 422, "min_score")
+
+
+def test_an_index_that_must_be_rebuilt_is_409(api_catalog, encoder, tmp_path):
+    """An edited index file is refused by core (checksums): the API says 409 and how to rebuild."""
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from core.search import index_dir
+    from core.service import Settings, create_app
+
+    target = index_dir(api_catalog) / "bm25.npz"
+    backup = tmp_path / "bm25.npz"
+    shutil.copy2(target, backup)
+    try:
+        with target.open("ab") as handle:
+            handle.write(b"tampered")
+        with TestClient(create_app(Settings(reload_check_seconds=0.0), encoder=encoder)) as client:
+            body = assert_refused(client.post("/search", json={"query": "love"}), 409, "catalog")
+            assert "rebuild" in body["error"]
+    finally:
+        shutil.copyfile(backup, target)
