@@ -89,7 +89,9 @@ def show_outcome(snapshot) -> None:
     right.button(f"Open {outcome['catalog']}", key="import-open", on_click=catalogs.choose, args=(outcome["catalog"],))
     for title, table in imports.report_tables(outcome).items():
         st.markdown(f"**{title}**")
-        st.dataframe(table, hide_index=True, width="stretch")
+        numbers = table.select_dtypes("number").columns  # 3,062 films, 56.4 %: formatted, not raw
+        st.dataframe(table, hide_index=True, width="stretch", column_config={
+            c: st.column_config.NumberColumn(format="percent" if c == "share" else "localized") for c in numbers})
 
 
 @widgets.guarded("page Import")

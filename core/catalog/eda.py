@@ -214,6 +214,8 @@ def _hbar(frame: pd.DataFrame, label: str, value: str, title: str, x_title: str)
     fig = go.Figure(go.Bar(x=ordered[value], y=plain(ordered[label]), orientation="h",
                            text=[f"{v:,}" for v in ordered[value]], textposition="outside", cliponaxis=False))
     fig.update_yaxes(type="category", dtick=1, automargin=True)
+    top = float(ordered[value].max()) if len(ordered) else 1.0
+    fig.update_xaxes(range=[0, top * 1.15])  # room for the longest bar's value (was cut off at the edge)
     return _layout(fig, title, x_title, "", height=max(260, 80 + BAR_PX * len(frame)))
 
 

@@ -4,7 +4,8 @@ One Streamlit server with its own empty data and artifacts folders (only a small
 in it, as on a fresh install) and the real public data sets as its server folder
 (``MARQUEE_SHARED_DATA`` = ``../shared/data``). The tests run in file order and build on each
 other: import Wikipedia (a slice of years, to keep the run short) and IMDB-5000 from the Import
-page and merge them (EDA, casting, search, labeling and monitoring on the merged catalog follow).
+page, merge them, then EDA on the Wikipedia slice and the merged catalog (casting, search,
+labeling and monitoring steps to follow).
 Screenshots go to ``test-output/screenshots/real-*.png``. Under ``CI=true`` nothing here skips.
 """
 from __future__ import annotations
@@ -20,11 +21,7 @@ from tests.conftest import require_shared_data
 FIRST_RENDER_TIMEOUT = 240_000  # ms: the server's first run imports pandas, plotly, sklearn under load
 JOB_TIMEOUT = 900_000  # ms: imports, training and embedding on a 2-core machine shared by many
 WIKI_YEARS = "2005-2016"  # ~3,000 Wikipedia films; IMDB-5000 matches ~1,700 of them
-SEARCH_YEARS = "1903-1903"  # 78 films, small enough to embed quickly under load
 MERGED = "wiki_imdb"
-# Credit-list phrases that are not people (issue 14: "Voices of" ranked first before the name validator).
-NOT_PEOPLE = re.compile(r"^(voices? of|narrated by|cast:?|dir\.?:?|starring|and|with|music by|\W+|.)$|:$",
-                        re.IGNORECASE)
 
 
 @pytest.fixture(scope="module")
@@ -95,8 +92,7 @@ def plotly_traces(page) -> list[dict]:
     """Every drawn Plotly chart's title and how many points its traces hold."""
     return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].map(el => ({
         title: (el.layout && el.layout.title && (el.layout.title.text || el.layout.title)) || '',
-        points: (el.data || []).reduce((n, t) => n + Math.max((t.x || []).length, (t.y || []).length,
-                                                               (t.z || []).length, (t.values || []).length), 0)}))""")
+        points: (el.calcdata || []).reduce((n, trace) => n + (trace || []).length, 0)}))""")
 
 
 def import_one(page, base: str, source: str, name: str, years: str | None = None) -> None:
@@ -130,3 +126,23 @@ def test_import_wikipedia_and_imdb_then_merge(page, real_app):
     screenshot(page, "real-import-merge")
     click_and_wait(page, page.get_by_role("button", name=f"Open {MERGED}"))
     expect(page.get_by_role("combobox", name="Catalog", exact=True)).to_have_value(MERGED)
+
+
+SECTIONS = ["Overview", "Popularity and votes", "Money", "Missing values", "People"]
+
+
+@pytest.mark.parametrize("catalog", ["wiki", MERGED])
+def test_eda_has_no_empty_chart(page, real_app, catalog):
+    """Each section draws charts that hold data, or says which data the catalog lacks."""
+    open_page(page, real_app, "eda", "Explore data", catalog)
+    for section in SECTIONS:
+        click_and_wait(page, page.get_by_role("radio", name=section).or_(page.get_by_role("button", name=section)))
+        page.locator(".js-plotly-plot, [data-testid='stAlert']").first.wait_for()
+        for chart in plotly_traces(page):
+            assert chart["points"] > 0, f"{catalog} · {section}: chart {chart['title']!r} is empty"
+        assert_no_exception(page)
+        screenshot(page, f"real-eda-{catalog}-{section.split()[0].lower()}")
+    if catalog == "wiki":  # Wikipedia has no popularity, votes, budgets or revenues
+        click_and_wait(page, page.get_by_role("radio", name="Popularity and votes")
+                       .or_(page.get_by_role("button", name="Popularity and votes")))
+        expect(page.get_by_text(re.compile(r"No data for popularity")).first).to_be_visible()
