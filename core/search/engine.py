@@ -63,8 +63,8 @@ class SearchParams:
     dense_k: int = 100
     sparse_k: int = 100
     rrf_k: float = 10.0   # only for fusion="rrf" (the previous ranking, kept for the ablation)
-    dense_weight: float = 0.6
-    sparse_weight: float = 0.4
+    dense_weight: float = 0.8
+    sparse_weight: float = 0.2
     fusion: str = "score"  # "score": bounded weighted sum (default); "rrf": reciprocal rank order
     mmr_lambda: float = 0.7
     recency_weight: float = 0.1
@@ -77,7 +77,7 @@ class SearchParams:
     genre_weight: float = 0.4      # weight of the understood genres
     cos_low: float = 0.20          # dense cosine mapped to 0 (MiniLM: nonsense tops ~0.1-0.25)...
     cos_high: float = 0.70         # ... and to 1 (a close paraphrase: ~0.6-0.65)
-    min_score: float = 0.25        # below this the answer is "no good match" (0 = always list films)
+    min_score: float = 0.05        # below this the answer is "no good match" (0 = always list films)
     rerank_depth: int = 30
     ignore: tuple = ()             # understood parts (chip keys) to leave out
 
@@ -238,7 +238,7 @@ class Searcher:
                 rows, scores, raw = (np.concatenate([a, b])[:params.k] for a, b in zip((rows, scores, raw), more))
         else:
             rows, scores, raw = self._ranked(qvec, intent, mask, params, wanted)
-        no_match = self._weak(scores, params)
+        no_match = self._weak(scores, params) or self._unknown_words(intent, qvec, rows, params)
         if not len(rows):
             no_match = "no good match: no film matches these words" + (
                 " within the filters" if not mask.all() else "")
@@ -260,6 +260,19 @@ class Searcher:
         if not intent.has_constraints and not intent.dense_text and not self.index.bm25.query_terms(intent.content) \
                 and not terms(intent.content):
             return "no good match: the query has only common words (like 'the', 'movies'); add what the film is about"
+        return ""
+
+    def _unknown_words(self, intent: QueryIntent, qvec, rows: np.ndarray, params: SearchParams) -> str:
+        """Nonsense ("xqzvbn flurgle"): no word of the query occurs in any film and nothing was
+        understood, so only the dense side could answer; it must then be clearly similar
+        (cosine at least halfway up the map, 0.45 by default) or the answer is no good match.
+        Real but hard descriptions keep known words and are never cut by this rule."""
+        if intent.has_constraints or self.index.bm25.query_terms(intent.content) or not len(rows):
+            return ""
+        best = float((self.index.vectors[rows] @ qvec).max()) if qvec is not None else -1.0
+        if best < params.cos_low + 0.5 * (params.cos_high - params.cos_low):
+            return ("no good match: no word of the query occurs in this catalog and no film is close in meaning "
+                    f"(best similarity {best:.2f})")
         return ""
 
     @staticmethod
