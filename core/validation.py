@@ -340,6 +340,26 @@ def output_file(path: str | os.PathLike, field: str, suffixes: tuple[str, ...] =
     return given
 
 
+def output_folder(path: str | os.PathLike, field: str) -> Path:
+    """A folder a command may write its files into (created when missing): refused when it is a
+    file or special file, under ``/proc``, ``/sys`` or ``/dev``, when neither it nor its parent
+    folder exists, or when it cannot be written."""
+    if isinstance(path, str) and (not path.strip() or "\x00" in path):
+        raise ValidationError(field, path, "must be a folder path")
+    given = Path(path)
+    resolved = given.resolve()
+    if _under_system_root(resolved):
+        raise ValidationError(field, str(path), "is a system path; write to an ordinary folder")
+    if given.exists() and not given.is_dir():
+        raise ValidationError(field, str(path), "is not a folder")
+    existing = given if given.exists() else resolved.parent
+    if not existing.is_dir():
+        raise ValidationError(field, str(path), "neither it nor its parent folder exists")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValidationError(field, str(path), "cannot be written (permission denied)")
+    return given
+
+
 # ---------------------------------------------------------------------------------------------
 # argparse ``type=`` helpers
 
@@ -383,6 +403,10 @@ def arg_text(max_length: int = 1000) -> Callable[[str], str]:
 
 def arg_output_file(suffixes: tuple[str, ...] = ()) -> Callable[[str], Path]:
     return _arg(lambda v, f: output_file(v, f, suffixes), "output file")
+
+
+def arg_output_folder() -> Callable[[str], Path]:
+    return _arg(output_folder, "output folder")
 
 
 def arg_input_file() -> Callable[[str], Path]:

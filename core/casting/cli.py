@@ -8,6 +8,7 @@ from core.casting import TARGETS
 from core.cli import add_json_flag, emit, load_catalog
 from core.engine import SPARK, add_engine_arg, engine_setting
 from core.progress import StderrProgress
+from core.validation import arg_float, arg_int, arg_output_file, arg_output_folder, arg_text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,26 +17,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("train", help="train the casting model and print its holdout metrics")
     p.add_argument("--catalog")
-    p.add_argument("--cutoff", type=int, help="last training year (default 2010)")
+    p.add_argument("--cutoff", type=arg_int(1870, 2100), help="last training year (default 2010)")
     p.add_argument("--target", choices=list(TARGETS), help="success signal (default vote_average)")
-    p.add_argument("--quantile", type=float, help="label = top (1-quantile) of training films (default 0.75)")
-    p.add_argument("--predictions", metavar="FILE.csv", help="write every holdout row with p_base and p_cal")
+    p.add_argument("--quantile", type=arg_float(0.5, 1, high_open=True), help="label = top (1-quantile) of training films (default 0.75)")
+    p.add_argument("--predictions", metavar="FILE.csv", type=arg_output_file((".csv",)), help="write every holdout row with p_base and p_cal")
     add_engine_arg(p)
     add_json_flag(p)
     p.set_defaults(handler=_train)
 
     p = sub.add_parser("brief", help="cast a brief: slate with alternates and reasons")
     p.add_argument("--catalog")
-    p.add_argument("--year", type=int, required=True, help="release year of the film")
-    p.add_argument("--budget", type=float, required=True, help="budget in millions of US dollars")
-    p.add_argument("--genres", required=True, help="comma-separated genres, e.g. Action,Adventure")
-    p.add_argument("--bill-order", type=int, default=1, help="billing position of the role (1 = top billed)")
-    p.add_argument("--n", type=int, default=5, help="slate size (default 5)")
-    p.add_argument("--director", help="director's name (adds the director synergy bump)")
-    p.add_argument("--language", help="original language code (default: the catalog's most common)")
-    p.add_argument("--director-weight", type=float, help="weight of the director synergy bump (default 0.5)")
-    p.add_argument("--alpha-cycle", type=float, help="weight of the cycle head in the ranking score (default 0.5)")
-    p.add_argument("--out", metavar="DIR", help="write slate/alternates/reasons CSVs, manifest and model card here")
+    p.add_argument("--year", type=arg_int(1870, 2100), required=True, help="release year of the film")
+    p.add_argument("--budget", type=arg_float(0, 1e6, low_open=True), required=True, help="budget in millions of US dollars")
+    p.add_argument("--genres", type=arg_text(500), required=True, help="comma-separated genres, e.g. Action,Adventure")
+    p.add_argument("--bill-order", type=arg_int(1, 50), default=1, help="billing position of the role (1 = top billed)")
+    p.add_argument("--n", type=arg_int(1, 50), default=5, help="slate size (default 5)")
+    p.add_argument("--director", type=arg_text(200), help="director's name (adds the director synergy bump)")
+    p.add_argument("--language", type=arg_text(20), help="original language code (default: the catalog's most common)")
+    p.add_argument("--director-weight", type=arg_float(0, 5), help="weight of the director synergy bump (default 0.5)")
+    p.add_argument("--alpha-cycle", type=arg_float(0, 5), help="weight of the cycle head in the ranking score (default 0.5)")
+    p.add_argument("--out", metavar="DIR", type=arg_output_folder(), help="write slate/alternates/reasons CSVs, manifest and model card here")
     add_json_flag(p)
     p.set_defaults(handler=_brief)
 

@@ -8,7 +8,7 @@ import sys
 from core.cli import add_json_flag, emit, resolve_catalog
 from core.errors import MarqueeError
 from core.progress import StderrProgress
-from core.validation import arg_float, arg_id, arg_int, arg_name, arg_output_file, arg_text
+from core.validation import arg_float, arg_id, arg_int, arg_name, arg_text, output_file
 
 LABEL_ALIASES = {"would_watch": "would_watch", "watch": "would_watch", "yes": "would_watch",
                  "would_not_watch": "would_not_watch", "no": "would_not_watch", "not": "would_not_watch",
@@ -129,7 +129,7 @@ def _label(args) -> int:
                   .to_string(index=False), file=sys.stderr)
             print("preview only: add --yes to write the matched rows", file=sys.stderr)
     elif args.export_csv:
-        out = None if args.export_csv == "-" else arg_output_file((".csv",))(args.export_csv)
+        out = None if args.export_csv == "-" else output_file(args.export_csv, "--export-csv", (".csv",))
         text = labels.export_csv(profile, resolve_catalog(args.catalog), out)
         if out is None:
             sys.stdout.write(text)

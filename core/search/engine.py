@@ -33,6 +33,8 @@ other languages only when fewer than ``k`` films match.
 """
 from __future__ import annotations
 
+import math
+
 import time
 import unicodedata
 from collections import OrderedDict
@@ -100,6 +102,9 @@ class SearchParams:
                 raise MarqueeError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
         if self.recency_weight + self.popularity_weight > 1.0:
             raise MarqueeError("recency_weight + popularity_weight must be at most 1")
+        if not all(math.isfinite(float(getattr(self, n))) for n in ("dense_weight", "sparse_weight", "rrf_k", "cos_low",
+                                                                   "cos_high")):
+            raise MarqueeError("dense_weight, sparse_weight, rrf_k, cos_low and cos_high must be finite numbers")
         if self.dense_weight < 0 or self.sparse_weight < 0 or self.dense_weight + self.sparse_weight <= 0:
             raise MarqueeError("dense_weight and sparse_weight must be non-negative, not both 0")
         if not -1.0 <= self.cos_low < self.cos_high <= 1.0:

@@ -36,7 +36,7 @@ def test_cli_brief_prints_slate_with_alternates_and_reasons(casting_demo, tmp_pa
 def test_cli_bad_brief_exits_with_a_clear_error(casting_demo, capsys):
     code = main(["casting", "brief", "--catalog", "demo", "--year", "2019", "--budget", "-3", "--genres", "Comedy"])
     assert code == 2
-    assert "error: budget must be a positive number of millions of dollars, got -3.0" in capsys.readouterr().err
+    assert "error: argument --budget: must be a finite number in (0, 1e+06], got '-3'" in capsys.readouterr().err
 
 
 def test_real_catalog_trains_and_serves_a_brief(wiki_imdb_catalog):

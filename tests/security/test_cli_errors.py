@@ -109,6 +109,38 @@ def test_cli_failures_are_one_line(args, fragment, cli_dirs):
     assert_one_line_error(run_cli(args, cli_dirs), fragment)
 
 
+BRIEF = ["casting", "brief", "--catalog", "demo", "--year", "2010", "--budget", "10", "--genres", "Drama"]
+
+
+@pytest.mark.parametrize("args,fragment", [
+    # issue 12 item 6: refused by the parser, before any catalog is read or a model trained
+    (BRIEF + ["--alpha-cycle", "inf"], "argument --alpha-cycle: must be a finite number in [0, 5], got 'inf'"),
+    (BRIEF + ["--director-weight", "nan"], "argument --director-weight: must be a finite number"),
+    (BRIEF[:6] + ["--budget", "inf", "--genres", "Drama"], "argument --budget"),
+    (BRIEF[:4] + ["--year", "99999999999", "--budget", "10", "--genres", "Drama"], "argument --year"),
+    (BRIEF + ["--n", "-1"], "argument --n"),
+    (BRIEF + ["--bill-order", "0"], "argument --bill-order"),
+    (BRIEF[:8] + ["--genres", "Drama\x1b[31m"], "argument --genres: must not contain control characters"),
+    (BRIEF + ["--language", "e\x1bn"], "argument --language"),
+    (["casting", "train", "--catalog", "demo", "--quantile", "nan"], "argument --quantile"),
+    (["casting", "train", "--catalog", "demo", "--cutoff", "99999999999999999999"], "argument --cutoff"),
+    (["search", "--catalog", "demo", "--dense-weight", "inf", "a heist"], "dense_weight, sparse_weight, rrf_k"),
+    # issue 12 item 8: outputs pointing at a folder, a system path or a file where a folder is needed
+    (["casting", "train", "--catalog", "demo", "--predictions", "/tmp"], "argument --predictions: is a folder"),
+    (["casting", "train", "--catalog", "demo", "--predictions", "/proc/self/status"], "is a system path"),
+    (BRIEF + ["--out", "/proc"], "argument --out: is a system path"),
+    (BRIEF + ["--out", "/proc/self/x"], "argument --out: is a system path"),
+    (BRIEF + ["--out", "/etc/hostname"], "argument --out: is not a folder"),
+    (BRIEF + ["--out", "/nonexistent/a/b"], "argument --out: neither it nor its parent folder exists"),
+    (["personal", "label", "--profile", "p", "--catalog", "demo", "--export-csv", "/proc/self/x"],
+     "--export-csv: is a system path"),
+    (["personal", "label", "--profile", "p", "--catalog", "demo", "--export-csv", "/tmp"], "--export-csv: is a folder"),
+])
+def test_bad_numbers_and_outputs_are_refused_up_front(args, fragment, cli_dirs):
+    line = assert_one_line_error(run_cli(args, cli_dirs), fragment)
+    assert "incident" not in line  # an expected refusal, not an unexpected error
+
+
 def test_deeply_nested_json_is_one_line(tmp_path, cli_dirs):
     deep = tmp_path / "movies-1990s.json"
     deep.write_text("[" * 100_000 + "]" * 100_000)
