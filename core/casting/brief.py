@@ -10,6 +10,7 @@ from core.errors import MarqueeError
 
 MAX_SLATE = 50
 MAX_BILL_ORDER = 50
+MAX_RUNTIME = 600
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Brief:
     n: int = 5
     director: str | None = None
     language: str | None = None
+    runtime: float | None = None      # minutes; optional (the model treats it as unknown)
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -71,8 +73,16 @@ def validate_brief(brief: Brief, trained) -> Brief:
         raise MarqueeError(f"unknown language {language!r}: catalog languages are "
                            f"{', '.join(featurizer.known_languages_) or 'none recorded'}")
     director = (brief.director or "").strip() or None
+    runtime = None
+    if brief.runtime is not None:
+        try:
+            runtime = float(brief.runtime)
+        except (TypeError, ValueError):
+            raise MarqueeError(f"runtime must be a number of minutes, got {brief.runtime!r}") from None
+        if not math.isfinite(runtime) or not 1 <= runtime <= MAX_RUNTIME:
+            raise MarqueeError(f"runtime must be from 1 to {MAX_RUNTIME} minutes, got {brief.runtime!r}")
     return Brief(year=year, budget_musd=budget, genres=genres, bill_order=int(brief.bill_order), n=int(brief.n),
-                 director=director, language=language)
+                 director=director, language=language, runtime=runtime)
 
 
 def resolve_director(trained, name: str | None) -> tuple[float, str | None]:

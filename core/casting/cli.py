@@ -22,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--quantile", type=arg_float(0.5, 1, high_open=True), help="label = top (1-quantile) of training films (default 0.75)")
     p.add_argument("--predictions", metavar="FILE.csv", type=arg_output_file((".csv",)), help="write every holdout row with p_base and p_cal")
     add_engine_arg(p)
+    p.add_argument("--no-baselines", action="store_true",
+                   help="skip the seed-style and film-only models measured beside the full one")
     add_json_flag(p)
     p.set_defaults(handler=_train)
 
@@ -46,7 +48,7 @@ def _config(args):
 
     values = {k: v for k, v in {"cutoff": args.cutoff, "target": args.target, "quantile": args.quantile}.items()
               if v is not None}
-    return CastingConfig(**values)
+    return CastingConfig(**values, baselines=not getattr(args, "no_baselines", True))
 
 
 def _train(args) -> int:

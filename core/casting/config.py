@@ -27,14 +27,16 @@ class CastingConfig:
     target: str = "vote_average"
     quantile: float = 0.75            # label = target ≥ this quantile of training films
     cutoff: int = TRAIN_CUTOFF_YEAR   # train on years ≤ cutoff, hold out later years
-    calib_years: int = 3              # last training years kept for head choice and calibration
-    candidates: tuple[str, ...] = ("hgb", "rf")
-    flip_margin: float = 0.005        # RF replaces the default HGB only if it wins by this AUROC margin
+    calib_years: int = 3              # rolling validation years (the last training years): head choice, calibration
+    candidates: tuple[str, ...] = ("logit", "gbm", "ens")
+    flip_margin: float = 0.005        # another head replaces the first candidate only if it wins by this AUROC margin
     calibration: str = "auto"         # "auto" (Platt unless it collapses, then isotonic), "platt" or "isotonic"
     alpha_cycle: float = ALPHA_CYCLE
     director_weight: float = DIRECTOR_WEIGHT
-    n_genres: int = 24                # genre vocabulary size (most frequent training genres)
+    n_genres: int = 40                # genre vocabulary size (most frequent training genres)
     n_languages: int = 8
+    feature_set: str = "brief"        # "brief": film + director + people features; "seed": the first model's set
+    baselines: bool = False           # also measure the seed-style and film-only models (CLI train: on)
     random_state: int = 0
 
     def __post_init__(self) -> None:
@@ -44,9 +46,12 @@ class CastingConfig:
             raise MarqueeError(f"quantile must be in [0.5, 1), got {self.quantile}")
         if self.calibration not in ("auto", "platt", "isotonic"):
             raise MarqueeError(f"calibration must be auto, platt or isotonic, got {self.calibration!r}")
-        unknown = set(self.candidates) - {"hgb", "rf"}
+        heads = ("logit", "gbm", "ens", "hgb", "rf")
+        unknown = set(self.candidates) - set(heads)
         if unknown or not self.candidates:
-            raise MarqueeError(f"actor head candidates must be among hgb, rf; got {', '.join(self.candidates)}")
+            raise MarqueeError(f"actor head candidates must be among {', '.join(heads)}; got {', '.join(self.candidates)}")
+        if self.feature_set not in ("seed", "brief"):
+            raise MarqueeError(f"feature set must be seed or brief, got {self.feature_set!r}")
         if self.calib_years < 1:
             raise MarqueeError("calib_years must be at least 1")
         for name in ("alpha_cycle", "director_weight"):
@@ -72,4 +77,5 @@ class CastingConfig:
         out = self.to_dict()
         out.pop("alpha_cycle")
         out.pop("director_weight")
+        out.pop("baselines")  # measuring the baselines does not change the fitted model
         return out

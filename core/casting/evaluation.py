@@ -34,14 +34,38 @@ def holdout_metrics(holdout: pd.DataFrame) -> dict:
 
 
 def per_year_pr_auc(holdout: pd.DataFrame) -> list[dict]:
+    """Per holdout year: ranking (PR-AUC, AUROC) and reliability (mean p_cal vs observed rate, ECE)."""
     rows = []
     for year, group in holdout.groupby("year", sort=True):
         y = group["label"].to_numpy(dtype=int)
+        both = 0 < y.sum() < len(y)
         rows.append({
             "year": int(year), "n_rows": int(len(y)), "positive_rate": float(y.mean()),
-            "pr_auc": float(average_precision_score(y, group["p_cal"])) if 0 < y.sum() < len(y) else None,
+            "pr_auc": float(average_precision_score(y, group["p_cal"])) if both else None,
+            "auroc": float(roc_auc_score(y, group["p_cal"])) if both else None,
+            "mean_p_cal": float(group["p_cal"].mean()), "ece": expected_calibration_error(y, group["p_cal"]),
         })
     return rows
+
+
+def paired_auroc_difference(y, p_a, p_b, groups, n_boot: int = 500, random_state: int = 0) -> dict:
+    """AUROC(p_a) − AUROC(p_b) on the same rows, with a 95 % bootstrap interval that resamples
+    whole groups (films: every cast row of a film shares its label)."""
+    y, p_a, p_b = np.asarray(y, dtype=int), np.asarray(p_a, dtype=float), np.asarray(p_b, dtype=float)
+    codes, _ = pd.factorize(pd.Series(np.asarray(groups)))
+    if len(np.unique(y)) < 2:
+        return {"difference": None, "low": None, "high": None, "n_boot": 0}
+    members = pd.Series(np.arange(len(y))).groupby(codes).apply(np.array).to_list()
+    rng = np.random.default_rng(random_state)
+    diffs = []
+    for _ in range(n_boot):
+        rows = np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))])
+        if len(np.unique(y[rows])) < 2:
+            continue
+        diffs.append(roc_auc_score(y[rows], p_a[rows]) - roc_auc_score(y[rows], p_b[rows]))
+    low, high = np.quantile(diffs, [0.025, 0.975])
+    return {"difference": float(roc_auc_score(y, p_a) - roc_auc_score(y, p_b)), "low": float(low),
+            "high": float(high), "n_boot": len(diffs), "groups": int(len(members))}
 
 
 def feature_groups(names: list[str]) -> dict[str, list[str]]:

@@ -31,6 +31,18 @@ BASE_FEATURES = [
     "bfd", "dtr3", "director_films_prior", "year_sin", "year_cos",
 ]
 CYCLE_FEATURES = ["year_sin", "year_cos"]
+# Brief-time film features (the "brief" feature set): known before release and entered in the
+# brief form. Never the film's own post-release fields (scores, votes, gross) nor its keywords.
+FILM_FEATURES = ["runtime", "log_budget", "budget_known", "budget_vs_genre_year", "n_genres"]
+DIRECTOR_EXTRA = ["director_rate", "director_pct_mean"]
+# What is derived from the candidate actor's own history (everything else is the same for every
+# candidate of one brief: the film, its director, the billing position asked for).
+ACTOR_FEATURES = ["actor_roles_prior", "atr3", "actor_scored_prior", "actor_top3_share", "pace3",
+                  "years_since_last", "genre_affinity", "language_affinity", "actor_budget_decile", "bfd"]
+FEATURE_SETS = ("seed", "brief")
+GENRE_BUDGET_YEARS = 5     # budget relative to films of the same genre released in the five years before
+DIRECTOR_SHRINK = 3.0      # pseudo-films pulling a short directing record towards the base rate
+ALL_GENRES_KEY = "*"
 
 
 @dataclass
@@ -43,6 +55,7 @@ class FilmSpec:
     language: np.ndarray
     director_id: np.ndarray
     bill_order: np.ndarray
+    runtime: np.ndarray | None = None
 
 
 @dataclass
@@ -60,10 +73,20 @@ class Histories:
     actor: TrailingHistory
     director: TrailingHistory
     pair: TrailingHistory
+    genre_budget: TrailingHistory | None = None
 
 
 def genre_slug(genre: str) -> str:
     return "genre_" + re.sub(r"[^a-z0-9]+", "_", genre.lower()).strip("_")
+
+
+def language_slug(language: str) -> str:
+    return "lang_" + re.sub(r"[^a-z0-9]+", "_", str(language).lower()).strip("_")
+
+
+def film_level_columns(names: list[str]) -> list[str]:
+    """The columns that are the same for every candidate of one brief (film, director, billing)."""
+    return [n for n in names if n not in ACTOR_FEATURES]
 
 
 def pair_keys(person_ids, director_ids) -> list[str]:
@@ -82,12 +105,15 @@ class CastingFeaturizer:
     """Training-years-only transforms plus as-of feature assembly (scikit-learn style)."""
 
     def __init__(self, target: str = "vote_average", quantile: float = 0.75, cutoff: int = 2010,
-                 n_genres: int = 24, n_languages: int = 8):
+                 n_genres: int = 24, n_languages: int = 8, feature_set: str = "seed"):
+        if feature_set not in FEATURE_SETS:
+            raise MarqueeError(f"unknown casting feature set {feature_set!r}: choose {' or '.join(FEATURE_SETS)}")
         self.target = target
         self.quantile = quantile
         self.cutoff = cutoff
         self.n_genres = n_genres
         self.n_languages = n_languages
+        self.feature_set = feature_set
 
     # ------------------------------------------------------------------ fitting
     def fit(self, table: LongTable) -> "CastingFeaturizer":
@@ -105,6 +131,11 @@ class CastingFeaturizer:
         self.default_language_ = self.languages_[0] if self.languages_ else UNKNOWN_LANGUAGE
         self.known_languages_ = sorted(set(table.films["language"]) - {UNKNOWN_LANGUAGE})
         self.feature_names_ = BASE_FEATURES + [genre_slug(g) for g in self.genres_]
+        if self.feature_set == "brief":
+            self.feature_names_ += (FILM_FEATURES + DIRECTOR_EXTRA + [language_slug(l) for l in self.languages_]
+                                    + ["lang_other"])
+        labels = self.target_.label(train[self.target])
+        self.base_rate_ = float(np.nanmean(labels)) if np.isfinite(labels).any() else 1.0 - self.quantile
         years = table.films["year"]
         self.year_range_ = (int(years.min()), int(years.max()))
         return self
@@ -117,12 +148,15 @@ class CastingFeaturizer:
                   "n_train_films": self.target_.n_train_films_, "genres": self.genres_,
                   "known_genres": self.known_genres_, "languages": self.languages_,
                   "default_language": self.default_language_, "known_languages": self.known_languages_,
-                  "feature_names": self.feature_names_, "year_range": list(self.year_range_)}
+                  "feature_names": self.feature_names_, "year_range": list(self.year_range_),
+                  "feature_set": self.feature_set, "base_rate": self.base_rate_}
         return values, {"train_values": self.target_.train_values_, "budget_edges": self.budget_edges_}
 
     @classmethod
     def from_state(cls, values: dict, arrays: dict[str, np.ndarray]) -> "CastingFeaturizer":
-        featurizer = cls(values["target"], values["quantile"], values["cutoff"], values["n_genres"], values["n_languages"])
+        featurizer = cls(values["target"], values["quantile"], values["cutoff"], values["n_genres"], values["n_languages"],
+                         values.get("feature_set", "seed"))
+        featurizer.base_rate_ = float(values.get("base_rate", 1.0 - values["quantile"]))
         target = ResonanceTarget(values["target"], values["quantile"], values["cutoff"])
         target.train_values_ = np.asarray(arrays["train_values"], dtype=float)
         target.threshold_ = float(values["threshold"])
@@ -192,11 +226,51 @@ class CastingFeaturizer:
         })
         directed = films[films["director_id"].notna()]
         director = TrailingHistory(directed["director_id"].to_numpy(dtype=float), directed["year"].to_numpy(),
-                                   {"pct": directed["pct"].to_numpy()})
+                                   {"pct": directed["pct"].to_numpy(), "label": directed["label"].to_numpy()})
         paired = rows[rows["director_id"].notna()]
         pair = TrailingHistory(pair_keys(paired["person_id"], paired["director_id"]), paired["year"].to_numpy(),
                                {"pct": paired["pct"].to_numpy()})
-        return Histories(actor=actor, director=director, pair=pair)
+        return Histories(actor=actor, director=director, pair=pair, genre_budget=self._genre_budget_history(films))
+
+    @staticmethod
+    def _genre_budget_history(films: pd.DataFrame) -> TrailingHistory:
+        """Log budgets of films by genre (and under ``*`` for every film), for budget-vs-genre-year."""
+        budget = films["budget"].to_numpy(dtype=float)
+        known = np.isfinite(budget) & (budget > 0)
+        keys, years, values = [], [], []
+        for genres, year, value in zip(films["genres"][known], films["year"][known], np.log(budget[known])):
+            for key in (*genres, ALL_GENRES_KEY):
+                keys.append(key)
+                years.append(int(year))
+                values.append(value)
+        return TrailingHistory(keys, np.asarray(years, dtype=np.int64), {"log_budget": np.asarray(values, dtype=float)})
+
+    def film_state(self, hist: Histories, spec: FilmSpec) -> dict[str, np.ndarray]:
+        """Brief-time film features: runtime, budget (absolute and relative to its genres' recent films)."""
+        n = len(spec.year)
+        years = np.asarray(spec.year, dtype=np.int64)
+        budget = np.asarray(spec.budget, dtype=float)
+        known = np.isfinite(budget) & (budget > 0)
+        log_budget = np.where(known, np.log(np.where(known, budget, 1.0)), np.nan)
+        runtime = np.full(n, np.nan) if spec.runtime is None else np.asarray(spec.runtime, dtype=float)
+        runtime = np.where(np.isfinite(runtime) & (runtime > 0), runtime, np.nan)
+        owner = np.repeat(np.arange(n), [len(g) for g in spec.genres])
+        keys = [g for genres in spec.genres for g in genres]
+        total, count = np.zeros(n), np.zeros(n)
+        if keys and hist.genre_budget is not None:
+            at = hist.genre_budget.locate(keys, years[owner])
+            mean, k = hist.genre_budget.window_mean("log_budget", at, years[owner], GENRE_BUDGET_YEARS)
+            total = np.bincount(owner, weights=np.nan_to_num(mean) * k, minlength=n)
+            count = np.bincount(owner, weights=k, minlength=n).astype(float)
+        reference = np.full(n, np.nan)
+        if hist.genre_budget is not None:
+            at = hist.genre_budget.locate([ALL_GENRES_KEY] * n, years)
+            overall, k_all = hist.genre_budget.window_mean("log_budget", at, years, GENRE_BUDGET_YEARS)
+            reference = np.where(k_all > 0, overall, np.nan)
+        reference = np.where(count > 0, total / np.maximum(count, 1.0), reference)
+        return {"runtime": runtime, "log_budget": log_budget, "budget_known": known.astype(float),
+                "budget_vs_genre_year": log_budget - reference,
+                "n_genres": np.array([len(g) for g in spec.genres], dtype=float)}
 
     # ------------------------------------------------------------------ features
     def actor_state(self, hist: Histories, person_ids, years) -> dict[str, np.ndarray]:
@@ -224,10 +298,21 @@ class CastingFeaturizer:
     def director_state(self, hist: Histories, director_ids, years) -> dict[str, np.ndarray]:
         at = hist.director.locate(np.asarray(director_ids, dtype=float), years)
         mean, n = hist.director.last_k_mean("pct", at, TRAILING_K)
-        return {"dtr3": _shrunk(mean, n), "director_films_prior": at.count.astype(float)}
+        out = {"dtr3": _shrunk(mean, n), "director_films_prior": at.count.astype(float)}
+        if self.feature_set == "brief":
+            labelled = hist.director.valid_count("label", at).astype(float)
+            base = getattr(self, "base_rate_", 1.0 - self.quantile)
+            out["director_rate"] = ((hist.director.total("label", at) + DIRECTOR_SHRINK * base)
+                                    / (labelled + DIRECTOR_SHRINK))
+            scored = hist.director.valid_count("pct", at).astype(float)
+            out["director_pct_mean"] = (hist.director.total("pct", at) + DIRECTOR_SHRINK * 0.5) / (scored + DIRECTOR_SHRINK)
+        return out
 
-    def assemble(self, state: dict[str, np.ndarray], director: dict[str, np.ndarray], spec: FilmSpec) -> pd.DataFrame:
-        """Combine actor profiles with film-level inputs into contract-ordered feature rows."""
+    def assemble(self, state: dict[str, np.ndarray], director: dict[str, np.ndarray], spec: FilmSpec,
+                 film: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+        """Combine actor profiles with film-level inputs into contract-ordered feature rows.
+
+        ``film`` (from :meth:`film_state`) is required by the "brief" feature set."""
         n = len(spec.year)
         film_genres = self.genre_matrix(spec.genres)
         n_genres = film_genres.sum(axis=1)
@@ -249,6 +334,14 @@ class CastingFeaturizer:
         }
         for i, genre in enumerate(self.genres_):
             columns[genre_slug(genre)] = film_genres[:, i]
+        if self.feature_set == "brief":
+            if film is None:
+                raise MarqueeError("the brief feature set needs the film state (CastingFeaturizer.film_state)")
+            columns.update({k: film[k] for k in FILM_FEATURES})
+            columns.update({k: director[k] for k in DIRECTOR_EXTRA})
+            onehot = self.language_onehot(spec.language)
+            for i, language in enumerate([*self.languages_, "other"]):
+                columns[language_slug(language)] = onehot[:, i]
         return enforce_contract(pd.DataFrame(columns), self.feature_names_)
 
     def transform(self, data: Annotated, hist: Histories) -> pd.DataFrame:
@@ -257,10 +350,19 @@ class CastingFeaturizer:
         years = rows["year"].to_numpy(dtype=np.int64)
         spec = FilmSpec(year=years, budget=rows["budget"].to_numpy(dtype=float), genres=list(rows["genres"]),
                         language=rows["language"].to_numpy(), director_id=rows["director_id"].to_numpy(dtype=float),
-                        bill_order=rows["bill_order"].to_numpy())
+                        bill_order=rows["bill_order"].to_numpy(), runtime=rows["runtime"].to_numpy(dtype=float))
         state = self.actor_state(hist, rows["person_id"].to_numpy(), years)
         director = self.director_state(hist, spec.director_id, years)
-        frame = self.assemble(state, director, spec)
+        film = None
+        if self.feature_set == "brief":  # once per film, then spread over its cast rows
+            films = data.films
+            per_film = self.film_state(hist, FilmSpec(
+                year=films["year"].to_numpy(dtype=np.int64), budget=films["budget"].to_numpy(dtype=float),
+                genres=list(films["genres"]), language=films["language"].to_numpy(),
+                director_id=films["director_id"].to_numpy(dtype=float), bill_order=np.zeros(len(films)),
+                runtime=films["runtime"].to_numpy(dtype=float)))
+            film = {k: v[data.row_film] for k, v in per_film.items()}
+        frame = self.assemble(state, director, spec, film)
         frame.index = rows.index
         return frame
 

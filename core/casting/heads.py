@@ -40,15 +40,81 @@ def single_thread():
     return threadpool_limits(1, user_api="openmp")
 
 
+HEAD_NAMES = ("logit", "gbm", "ens", "hgb", "rf")
+ENSEMBLE_MEMBERS = ("logit", "gbm")
+# counts and spans with long right tails: the logistic head sees log(1 + x)
+LOG_COLUMNS = {"actor_roles_prior", "actor_scored_prior", "pace3", "director_films_prior", "years_since_last",
+               "bill_order"}
+
+
+class LogitHead:
+    """Regularised logistic regression: log1p on counts, median imputation with missing flags, z-scores."""
+
+    def __init__(self, C: float = 0.05):
+        self.C = C
+
+    def _matrix(self, X: pd.DataFrame) -> np.ndarray:
+        values = X.to_numpy(dtype=float, copy=True)
+        for j, name in enumerate(X.columns):
+            if name in LOG_COLUMNS:
+                values[:, j] = np.log1p(np.clip(values[:, j], 0, None))
+        return values
+
+    def fit(self, X: pd.DataFrame, y) -> "LogitHead":
+        from sklearn.impute import SimpleImputer
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        self.pipeline_ = make_pipeline(SimpleImputer(strategy="median", add_indicator=True,
+                                                     keep_empty_features=True),
+                                       StandardScaler(),
+                                       LogisticRegression(C=self.C, max_iter=5000))
+        self.pipeline_.fit(self._matrix(X), np.asarray(y, dtype=int))
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self.pipeline_.predict_proba(self._matrix(X))
+
+
+class EnsembleHead:
+    """The mean probability of the logistic head and the shallow boosted trees."""
+
+    def __init__(self, random_state: int = 0):
+        self.random_state = random_state
+
+    def fit(self, X: pd.DataFrame, y) -> "EnsembleHead":
+        self.members_ = [make_head(name, self.random_state).fit(X, y) for name in ENSEMBLE_MEMBERS]
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return np.mean([m.predict_proba(X) for m in self.members_], axis=0)
+
+
 def make_head(name: str, random_state: int):
-    if name == "hgb":
+    if name == "logit":
+        return LogitHead()
+    if name == "gbm":  # shallow, slow-learning, strongly regularised trees
+        return HistGradientBoostingClassifier(max_iter=250, learning_rate=0.04, max_depth=3, max_leaf_nodes=8,
+                                              min_samples_leaf=60, l2_regularization=5.0,
+                                              early_stopping=False, random_state=random_state)
+    if name == "ens":
+        return EnsembleHead(random_state)
+    if name == "hgb":  # the seed's head
         return HistGradientBoostingClassifier(max_iter=150, learning_rate=0.08, max_leaf_nodes=15,
                                               min_samples_leaf=40, l2_regularization=1.0,
                                               early_stopping=False, random_state=random_state)
     if name == "rf":
         return RandomForestClassifier(n_estimators=120, min_samples_leaf=25, max_features="sqrt",
                                       max_samples=0.5, n_jobs=1, random_state=random_state)
-    raise MarqueeError(f"unknown actor head {name!r}: choose hgb or rf")
+    raise MarqueeError(f"unknown actor head {name!r}: choose one of {', '.join(HEAD_NAMES)}")
+
+
+def per_year_auroc(y, p, years) -> float:
+    """Mean over years of the within-year AUROC (years with one class are skipped)."""
+    y, p, years = np.asarray(y), np.asarray(p), np.asarray(years)
+    scores = [roc_auc_score(y[years == v], p[years == v]) for v in np.unique(years)
+              if len(np.unique(y[years == v])) == 2]
+    return float(np.mean(scores)) if scores else float("nan")
 
 
 def check_two_classes(y, where: str) -> None:
@@ -64,7 +130,7 @@ class ActorHead(Model):
     kind = "casting-actor-head"
     fitted_attribute = "head_"
 
-    def __init__(self, candidates: tuple[str, ...] = ("hgb", "rf"), calib_years: int = 3,
+    def __init__(self, candidates: tuple[str, ...] = ("logit", "gbm", "ens"), calib_years: int = 3,
                  flip_margin: float = 0.005, calibration: str = "auto", random_state: int = 0):
         self.candidates = candidates
         self.calib_years = calib_years
@@ -77,42 +143,62 @@ class ActorHead(Model):
             return self._fit(X, np.asarray(y, dtype=int), np.asarray(years, dtype=int))
 
     def _fit(self, X: pd.DataFrame, y: np.ndarray, years: np.ndarray) -> "ActorHead":
+        """Rolling validation: for each of the last ``calib_years`` training years V, every candidate
+        is fitted on years before V and scored on V. The candidate with the best mean within-year
+        AUROC wins (flip guard), its out-of-time predictions on those years fit the calibration,
+        and the winner is re-fitted on every training year."""
         last = int(years.max())
-        parts = split_by_year(pd.DataFrame({"year": years}), last - self.calib_years)
-        fit_idx, cal_idx = parts["train"].index.to_numpy(), parts["test"].index.to_numpy()
+        val_years = list(range(last - self.calib_years + 1, last + 1))
+        first_val = split_by_year(pd.DataFrame({"year": years}), val_years[0] - 1)
+        fit_idx, cal_idx = first_val["train"].index.to_numpy(), first_val["test"].index.to_numpy()
         if len(fit_idx) < 100 or len(cal_idx) < 50:
             raise MarqueeError(f"too few labelled rows to train: {len(fit_idx)} before and {len(cal_idx)} in the "
-                               f"{self.calib_years}-year calibration slice (need 100 and 50)")
+                               f"{self.calib_years} validation years (need 100 and 50)")
         check_two_classes(y[fit_idx], "the head's training years")
-        check_two_classes(y[cal_idx], "the calibration slice")
+        check_two_classes(y[cal_idx], "the validation years")
         self.feature_names_ = list(X.columns)
-        X_fit, X_cal = X.iloc[fit_idx], X.iloc[cal_idx]
-        heads, scores = {}, {}
-        for name in self.candidates:
-            heads[name] = make_head(name, self.random_state).fit(X_fit, y[fit_idx])
-            scores[name] = float(roc_auc_score(y[cal_idx], heads[name].predict_proba(X_cal)[:, 1]))
-        self.selection_auroc_ = scores
-        self.head_name_ = self._select(scores)
-        self.head_ = heads[self.head_name_]
-        self.inverted_ = scores[self.head_name_] < 0.5
+        # the ensemble's out-of-time predictions are the mean of its members' (fitted once each)
+        fitted = sorted({m for name in self.candidates for m in (ENSEMBLE_MEMBERS if name == "ens" else (name,))})
+        oot = {name: np.full(len(y), np.nan) for name in [*fitted, *self.candidates]}
+        for year in val_years:
+            train, test = np.flatnonzero(years < year), np.flatnonzero(years == year)
+            if len(test) == 0 or len(np.unique(y[train])) < 2:
+                continue
+            for name in fitted:
+                oot[name][test] = make_head(name, self.random_state).fit(X.iloc[train], y[train]).predict_proba(
+                    X.iloc[test])[:, 1]
+        if "ens" in self.candidates:
+            oot["ens"] = np.mean([oot[m] for m in ENSEMBLE_MEMBERS], axis=0)
+        scored = np.flatnonzero(np.isfinite(oot[self.candidates[0]]))
+        self.selection_auroc_ = {name: per_year_auroc(y[scored], oot[name][scored], years[scored])
+                                 for name in self.candidates}
+        self.head_name_ = self._select(self.selection_auroc_)
+        self.validation_p_ = oot[self.head_name_][scored]
+        self.validation_y_ = y[scored]
+        self.validation_years_ = years[scored]
+        self._finish(X, y, years)
+        return self
+
+    def _finish(self, X: pd.DataFrame, y: np.ndarray, years: np.ndarray) -> None:
+        """Fit the chosen head on every training year, the calibrators on its out-of-time predictions."""
+        self.head_ = make_head(self.head_name_, self.random_state).fit(X, y)
+        self.inverted_ = self.selection_auroc_[self.head_name_] < 0.5
         if self.inverted_:
-            log.warning("casting head ranks worse than chance on the calibration slice (AUROC %.3f)",
-                        scores[self.head_name_])
-        p_cal_slice = self.head_.predict_proba(X_cal)[:, 1]
-        self.platt_ = PlattCalibrator().fit(p_cal_slice, y[cal_idx])
-        self.isotonic_ = IsotonicCalibrator().fit(p_cal_slice, y[cal_idx])
+            log.warning("casting head ranks worse than chance on the validation years (AUROC %.3f)",
+                        self.selection_auroc_[self.head_name_])
+        self.platt_ = PlattCalibrator().fit(self.validation_p_, self.validation_y_)
+        self.isotonic_ = IsotonicCalibrator().fit(self.validation_p_, self.validation_y_)
         self.calibrator_name_, self.calibrator_ = choose_calibrator(self.calibration, self.platt_, self.isotonic_)
-        self.fit_years_ = (int(years[fit_idx].min()), int(years[fit_idx].max()))
-        self.calibration_years_ = (int(years[cal_idx].min()), int(years[cal_idx].max()))
+        self.fit_years_ = (int(years.min()), int(years.max()))
+        self.calibration_years_ = (int(self.validation_years_.min()), int(self.validation_years_.max()))
         residual = y - self.calibrate(self.head_.predict_proba(X)[:, 1])
         cycle = Ridge(alpha=1.0).fit(X[CYCLE_FEATURES].to_numpy(), residual)
         self.cycle_coef_ = np.asarray(cycle.coef_, dtype=float)
         self.cycle_intercept_ = np.array([float(cycle.intercept_)])
-        # kept for persistence: the forests are re-fitted from exactly these arrays on load
+        # kept for persistence: the heads are re-fitted from exactly these arrays on load
         self.training_X_ = X.to_numpy(dtype=float)
         self.training_y_ = y
         self.training_years_ = years
-        return self
 
     def _select(self, scores: dict[str, float]) -> str:
         """Flip guard: leave the default head (the first candidate) only for a clear win."""
@@ -150,23 +236,39 @@ class ActorHead(Model):
     # ------------------------------------------------------------------ persistence (core.models)
     @classmethod
     def _params_from_record(cls, params: dict[str, Any]) -> dict[str, Any]:
-        return {**params, "candidates": tuple(params.get("candidates", ("hgb", "rf")))}
+        return {**params, "candidates": tuple(params.get("candidates", ("logit", "gbm", "ens")))}
 
     def _learned_arrays(self) -> dict[str, Any]:
         # the training matrix holds NaN on purpose (missing history); it is data, not learned numbers
         return {"cycle_coef": self.cycle_coef_, "cycle_intercept": self.cycle_intercept_}
 
     def _save_state(self, folder: Path) -> list[str]:
-        save_npz(folder / TRAINING_FILE, {"X": self.training_X_, "y": self.training_y_, "years": self.training_years_,
-                                          "columns": np.array(self.feature_names_, dtype=str)})
+        names = list(self.selection_auroc_)
+        save_npz(folder / TRAINING_FILE, {
+            "X": self.training_X_, "y": self.training_y_, "years": self.training_years_,
+            "columns": np.array(self.feature_names_, dtype=str), "head": np.array([self.head_name_], dtype=str),
+            "selection_names": np.array(names, dtype=str),
+            "selection_auroc": np.array([self.selection_auroc_[n] for n in names], dtype=float),
+            "validation_p": self.validation_p_, "validation_y": self.validation_y_,
+            "validation_years": self.validation_years_})
         return [TRAINING_FILE]
 
     def _load_state(self, folder: Path, record: dict[str, Any]) -> None:
+        """Re-fit the chosen head on the saved training rows (no re-selection: the validation
+        predictions it was chosen and calibrated on are saved with them)."""
         arrays = load_npz(folder / TRAINING_FILE, "casting actor head training arrays")
         try:
             X = pd.DataFrame(arrays["X"], columns=[str(c) for c in arrays["columns"]])
-            self.fit(X, arrays["y"], arrays["years"])
-        except (KeyError, ValueError) as exc:
+            self.feature_names_ = list(X.columns)
+            self.head_name_ = str(arrays["head"][0])
+            self.selection_auroc_ = {str(n): float(v) for n, v in zip(arrays["selection_names"],
+                                                                        arrays["selection_auroc"])}
+            self.validation_p_ = np.asarray(arrays["validation_p"], dtype=float)
+            self.validation_y_ = np.asarray(arrays["validation_y"], dtype=int)
+            self.validation_years_ = np.asarray(arrays["validation_years"], dtype=int)
+            with single_thread():
+                self._finish(X, np.asarray(arrays["y"], dtype=int), np.asarray(arrays["years"], dtype=int))
+        except (KeyError, ValueError, IndexError) as exc:
             raise ModelIntegrityError(f"{folder}: casting actor head arrays do not fit together ({exc})") from None
 
 

@@ -100,6 +100,17 @@ class TrailingHistory:
         total = _range_sum(sums, begin, low, end)
         return np.where(n > 0, total / np.maximum(n, 1), np.nan), n
 
+    def window_mean(self, name: str, at: Located, years, lookback: int) -> tuple[np.ndarray, np.ndarray]:
+        """Mean of the non-missing values of events in the ``lookback`` years before each query year."""
+        years = np.asarray(years, dtype=np.int64)
+        valid, sums = self._valid[name], self._valid_sums[name]
+        low_event = np.maximum(np.searchsorted(self.code_, at.base + years - lookback, side="left"), at.first)
+        low_event = np.minimum(low_event, at.stop)
+        begin, low, end = valid[at.first], valid[low_event], valid[at.stop]
+        n = end - low
+        total = _range_sum(sums, begin, low, end)
+        return np.where(n > 0, total / np.maximum(n, 1), np.nan), n
+
     def count_since(self, at: Located, years, lookback: int) -> np.ndarray:
         """Events in the ``lookback`` years before each query year."""
         years = np.asarray(years, dtype=np.int64)

@@ -19,7 +19,7 @@ from core.splitting import split_by_year
 log = logging.getLogger(__name__)
 
 UNKNOWN_LANGUAGE = "unknown"
-FILM_COLUMNS = ["movie_id", "title", "year", "release_date", "budget", "genres", "language",
+FILM_COLUMNS = ["movie_id", "title", "year", "release_date", "budget", "runtime", "genres", "language",
                 "director_id", "director", "vote_average", "popularity", "roi"]
 
 
@@ -40,8 +40,10 @@ def _as_tuple(value) -> tuple[str, ...]:
 
 def build_films(catalog: Catalog) -> tuple[pd.DataFrame, int]:
     movies = catalog.movies
+    if "runtime" not in movies.columns:  # a partial catalog (the Spark path reads fewer columns)
+        movies = movies.assign(runtime=np.nan)
     dated = movies["year"].notna()
-    films = movies.loc[dated, ["movie_id", "title", "year", "release_date", "budget", "genres",
+    films = movies.loc[dated, ["movie_id", "title", "year", "release_date", "budget", "runtime", "genres",
                                "original_language", "vote_average", "popularity", "revenue"]].copy()
     films = films.rename(columns={"original_language": "language"})
     films["year"] = films["year"].astype(int)

@@ -19,8 +19,8 @@ import pandas as pd
 import pyarrow as pa
 
 from core.casting.config import CastingConfig
-from core.casting.evaluation import holdout_metrics, importance, probability_metrics
-from core.casting.features import Annotated, CastingFeaturizer, Histories
+from core.casting.evaluation import holdout_metrics, importance, paired_auroc_difference, probability_metrics
+from core.casting.features import BASE_FEATURES, Annotated, CastingFeaturizer, Histories, film_level_columns, genre_slug
 from core.casting.heads import ActorHead, DirectorHead
 from core.casting.longtable import build_long_table
 from core.catalog.store import Catalog
@@ -32,6 +32,7 @@ from core.splitting import split_by_year
 
 log = logging.getLogger(__name__)
 HOLDOUT_COLUMNS = ["movie_id", "title", "year", "person_id", "actor", "bill_order", "label", "p_base", "p_cal", "atr3"]
+BASELINE_COLUMNS = ["p_seed", "p_film_only"]  # present when the baselines were measured
 FEATURIZER_JSON, FEATURIZER_NPZ = "featurizer.json", "featurizer.npz"
 STATE_JSON = "state.json"
 HOLDOUT_FILE = "holdout.parquet"
@@ -58,8 +59,9 @@ class CastingModel(Model):
     fitted_attribute = "actor_head_"
 
     def __init__(self, target: str = "vote_average", quantile: float = 0.75, cutoff: int = 2010,
-                 calib_years: int = 3, candidates: tuple[str, ...] = ("hgb", "rf"), flip_margin: float = 0.005,
-                 calibration: str = "auto", n_genres: int = 24, n_languages: int = 8, random_state: int = 0):
+                 calib_years: int = 3, candidates: tuple[str, ...] = ("logit", "gbm", "ens"), flip_margin: float = 0.005,
+                 calibration: str = "auto", n_genres: int = 40, n_languages: int = 8, feature_set: str = "brief",
+                 baselines: bool = False, random_state: int = 0):
         self.target = target
         self.quantile = quantile
         self.cutoff = cutoff
@@ -69,11 +71,13 @@ class CastingModel(Model):
         self.calibration = calibration
         self.n_genres = n_genres
         self.n_languages = n_languages
+        self.feature_set = feature_set
+        self.baselines = baselines
         self.random_state = random_state
 
     @classmethod
     def from_config(cls, config: CastingConfig) -> "CastingModel":
-        return cls(**{**config.training_key(), "candidates": tuple(config.candidates)})
+        return cls(**{**config.training_key(), "candidates": tuple(config.candidates), "baselines": config.baselines})
 
     def config(self, **serving) -> CastingConfig:
         """The typed settings of this model (plus serving weights, when given)."""
@@ -90,7 +94,7 @@ class CastingModel(Model):
         progress(0, 5, "long table")
         table = build_long_table(catalog)
         featurizer = CastingFeaturizer(config.target, config.quantile, config.cutoff, config.n_genres,
-                                       config.n_languages).fit(table)
+                                       config.n_languages, config.feature_set).fit(table)
         progress(1, 5, "as-of features")
         data = featurizer.annotate(table)
         hist = featurizer.histories(data)
@@ -115,6 +119,9 @@ class CastingModel(Model):
         holdout["label"] = holdout["label"].astype(int)
         metrics = holdout_metrics(holdout)
         metrics["atr3_only_auroc"] = probability_metrics(holdout["label"], holdout["atr3"])["auroc"]
+        if config.baselines:
+            progress(3, 5, "baselines")
+            metrics["baselines"] = _baselines(config, featurizer, X, rows, train_idx, test_idx, holdout)
         imp = importance(head, X.loc[test_idx], holdout["label"], random_state=config.random_state)
         progress(4, 5, "director head")
         director_head, director_metrics = _fit_director_head(featurizer, data, hist, config.cutoff)
@@ -133,7 +140,7 @@ class CastingModel(Model):
         self.director_head_ = director_head
         self.reference_ = train_X.median(numeric_only=True)
         self.pace_high_ = float(np.quantile(train_X["pace3"], 0.95))
-        self.holdout_ = holdout[HOLDOUT_COLUMNS].reset_index(drop=True)
+        self.holdout_ = holdout[HOLDOUT_COLUMNS + [c for c in BASELINE_COLUMNS if c in holdout]].reset_index(drop=True)
         self.importance_ = imp
         self.metrics_ = _finite_top_level(metrics)
         self.data_checksum_ = catalog.data_checksum
@@ -164,7 +171,7 @@ class CastingModel(Model):
     # ------------------------------------------------------------------ persistence (core.models)
     @classmethod
     def _params_from_record(cls, params: dict[str, Any]) -> dict[str, Any]:
-        return {**params, "candidates": tuple(params.get("candidates", ("hgb", "rf")))}
+        return {**params, "candidates": tuple(params.get("candidates", ("logit", "gbm", "ens")))}
 
     def _learned_arrays(self) -> dict[str, Any]:
         # reference_ (training medians) may hold NaN for a feature no training row had; it is descriptive
@@ -216,6 +223,35 @@ def reliability_frame(holdout: pd.DataFrame) -> pd.DataFrame:
 def _finite_top_level(metrics: dict) -> dict:
     """NaN headline numbers (one-class holdout) become None, which the model record accepts."""
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in metrics.items()}
+
+
+def seed_columns(featurizer: CastingFeaturizer) -> list[str]:
+    """The first model's contract: its base features and the 24 most frequent genres."""
+    genres = [genre_slug(g) for g in featurizer.genres_[:24]]
+    return [c for c in featurizer.feature_names_ if c in BASE_FEATURES or c in genres]
+
+
+def _baselines(config: CastingConfig, featurizer: CastingFeaturizer, X: pd.DataFrame, rows: pd.DataFrame,
+               train_idx, test_idx, holdout: pd.DataFrame) -> dict:
+    """The seed-style model and the film-only model, trained and scored exactly like the full one,
+    and the casting lift (full minus film-only holdout AUROC) with a bootstrap interval over films."""
+    y_train, years = rows.loc[train_idx, "label"], rows.loc[train_idx, "year"]
+    out = {}
+    for name, columns, candidates in (
+            ("seed", seed_columns(featurizer), ("hgb", "rf")),
+            ("film_only", film_level_columns(featurizer.feature_names_), config.candidates)):
+        head = ActorHead(candidates, config.calib_years, config.flip_margin, config.calibration,
+                         config.random_state).fit(X.loc[train_idx, columns], y_train, years)
+        p_base = head.predict_base(X.loc[test_idx, columns])
+        holdout[f"p_{name}"] = p_base
+        cal = probability_metrics(holdout["label"], head.calibrate(p_base))
+        out[name] = {"auroc": probability_metrics(holdout["label"], p_base)["auroc"], "ece": cal["ece"],
+                     "head": head.head_name_, "selection_auroc": head.selection_auroc_, "n_features": len(columns)}
+    out["casting_lift"] = paired_auroc_difference(holdout["label"], holdout["p_base"], holdout["p_film_only"],
+                                                  holdout["movie_id"], random_state=config.random_state)
+    out["gain_over_seed"] = paired_auroc_difference(holdout["label"], holdout["p_base"], holdout["p_seed"],
+                                                    holdout["movie_id"], random_state=config.random_state)
+    return out
 
 
 def _fit_director_head(featurizer: CastingFeaturizer, data: Annotated, hist: Histories,

@@ -49,7 +49,8 @@ def actor_names(trained: TrainedCasting) -> pd.Series:
 def film_spec(trained: TrainedCasting, brief: Brief, n: int, director_id: float) -> FilmSpec:
     return FilmSpec(year=np.full(n, brief.year), budget=np.full(n, brief.budget_musd * 1e6),
                     genres=[brief.genres] * n, language=np.full(n, brief.language, dtype=object),
-                    director_id=np.full(n, director_id), bill_order=np.full(n, brief.bill_order - 1))
+                    director_id=np.full(n, director_id), bill_order=np.full(n, brief.bill_order - 1),
+                    runtime=np.full(n, np.nan if brief.runtime is None else float(brief.runtime)))
 
 
 def score_actors(trained: TrainedCasting, brief: Brief, person_ids, director_id: float = float("nan"),
@@ -61,7 +62,11 @@ def score_actors(trained: TrainedCasting, brief: Brief, person_ids, director_id:
     spec = film_spec(trained, brief, n, director_id)
     state = featurizer.actor_state(trained.hist, ids, spec.year)
     director = featurizer.director_state(trained.hist, spec.director_id, spec.year)
-    X = featurizer.assemble(state, director, spec)
+    film = None
+    if featurizer.feature_set == "brief":  # the same for every candidate: computed for one row, then repeated
+        one = film_spec(trained, brief, 1, director_id)
+        film = {k: np.repeat(v, n) for k, v in featurizer.film_state(trained.hist, one).items()}
+    X = featurizer.assemble(state, director, spec, film)
     p_base = trained.head.predict_base(X)
     p_cal = trained.head.calibrate(p_base)
     cycle = trained.head.cycle_adjustment(X)

@@ -373,7 +373,11 @@ def train_casting_spark(catalog: Catalog, spark=None, config=None, progress=None
         from core.spark.session import get_session
 
         spark = get_session()
-    config = config or CastingConfig()
+    import dataclasses
+
+    # Spark computes the seed feature contract only (the brief set's film, director and people
+    # additions are pandas-only for now), so the Spark-trained model uses that contract
+    config = dataclasses.replace(config or CastingConfig(), feature_set="seed")
     tables = read_catalog(spark, locate_catalog(str(catalog.path)), tables=("movies", "people", "credits"))
     params = {"target": config.target, "quantile": config.quantile, "cutoff": config.cutoff,
               "n_genres": config.n_genres, "n_languages": config.n_languages}

@@ -133,7 +133,7 @@ def test_retrain_asks_first_then_trains_in_the_background(casting_demo):
     next(b for b in at.form_submit_button if b.label == "Retrain…").click().run()
     at.button(key="casting-retrain-confirm").click().run()
     job = RUNNER.current("casting-train:demo")
-    assert job is not None and job.join(300) and job.snapshot().status == "complete", job.snapshot().error
+    assert job is not None and job.join(1200) and job.snapshot().status == "complete", job.snapshot().error
     try:
         at.run()
         assert not at.exception

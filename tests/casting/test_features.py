@@ -119,3 +119,95 @@ def test_long_table_rows_and_target(demo_catalog):
     featurizer = CastingFeaturizer(target="roi", quantile=0.8, cutoff=2005).fit(table)
     train_roi = table.films.loc[table.films["year"] <= 2005, "roi"].dropna()
     assert featurizer.target_.threshold_ == pytest.approx(train_roi.quantile(0.8))
+
+
+# ---------------------------------------------------------------- brief feature set: no peeking, per group
+def _brief_features(catalog, featurizer):
+    table = build_long_table(catalog)
+    data = featurizer.annotate(table)
+    return data, featurizer.transform(data, featurizer.histories(data))
+
+
+def _groups(names):
+    from core.casting.features import ACTOR_FEATURES, DIRECTOR_EXTRA, FILM_FEATURES
+
+    return {
+        "actor": [n for n in names if n in ACTOR_FEATURES],
+        "director": ["dtr3", "director_films_prior", *DIRECTOR_EXTRA],
+        "film": [n for n in names if n not in ACTOR_FEATURES
+                 and (n in FILM_FEATURES or n.startswith(("genre_", "lang_")) or n == "budget_decile")],
+        "billing_and_year": ["bill_order", "year_sin", "year_cos"],
+    }
+
+
+@pytest.fixture(scope="module")
+def brief_featurizer(demo_catalog):
+    return CastingFeaturizer(cutoff=2010, n_genres=40, feature_set="brief").fit(build_long_table(demo_catalog))
+
+
+def test_feature_groups_cover_the_brief_contract(brief_featurizer):
+    names = brief_featurizer.feature_names_
+    covered = [c for cols in _groups(names).values() for c in cols]
+    assert sorted(covered) == sorted(names) and len(covered) == len(set(covered))
+
+
+@pytest.mark.parametrize("year", [1998, 2012])
+@pytest.mark.parametrize("group", ["actor", "director", "film", "billing_and_year"])
+def test_no_peek_per_feature_group(demo_catalog, brief_featurizer, year, group):
+    """Change every film of year ≥ Y (outcomes, budget, genres, runtime, language, half its cast)
+    except a kept half of year Y's films: no feature of the group changes for rows before Y or
+    rows of the kept films (films of the same year never see each other)."""
+    rng = np.random.default_rng(year)
+    movies = demo_catalog.movies.astype({"runtime": float, "budget": float, "popularity": float})
+    in_year = movies.index[movies["year"] == year]
+    kept = set(movies.loc[in_year[::2], "movie_id"])
+    changed = (movies["year"] >= year) & ~movies["movie_id"].isin(kept)
+    k = int(changed.sum())
+    movies.loc[changed, "vote_average"] = rng.uniform(1, 10, k).round(1)
+    movies.loc[changed, "popularity"] = rng.uniform(0, 100, k)
+    movies.loc[changed, "budget"] = rng.uniform(1e5, 3e8, k)
+    movies.loc[changed, "runtime"] = rng.uniform(60, 200, k)
+    movies.loc[changed, "original_language"] = rng.choice(["en", "fr", "ja"], k)
+    movies.loc[changed, "genres"] = pd.Series([["Horror"] if i % 2 else ["Drama", "War"] for i in range(k)],
+                                              index=movies.index[changed])
+    credits = demo_catalog.credits
+    drop = credits["movie_id"].isin(set(movies.loc[changed, "movie_id"])) & (np.arange(len(credits)) % 2 == 0)
+    perturbed = catalog_with(demo_catalog, movies=movies, credits=credits[~drop])
+    data, X = _brief_features(demo_catalog, brief_featurizer)
+    data_p, X_p = _brief_features(perturbed, brief_featurizer)
+    columns = _groups(brief_featurizer.feature_names_)[group]
+    key = ["movie_id", "person_id"]
+
+    def watched(d, frame):
+        rows = d.rows
+        mask = (rows["year"] < year) | rows["movie_id"].isin(kept)
+        return pd.concat([rows[key], frame[columns]], axis=1)[mask].sort_values(key).reset_index(drop=True)
+
+    before, after = watched(data, X), watched(data_p, X_p)
+    assert len(before) > 100 and before[key].equals(after[key])
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_features_never_read_post_release_fields_or_keywords(demo_catalog, brief_featurizer):
+    """Votes, popularity, gross and plot keywords of every film are scrambled: no feature moves
+    (the target, vote average, is only read through earlier films' labels)."""
+    rng = np.random.default_rng(0)
+    movies = demo_catalog.movies.astype({"popularity": float, "revenue": float})
+    n = len(movies)
+    movies["vote_count"] = rng.integers(0, 10**6, n)
+    movies["popularity"] = rng.uniform(0, 500, n)
+    movies["revenue"] = rng.uniform(0, 1e9, n)
+    movies["keywords"] = [["box office flop"] if i % 3 else ["critically acclaimed", "cult film"] for i in range(n)]
+    _, X = _brief_features(demo_catalog, brief_featurizer)
+    _, X_p = _brief_features(catalog_with(demo_catalog, movies=movies), brief_featurizer)
+    pd.testing.assert_frame_equal(X, X_p)
+    # and a film's own score (with every later one) never reaches the rows of its year
+    year = 2005
+    own = demo_catalog.movies.copy()
+    later = own["year"] >= year
+    own.loc[later, "vote_average"] = 10.0 - own.loc[later, "vote_average"].fillna(5.0)
+    data, X = _brief_features(demo_catalog, brief_featurizer)
+    data_o, X_o = _brief_features(catalog_with(demo_catalog, movies=own), brief_featurizer)
+    assert not data.rows["label"].equals(data_o.rows["label"])
+    upto = (data.rows["year"] <= year).to_numpy()
+    pd.testing.assert_frame_equal(X[upto], X_o[upto])

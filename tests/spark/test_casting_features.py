@@ -72,7 +72,7 @@ def test_casting_train_engine_spark_is_the_pandas_model(imdb5000_catalog, spark,
     from core.casting import Brief, CastingConfig, cast_brief, get_model, train_casting
     from core.spark import train_casting_spark
 
-    config = CastingConfig()
+    config = CastingConfig(feature_set="seed")  # the contract Spark computes
     on_spark = train_casting_spark(imdb5000_catalog, spark, config)
     assert on_spark.extra["engine"] == "spark" and on_spark.extra["version"]
     local = train_casting(imdb5000_catalog, config)
