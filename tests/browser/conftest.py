@@ -15,8 +15,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import PROJECT_ROOT
+
+# Playwright's expect() waits 5 s by default: far too short on a machine shared by many busy
+# processes (a widget's code chunk alone can take longer to arrive). Generous, never flaky.
+expect.set_options(timeout=120_000)
 
 CHROMIUM = Path(os.environ.get("MARQUEE_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"

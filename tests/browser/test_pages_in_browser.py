@@ -41,27 +41,77 @@ def test_home_page(page, app_server):
     screenshot(page, "home")
 
 
+def open_section(page, name: str) -> None:
+    """Click one of the EDA page's section buttons (a segmented control: radios) and wait for its run."""
+    choice = page.get_by_role("radiogroup", name="Section").get_by_role("radio", name=name, exact=True)
+    click_and_wait(page, choice)
+    expect(choice).to_have_attribute("aria-checked", "true")
+
+
 def test_eda_page(page, app_server):
+    """The overview opens first; the other sections are one click each, like a person browsing."""
     open_page(page, app_server, "eda", "Explore data")
-    page.locator(".js-plotly-plot").first.wait_for()
-    page.get_by_text("Most-credited directors").first.wait_for()
-    assert page.locator(".js-plotly-plot").count() >= 8
-    assert page.get_by_text("Films per year").first.is_visible()
+    page.get_by_text("Films per year").first.wait_for()
+    assert page.locator(".js-plotly-plot").count() == 5  # four side by side and the genre trend
+    assert page.get_by_text("Share of films per genre by decade").first.is_visible()
+    assert page.get_by_text("Most-credited directors").count() == 0  # not drawn until asked for
     assert_no_exception(page)
     screenshot(page, "eda")
+
+    open_section(page, "People")
+    page.get_by_text("Most-credited directors").first.wait_for()
+    expect(page.get_by_text("Most-credited actors").first).to_be_visible()
+    assert page.locator(".js-plotly-plot").count() == 2
+    screenshot(page, "eda-people")
+    people_link = page.url  # the section is in the URL: a link opens it
+    assert "section=" in people_link, people_link
+
+    open_section(page, "Popularity and votes")
+    page.get_by_text(re.compile("Vote average vs vote count")).first.wait_for()
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()  # the skew table
+    expect(page.get_by_role("button", name="Download CSV")).to_have_count(1)
+
+    open_section(page, "Money")
+    page.get_by_text(re.compile("Budget vs revenue")).first.wait_for()
+    open_section(page, "Missing values")
+    page.get_by_text("Missing values by decade").first.wait_for()
+    open_section(page, "Posters")
+    page.get_by_text(re.compile("No poster URLs in this catalog")).wait_for()
+    assert_no_exception(page)
+
+    page.goto(people_link)
+    page.get_by_text("Most-credited directors").first.wait_for()
+    expect(page.get_by_role("radio", name="People", exact=True)).to_have_attribute("aria-checked", "true")
 
 
 def test_casting_brief_gives_a_slate(page, app_server):
     open_page(page, app_server, "casting", "Casting")
     page.get_by_role("button", name="Cast this brief").wait_for(timeout=180_000)
-    page.get_by_role("button", name="Cast this brief").click()
+    click_and_wait(page, page.get_by_role("button", name="Cast this brief"), timeout=180_000)
     page.get_by_role("heading", name="Slate").wait_for()
     expect(page.get_by_text(re.compile(r"eligible actors")).first).to_be_visible()
-    expect(page.get_by_test_id("stDataFrame").nth(1)).to_be_visible()  # slate and alternates
-    assert page.get_by_text("Why").first.is_visible()
-    assert page.get_by_role("heading", name=re.compile("Comparable past films of")).is_visible()
+    expect(page.get_by_test_id("stDataFrame").nth(2)).to_be_visible()  # slate, alternates, comparables
+    expect(page.get_by_text("Why", exact=True).first).to_be_visible()
+    expect(page.get_by_text("Comparable past films", exact=True).first).to_be_visible()
+    assert "year=" in page.url and "genres=" in page.url  # the submitted brief is in the URL
     assert_no_exception(page)
     screenshot(page, "casting")
+
+    # Details of another pick: the details part reruns alone and shows that actor.
+    picker = page.get_by_role("combobox", name="Details for")
+    first_pick = picker.input_value()
+    picker.click()
+    options = page.get_by_role("option")
+    expect(options.first).to_be_visible()
+    assert options.count() >= 2, "a slate of one cannot switch picks"
+    second = options.nth(1).inner_text().strip()
+    assert second != first_pick
+    click_and_wait(page, options.nth(1))
+    expect(picker).to_have_value(second)
+    expect(page.get_by_text("Comparable past films", exact=True).first).to_be_visible()
+    assert page.get_by_text(re.compile(r"^• ")).count() >= 1  # the new pick's reasons
+    assert_no_exception(page)
+    screenshot(page, "casting-second-pick")
 
 
 def test_search_finds_films(page, app_server):
@@ -95,13 +145,21 @@ def test_label_three_titles(page, app_server):
 
 def test_start_a_simulation_round(page, app_server):
     open_page(page, app_server, "monitoring", "Monitoring")
-    page.get_by_role("button", name="Start new simulation").click()
-    page.get_by_role("button", name="Run simulation round").wait_for(timeout=180_000)
-    page.get_by_role("button", name="Run simulation round").click()
-    page.get_by_role("heading", name="Per-genre drift").wait_for(timeout=180_000)
+    click_and_wait(page, page.get_by_role("button", name="New simulation…"))
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("Start a new simulation")).to_be_visible()
+    expect(dialog.get_by_text(re.compile(r"Run genre-penalty-seed0: trains the first champion"))).to_be_visible()
+    screenshot(page, "monitoring-new-simulation-dialog")
+    click_and_wait(page, dialog.get_by_role("button", name="Start new simulation"))
+    expect(page.get_by_role("dialog")).to_have_count(0)  # the confirmation closed the dialog
+    # The first champion trains in the background; the page picks the run up when it is done.
+    page.get_by_role("button", name="Run simulation round").wait_for(timeout=300_000)
+    wait_until_idle(page)
+    click_and_wait(page, page.get_by_role("button", name="Run simulation round"))
+    page.get_by_role("heading", name="Per-genre drift").wait_for(timeout=300_000)
     wait_until_idle(page)
     rounds = page.get_by_test_id("stMetric").filter(has_text="Rounds")
-    assert rounds.get_by_test_id("stMetricValue").inner_text() == "1"
+    expect(rounds.get_by_test_id("stMetricValue")).to_have_text("1")
     assert page.locator(".js-plotly-plot").count() >= 2
     assert_no_exception(page)
     screenshot(page, "monitoring")
