@@ -23,15 +23,14 @@ def show_simulation(sim) -> None:
                     key="monitoring-heatmap")
     st.subheader("Champion / challenger history")
     decisions = monitoring.decisions_frame(sim.decisions())
-    st.dataframe(decisions, hide_index=True, column_config={"reasons": st.column_config.TextColumn(width="large"),
-                                                            "drift": st.column_config.TextColumn(width="large")})
+    st.dataframe(decisions, hide_index=True, column_config=simulations.DECISION_COLUMNS)
     with st.expander("Full reasons of every decision"):
         for row in decisions.itertuples():
             st.text(f"round {row.round}: {row.challenger} {row.outcome}\n{row.reasons}\n{row.drift}".rstrip())
     widgets.csv_download(decisions, f"{sim.config['run']}-decisions.csv", key="download-decisions")
     st.plotly_chart(monitoring.trends_figure(frame), key="monitoring-trends")
     with st.expander("Rounds table"):
-        st.dataframe(frame, hide_index=True)
+        st.dataframe(frame, hide_index=True, column_config=simulations.ROUND_COLUMNS)
         widgets.csv_download(frame, f"{sim.config['run']}-rounds.csv", key="download-rounds")
 
 
@@ -81,7 +80,7 @@ def reliability_tab(catalog) -> None:
         if summary["warning"]:
             st.warning(f"{summary['name']}: {summary['warning']}; it is drawn apart (dotted, markers only).")
     table = monitoring.summary_frame(found)
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table, hide_index=True, column_config=simulations.RELIABILITY_COLUMNS)
     widgets.csv_download(table, "reliability.csv", key="download-reliability")
     st.plotly_chart(monitoring.reliability_figure(found), key="monitoring-reliability")
 

@@ -177,6 +177,19 @@ def brief_downloads(result, trained) -> dict[str, bytes]:
     """The brief's export files, built once per (model, brief)."""
     return _downloads(model_version(trained), json.dumps(result.brief.to_dict(), sort_keys=True), result, trained)
 
+WHAT_IF_COLUMNS = {
+    "position": st.column_config.NumberColumn("#", width="small"),
+    "actor": st.column_config.TextColumn("Actor (as cast)"),
+    "p_cal": st.column_config.ProgressColumn("Chance it resonates", format="%.2f", min_value=0.0, max_value=1.0,
+                                             help="Calibrated chance for the brief as cast."),
+    "actor_after": st.column_config.TextColumn("Actor (what if)"),
+    "p_cal_after": st.column_config.ProgressColumn("Chance after the change", format="%.2f", min_value=0.0,
+                                                   max_value=1.0, help="Calibrated chance with the swap, year or budget."),
+    "change": st.column_config.NumberColumn("Change", format="%+.3f", help="Chance after minus chance as cast."),
+    "roles_before_year_after": st.column_config.NumberColumn("Roles before", help="The actor's roles before the "
+                                                             "(possibly changed) year."),
+}
+
 
 def what_if_form(trained, result, options: dict) -> None:
     from core.errors import MarqueeError
@@ -200,9 +213,11 @@ def what_if_form(trained, result, options: dict) -> None:
         except MarqueeError as exc:
             st.error(str(exc))
             return
-        st.dataframe(table, hide_index=True, width="stretch", key="casting-whatif-table")
-        st.metric("Slate mean P(resonates)", f"{summary['slate_mean_p_cal_after']:.3f}",
-                  f"{summary['slate_mean_p_cal_after'] - summary['slate_mean_p_cal']:+.3f}")
+        st.dataframe(table, hide_index=True, width="stretch", key="casting-whatif-table",
+                     column_config=WHAT_IF_COLUMNS)
+        st.metric("Slate's mean chance it resonates", f"{summary['slate_mean_p_cal_after']:.3f}",
+                  f"{summary['slate_mean_p_cal_after'] - summary['slate_mean_p_cal']:+.3f}",
+                  help="The slate's average calibrated chance after the change; the delta is against the brief as cast.")
 
 
 def retrain_form(name: str, config: CastingConfig | None, options: dict, expanded: bool = False) -> None:

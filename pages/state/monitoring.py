@@ -55,3 +55,62 @@ def new_run_dialog(catalog, existing: list[str]) -> None:
         st.session_state["monitoring_pending_run"] = start_run(catalog, scenario, int(seed), int(start))
         widgets.close_dialog(NEW_RUN)
         st.rerun()
+
+
+# ------------------------------------------------------------------ tables: plain names, help for the jargon
+ROUND_COLUMNS = {
+    "round": st.column_config.NumberColumn("Round", format="%d"),
+    "ratings": st.column_config.NumberColumn("Ratings", help="Ratings the simulated users gave this round."),
+    "users": st.column_config.NumberColumn("Users", help="Simulated users who watched something this round."),
+    "rmse": st.column_config.NumberColumn("Rating error (RMSE)", format="%.3f",
+                                          help="Root mean squared error of the champion's predicted ratings this "
+                                               "round (lower is better)."),
+    "mae": st.column_config.NumberColumn("Mean abs. error", format="%.3f",
+                                         help="Mean absolute error of the predicted ratings (lower is better)."),
+    "r2": st.column_config.NumberColumn("Variance explained (R²)", format="%.3f",
+                                        help="Share of the rating variance the champion explains this round "
+                                             "(1 = perfect, 0 = no better than the mean)."),
+    "baseline_r2": st.column_config.NumberColumn("Champion's baseline R²", format="%.3f",
+                                                 help="The current champion's R² when it was promoted."),
+    "baseline_rmse": st.column_config.NumberColumn("Champion's baseline RMSE", format="%.3f",
+                                                   help="The current champion's RMSE when it was promoted."),
+    "reference_r2": st.column_config.NumberColumn("First champion's R²", format="%.3f",
+                                                  help="The first champion's baseline, fixed for the whole run."),
+    "reference_rmse": st.column_config.NumberColumn("First champion's RMSE", format="%.3f",
+                                                    help="The first champion's baseline, fixed for the whole run."),
+    "coverage": st.column_config.ProgressColumn("Coverage", format="percent", min_value=0.0, max_value=1.0,
+                                                help="Share of the catalog's films shown in at least one top-10 list."),
+    "diversity": st.column_config.NumberColumn("Diversity", format="%.3f",
+                                               help="How unlike each other the films of one list are (0–1)."),
+    "personalization": st.column_config.NumberColumn("Personalization", format="%.3f",
+                                                     help="How unlike each other different users' lists are (0–1)."),
+    "champion": st.column_config.TextColumn("Champion", help="The model serving this round."),
+    "champion_after": st.column_config.TextColumn("Champion after", help="The model serving the next round."),
+    "drift": st.column_config.CheckboxColumn("Drift", help="Did the drift checks fire this round?"),
+    "challenger": st.column_config.TextColumn("Challenger", help="The model trained to replace the champion."),
+    "promoted": st.column_config.CheckboxColumn("Promoted", help="Did the challenger replace the champion?"),
+    "seconds": st.column_config.NumberColumn("Seconds", format="%.1f", help="Time the round took."),
+}
+DECISION_COLUMNS = {
+    "round": st.column_config.NumberColumn("Round", format="%d"),
+    "champion": st.column_config.TextColumn("Champion"),
+    "challenger": st.column_config.TextColumn("Challenger"),
+    "outcome": st.column_config.TextColumn("Outcome"),
+    "reasons": st.column_config.TextColumn("Reasons", width="large"),
+    "drift": st.column_config.TextColumn("Drift found", width="large"),
+    "time": st.column_config.TextColumn("When"),
+}
+RELIABILITY_COLUMNS = {
+    "model": st.column_config.TextColumn("Model"),
+    "predictions": st.column_config.NumberColumn("Predictions", help="Held-out predictions the curve is drawn from."),
+    "positives": st.column_config.NumberColumn("Positives", help="How many of them turned out positive."),
+    "positive_rate": st.column_config.ProgressColumn("Positive rate", format="percent", min_value=0.0, max_value=1.0,
+                                                     help="Share of positives (the base rate)."),
+    "brier": st.column_config.NumberColumn("Brier score", format="%.4f",
+                                           help="Mean squared gap between the predicted chance and what happened "
+                                                "(0 is perfect; lower is better)."),
+    "ece": st.column_config.NumberColumn("Calibration error (ECE)", format="%.4f",
+                                         help="Expected calibration error: the average gap between predicted chance "
+                                              "and observed rate across bins (0 = perfectly calibrated)."),
+    "warning": st.column_config.TextColumn("Warning"),
+}

@@ -1,8 +1,10 @@
 """Widgets every page shares: a progress bar for core's ProgressFn, CSV downloads, posters."""
 from __future__ import annotations
 
+import html
 from contextlib import contextmanager
 from functools import wraps
+from urllib.parse import quote
 
 import pandas as pd
 import streamlit as st
@@ -32,18 +34,34 @@ def csv_download(frame: pd.DataFrame, file_name: str, label: str = "Download CSV
 
 
 def poster(url: str | None, container=None, width: int | str = "stretch") -> None:
-    """A poster from an http(s) URL, or a neat placeholder (never a local file path)."""
-    from core.validation import safe_image_url  # absolute http(s) with a host; no paths, file:, data:, userinfo
-
-    target = container or st
-    if url := safe_image_url(url):
-        target.image(url, width=width)
-    else:
-        target.markdown(PLACEHOLDER, unsafe_allow_html=True)
+    """A poster from an http(s) URL drawn over a neat placeholder: a film without a poster, or
+    whose poster cannot load (offline, gone), shows the placeholder, never a broken-image icon.
+    Never a local file path."""
+    (container or st).markdown(poster_html(poster_source(url), width), unsafe_allow_html=True)
 
 
-PLACEHOLDER = ("<div style='aspect-ratio:2/3;max-width:180px;border-radius:6px;background:#eceff3;"
-               "display:flex;align-items:center;justify-content:center;font-size:2.5rem'>🎬</div>")
+def poster_source(url: str | None) -> str | None:
+    """The URL to draw: absolute http(s) with a host; no paths, file:, data:, userinfo."""
+    from core.validation import safe_image_url
+
+    return safe_image_url(url)
+
+
+def poster_html(src: str | None, width: int | str = "stretch") -> str:
+    """The placeholder frame (2:3, grey, "No poster") with the poster as a CSS background layer on
+    top of it: an image that fails to load draws nothing (an ``<img>`` would draw a broken-image
+    icon), so the frame shows through. The URL is percent-encoded so no quote, bracket or
+    backslash can leave the ``url('…')`` or the attribute."""
+    size = f"{int(width)}px" if isinstance(width, int) else "100%"
+    layer = ""
+    if src:
+        safe = html.escape(quote(src, safe=":/?#[]@!$&*+,;=%~-._"), quote=True)
+        layer = (f"<div role='img' aria-label='Poster' style='position:absolute;inset:0;background:url(\"{safe}\") "
+                 "center/cover no-repeat'></div>")
+    return (f"<div class='marquee-poster' style='position:relative;aspect-ratio:2/3;max-width:{size};"
+            "border-radius:6px;overflow:hidden;background:#eceff3;border:1px solid #dde1e7;display:flex;"
+            "align-items:center;justify-content:center;color:#6b7280;font-size:0.8rem'>"
+            f"<span>No poster</span>{layer}</div>")
 
 
 _MARKDOWN_SPECIALS = set("\\`*_[]{}#!|<>~$:&")

@@ -116,7 +116,7 @@ def test_casting_page_what_if_compares_side_by_side(casting_demo):
     table = next(d for d in at.dataframe if "p_cal_after" in d.value.columns).value
     assert table["actor"].tolist() == slate["actor"].tolist()
     assert table["actor_after"].iloc[0] != slate["actor"].iloc[0]
-    assert any(m.label == "Slate mean P(resonates)" for m in at.metric)
+    assert any(m.label == "Slate's mean chance it resonates" for m in at.metric)
 
 
 def test_retrain_asks_first_then_trains_in_the_background(casting_demo):
