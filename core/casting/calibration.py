@@ -84,3 +84,23 @@ def choose_calibrator(method: str, platt: PlattCalibrator, isotonic: IsotonicCal
         log.warning("%s calibration collapsed (%d levels, spread %.3f); trying the next map",
                     name, maps[name].levels_, maps[name].spread_)
     return "identity", IdentityCalibrator()
+
+
+def prior_shift(p, train_prior: float, max_iter: int = 100, tol: float = 1e-6) -> tuple[float, np.ndarray]:
+    """Label-shift correction of calibrated probabilities for a new population (Saerens et al.,
+    2002): EM estimate of the population's positive rate from its unlabelled predictions, and the
+    predictions re-weighted to that prior. Returns (estimated prior, corrected probabilities)."""
+    p = np.clip(np.asarray(p, dtype=float), EPS, 1 - EPS)
+    if len(p) == 0 or not 0 < train_prior < 1:
+        return train_prior, p
+    prior = train_prior
+    for _ in range(max_iter):
+        up, down = prior / train_prior * p, (1 - prior) / (1 - train_prior) * (1 - p)
+        adjusted = up / (up + down)
+        new = float(np.clip(adjusted.mean(), EPS, 1 - EPS))
+        if abs(new - prior) < tol:
+            prior = new
+            break
+        prior = new
+    up, down = prior / train_prior * p, (1 - prior) / (1 - train_prior) * (1 - p)
+    return prior, up / (up + down)

@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--director", type=arg_text(200), help="director's name (adds the director synergy bump)")
     p.add_argument("--language", type=arg_text(20), help="original language code (default: the catalog's most common)")
     p.add_argument("--director-weight", type=arg_float(0, 5), help="weight of the director synergy bump (default 0.5)")
-    p.add_argument("--alpha-cycle", type=arg_float(0, 5), help="weight of the cycle head in the ranking score (default 0.5)")
+    p.add_argument("--alpha-cycle", type=arg_float(0, 5), help="weight of the cycle head in the ranking score (default 0: it cannot reorder a slate)")
     p.add_argument("--out", metavar="DIR", type=arg_output_folder(), help="write slate/alternates/reasons CSVs, manifest and model card here")
     add_json_flag(p)
     p.set_defaults(handler=_brief)

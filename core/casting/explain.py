@@ -20,6 +20,8 @@ REASON_GROUPS = {
     "genre fit": ["genre_affinity"],
     "language fit": ["language_affinity"],
     "budget fit": ["actor_budget_decile", "bfd"],
+    "recent record": ["actor_rate", "actor_pct_recent", "actor_trend"],
+    "record in these genres": ["actor_genre_pct"],
 }
 TOP_REASONS = 3
 MIN_DELTA = 0.005       # contributions under half a point are not worth a reason
@@ -31,17 +33,24 @@ UNSUNG_WEIGHT = 0.3     # ... re-ranked by similarity − UNSUNG_WEIGHT × expos
 def reason_codes(trained: TrainedCasting, pool: Scored, picks: np.ndarray) -> pd.DataFrame:
     X = pool.X.iloc[picks].reset_index(drop=True)
     slate = pool.frame.iloc[picks].reset_index(drop=True)
+    groups = {name: columns for name, columns in REASON_GROUPS.items() if set(columns) <= set(X.columns)}
     batches = []
-    for columns in REASON_GROUPS.values():
+    for columns in groups.values():
         changed = X.copy()
         for column in columns:
             changed[column] = trained.reference[column]
         batches.append(changed)
-    perturbed = trained.head.predict_base(pd.concat(batches, ignore_index=True)).reshape(len(REASON_GROUPS), len(X))
-    deltas = slate["p_base"].to_numpy()[None, :] - perturbed
+    # contributions on the calibrated scale, so they add up (roughly) to the actor's effect
+    perturbed = trained.head.calibrate(trained.head.predict_base(pd.concat(batches, ignore_index=True)))
+    deltas = slate["p_cal"].to_numpy()[None, :] - perturbed.reshape(len(groups), len(X))
     rows = []
     for i, pick in slate.iterrows():
-        model_rows = [(group, float(deltas[g, i])) for g, group in enumerate(REASON_GROUPS)]
+        if "base_chance" in pick:
+            rows.append(_row(i, pick, "summary", "base chance and actor effect", float(pick["actor_effect"]),
+                             f"For this brief the base chance is {pick['base_chance'] * 100:.1f}% (the film with a "
+                             f"typical actor); {pick['actor']} moves it by {pick['actor_effect'] * 100:+.1f} points "
+                             f"to {pick['p_cal'] * 100:.1f}%"))
+        model_rows = [(group, float(deltas[g, i])) for g, group in enumerate(groups)]
         model_rows.sort(key=lambda item: -abs(item[1]))
         for group, delta in [item for item in model_rows if abs(item[1]) >= MIN_DELTA][:TOP_REASONS]:
             rows.append(_row(i, pick, "model", group, delta,
@@ -57,7 +66,7 @@ def _row(i: int, pick, kind: str, factor: str, delta: float, text: str) -> dict:
 
 def _points(delta: float) -> str:
     direction = "raises" if delta >= 0 else "lowers"
-    return f"{direction} the base chance by {abs(delta) * 100:.1f} points"
+    return f"{direction} the chance by {abs(delta) * 100:.1f} points"
 
 
 def _describe(group: str, x: pd.Series, trained: TrainedCasting, pool: Scored) -> str:
@@ -81,6 +90,11 @@ def _describe(group: str, x: pd.Series, trained: TrainedCasting, pool: Scored) -
         if np.isnan(x["language_affinity"]):
             return "Languages of earlier films unknown"
         return f"{x['language_affinity'] * 100:.0f}% of earlier roles were in language '{brief.language}'"
+    if group == "recent record":
+        return (f"Recent films (recency-weighted) averaged percentile {x['actor_pct_recent'] * 100:.0f}; "
+                f"{x['actor_rate'] * 100:.0f}% shrunk resonance rate")
+    if group == "record in these genres":
+        return f"Earlier {' / '.join(brief.genres)} films averaged percentile {x['actor_genre_pct'] * 100:.0f} (shrunk)"
     if np.isnan(x["actor_budget_decile"]) or np.isnan(x["budget_decile"]):
         return "Budget level of earlier films unknown"
     return (f"Recent films averaged budget decile {x['actor_budget_decile']:.1f} of 0–9 (this film: "

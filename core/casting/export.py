@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from core.casting.artifacts import model_version
-from core.casting.plots import figures_html, model_figures
+from core.casting.plots import figures_html, model_figures, model_notes
 from core.casting.serving import BriefResult
 from core.casting.trained import TrainedCasting
 from core.io import atomic_path, build_manifest
@@ -38,7 +38,8 @@ def brief_files(result: BriefResult, trained: TrainedCasting, with_plots: bool =
 
 
 def model_card_html(trained: TrainedCasting) -> str:
-    return figures_html(model_figures(trained), f"Casting model card: catalog {trained.catalog_name}")
+    return figures_html(model_figures(trained), f"Casting model card: catalog {trained.catalog_name}",
+                        model_notes(trained))
 
 
 def write_brief_exports(result: BriefResult, trained: TrainedCasting, out_dir: Path) -> list[Path]:

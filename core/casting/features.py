@@ -33,12 +33,18 @@ BASE_FEATURES = [
 CYCLE_FEATURES = ["year_sin", "year_cos"]
 # Brief-time film features (the "brief" feature set): known before release and entered in the
 # brief form. Never the film's own post-release fields (scores, votes, gross) nor its keywords.
-FILM_FEATURES = ["runtime", "log_budget", "budget_known", "budget_vs_genre_year", "n_genres"]
+FILM_FEATURES = ["runtime", "log_budget", "budget_known", "budget_vs_genre_year", "n_genres", "release_year"]
 DIRECTOR_EXTRA = ["director_rate", "director_pct_mean"]
 # What is derived from the candidate actor's own history (everything else is the same for every
 # candidate of one brief: the film, its director, the billing position asked for).
+# Actor-director pair history (earlier films together) was measured and left out: it lowered the
+# validation AUROC on both real catalogs (benchmarks/bench_casting_ablation.py measures it).
+PEOPLE_EXTRA = ["actor_rate", "actor_pct_recent", "actor_trend", "actor_genre_pct"]
 ACTOR_FEATURES = ["actor_roles_prior", "atr3", "actor_scored_prior", "actor_top3_share", "pace3",
-                  "years_since_last", "genre_affinity", "language_affinity", "actor_budget_decile", "bfd"]
+                  "years_since_last", "genre_affinity", "language_affinity", "actor_budget_decile", "bfd",
+                  *PEOPLE_EXTRA]
+RECENCY_HALF_LIFE = 5.0    # years: an actor's film of five years ago counts half as much as last year's
+ACTOR_SHRINK = 3.0         # pseudo-films pulling a short acting record towards the base rate / middle
 FEATURE_SETS = ("seed", "brief")
 GENRE_BUDGET_YEARS = 5     # budget relative to films of the same genre released in the five years before
 DIRECTOR_SHRINK = 3.0      # pseudo-films pulling a short directing record towards the base rate
@@ -133,7 +139,7 @@ class CastingFeaturizer:
         self.feature_names_ = BASE_FEATURES + [genre_slug(g) for g in self.genres_]
         if self.feature_set == "brief":
             self.feature_names_ += (FILM_FEATURES + DIRECTOR_EXTRA + [language_slug(l) for l in self.languages_]
-                                    + ["lang_other"])
+                                    + ["lang_other"] + PEOPLE_EXTRA)
         labels = self.target_.label(train[self.target])
         self.base_rate_ = float(np.nanmean(labels)) if np.isfinite(labels).any() else 1.0 - self.quantile
         years = table.films["year"]
@@ -219,10 +225,16 @@ class CastingFeaturizer:
     def histories(self, data: Annotated) -> Histories:
         rows, films = data.rows, data.films
         lang_onehot = self.language_onehot(rows["language"])
+        pct = rows["pct"].to_numpy(dtype=float)
+        scored = np.isfinite(pct).astype(float)
+        weight = _recency_weight(rows["year"].to_numpy())
+        genres = data.film_genres[data.row_film]
         actor = TrailingHistory(rows["person_id"].to_numpy(), rows["year"].to_numpy(), {
-            "pct": rows["pct"].to_numpy(), "budget_decile": rows["budget_decile"].to_numpy(),
+            "pct": pct, "budget_decile": rows["budget_decile"].to_numpy(),
             "top3": (rows["bill_order"].to_numpy() < 3).astype(float),
-            "genres": data.film_genres[data.row_film], "lang": lang_onehot,
+            "genres": genres, "lang": lang_onehot, "label": rows["label"].to_numpy(dtype=float),
+            "pct_w": np.nan_to_num(pct) * weight, "scored_w": scored * weight,
+            "genre_pct": genres * np.nan_to_num(pct)[:, None], "genre_scored": genres * scored[:, None],
         })
         directed = films[films["director_id"].notna()]
         director = TrailingHistory(directed["director_id"].to_numpy(dtype=float), directed["year"].to_numpy(),
@@ -269,21 +281,39 @@ class CastingFeaturizer:
             reference = np.where(k_all > 0, overall, np.nan)
         reference = np.where(count > 0, total / np.maximum(count, 1.0), reference)
         return {"runtime": runtime, "log_budget": log_budget, "budget_known": known.astype(float),
+                "release_year": years.astype(float),
                 "budget_vs_genre_year": log_budget - reference,
                 "n_genres": np.array([len(g) for g in spec.genres], dtype=float)}
 
     # ------------------------------------------------------------------ features
-    def actor_state(self, hist: Histories, person_ids, years) -> dict[str, np.ndarray]:
-        """Everything about the actors' careers before each year (the actor profile)."""
+    def actor_state(self, hist: Histories, person_ids, years, director_ids=None) -> dict[str, np.ndarray]:
+        """Everything about the actors' careers before each year (the actor profile); with the
+        brief feature set also their shrunk rates and genre record (``director_ids`` is unused:
+        pair history was measured and left out)."""
         actor = hist.actor
         years = np.asarray(years, dtype=np.int64)
-        at = actor.locate(np.asarray(person_ids, dtype=np.int64), years)
+        person_ids = np.asarray(person_ids, dtype=np.int64)
+        at = actor.locate(person_ids, years)
         roles = at.count.astype(float)
         denominator = np.maximum(roles, 1.0)
         atr_mean, atr_n = actor.last_k_mean("pct", at, TRAILING_K)
         budget_mean, _ = actor.last_k_mean("budget_decile", at, TRAILING_K)
         last = actor.last_year(at)
-        return {
+        extra = {}
+        if self.feature_set == "brief":
+            base = getattr(self, "base_rate_", 1.0 - self.quantile)
+            labelled = actor.valid_count("label", at).astype(float)
+            now = _recency_weight(years)
+            scored_w = actor.total("scored_w", at) / now   # effective number of scored films
+            recent = (actor.total("pct_w", at) / now + ACTOR_SHRINK * 0.5) / (scored_w + ACTOR_SHRINK)
+            scored = actor.valid_count("pct", at).astype(float)
+            career = (actor.total("pct", at) + ACTOR_SHRINK * 0.5) / (scored + ACTOR_SHRINK)
+            extra = {
+                "actor_rate": (actor.total("label", at) + ACTOR_SHRINK * base) / (labelled + ACTOR_SHRINK),
+                "actor_pct_recent": recent, "actor_trend": _shrunk(atr_mean, atr_n) - career,
+                "genre_pct_sum": actor.total("genre_pct", at), "genre_scored": actor.total("genre_scored", at),
+            }
+        return {**extra,
             "actor_roles_prior": roles,
             "atr3": _shrunk(atr_mean, atr_n),
             "actor_scored_prior": actor.valid_count("pct", at).astype(float),
@@ -335,6 +365,12 @@ class CastingFeaturizer:
         for i, genre in enumerate(self.genres_):
             columns[genre_slug(genre)] = film_genres[:, i]
         if self.feature_set == "brief":
+            # the actor's mean percentile in earlier films sharing the brief's genres, shrunk to
+            # the actor's recent mean
+            genre_sum = (state["genre_pct_sum"] * film_genres).sum(axis=1)
+            genre_n = (state["genre_scored"] * film_genres).sum(axis=1)
+            columns["actor_genre_pct"] = (genre_sum + ACTOR_SHRINK * state["actor_pct_recent"]) / (genre_n + ACTOR_SHRINK)
+            columns.update({k: state[k] for k in ("actor_rate", "actor_pct_recent", "actor_trend")})
             if film is None:
                 raise MarqueeError("the brief feature set needs the film state (CastingFeaturizer.film_state)")
             columns.update({k: film[k] for k in FILM_FEATURES})
@@ -351,7 +387,7 @@ class CastingFeaturizer:
         spec = FilmSpec(year=years, budget=rows["budget"].to_numpy(dtype=float), genres=list(rows["genres"]),
                         language=rows["language"].to_numpy(), director_id=rows["director_id"].to_numpy(dtype=float),
                         bill_order=rows["bill_order"].to_numpy(), runtime=rows["runtime"].to_numpy(dtype=float))
-        state = self.actor_state(hist, rows["person_id"].to_numpy(), years)
+        state = self.actor_state(hist, rows["person_id"].to_numpy(), years, spec.director_id)
         director = self.director_state(hist, spec.director_id, years)
         film = None
         if self.feature_set == "brief":  # once per film, then spread over its cast rows
@@ -372,6 +408,11 @@ def _share(counts: np.ndarray) -> np.ndarray:
     total = counts.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, counts / np.where(total > 0, total, 1.0), np.nan)
+
+
+def _recency_weight(years) -> np.ndarray:
+    """exp(ln 2 · (year − 2000) / half-life): ratios of these weights halve every half-life."""
+    return np.exp(np.log(2.0) * (np.asarray(years, dtype=float) - 2000.0) / RECENCY_HALF_LIFE)
 
 
 def _shrunk(mean: np.ndarray, n: np.ndarray) -> np.ndarray:

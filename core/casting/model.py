@@ -18,7 +18,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from core.casting.config import CastingConfig
+from core.casting.config import ALPHA_CYCLE, CastingConfig
+from core.casting.calibration import prior_shift
+from core.metrics import expected_calibration_error
 from core.casting.evaluation import holdout_metrics, importance, paired_auroc_difference, probability_metrics
 from core.casting.features import BASE_FEATURES, Annotated, CastingFeaturizer, Histories, film_level_columns, genre_slug
 from core.casting.heads import ActorHead, DirectorHead
@@ -33,6 +35,9 @@ from core.splitting import split_by_year
 log = logging.getLogger(__name__)
 HOLDOUT_COLUMNS = ["movie_id", "title", "year", "person_id", "actor", "bill_order", "label", "p_base", "p_cal", "atr3"]
 BASELINE_COLUMNS = ["p_seed", "p_film_only"]  # present when the baselines were measured
+CYCLE_REASON = ("the cycle term depends on the release year only, so it is one constant for every candidate of a "
+                "brief and cannot change a slate's order (within-year validation AUROC is the same with and "
+                "without it); it would only move the ranking score away from the calibrated chance.")
 FEATURIZER_JSON, FEATURIZER_NPZ = "featurizer.json", "featurizer.npz"
 STATE_JSON = "state.json"
 HOLDOUT_FILE = "holdout.parquet"
@@ -118,6 +123,7 @@ class CastingModel(Model):
         holdout["atr3"] = X.loc[test_idx, "atr3"].to_numpy()
         holdout["label"] = holdout["label"].astype(int)
         metrics = holdout_metrics(holdout)
+        metrics["prior_shift"] = _prior_shift_report(head, holdout)
         metrics["atr3_only_auroc"] = probability_metrics(holdout["label"], holdout["atr3"])["auroc"]
         if config.baselines:
             progress(3, 5, "baselines")
@@ -132,6 +138,8 @@ class CastingModel(Model):
             "isotonic_collapsed": head.isotonic_.collapsed_, "platt": {"a": head.platt_.a_, "b": head.platt_.b_},
             "fit_years": list(head.fit_years_), "calibration_years": list(head.calibration_years_),
             "cycle_coef": dict(zip(["year_sin", "year_cos"], map(float, head.cycle_coef_))),
+            "cycle_head": {"weight": ALPHA_CYCLE, "reason": CYCLE_REASON},
+            "feature_set": config.feature_set, "validation_years": sorted({int(v) for v in head.validation_years_}),
             "threshold": featurizer.target_.threshold_, "target": config.target, "quantile": config.quantile,
             "cutoff": config.cutoff, "train_rows": int(len(train_idx)), "director_head": director_metrics,
         })
@@ -223,6 +231,19 @@ def reliability_frame(holdout: pd.DataFrame) -> pd.DataFrame:
 def _finite_top_level(metrics: dict) -> dict:
     """NaN headline numbers (one-class holdout) become None, which the model record accepts."""
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in metrics.items()}
+
+
+def _prior_shift_report(head: ActorHead, holdout: pd.DataFrame) -> dict:
+    """What the EM prior-shift correction would do per holdout year (labels used only to score it)."""
+    per_year = []
+    for year, group in holdout.groupby("year", sort=True):
+        prior, shifted = prior_shift(group["p_cal"].to_numpy(), head.calibration_prior_)
+        y = group["label"].to_numpy(dtype=int)
+        per_year.append({"year": int(year), "observed_rate": float(y.mean()), "mean_p_cal": float(group["p_cal"].mean()),
+                         "estimated_prior": prior, "ece": expected_calibration_error(y, group["p_cal"]),
+                         "ece_shifted": expected_calibration_error(y, shifted)})
+    return {"validation": head.prior_shift_validation_, "calibration_prior": head.calibration_prior_,
+            "holdout_per_year": per_year}
 
 
 def seed_columns(featurizer: CastingFeaturizer) -> list[str]:

@@ -1,6 +1,8 @@
 """Model-card figures as plain plotly objects (the page renders them, exports write them)."""
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -66,8 +68,34 @@ def model_figures(trained) -> dict[str, go.Figure]:
     }
 
 
-def figures_html(figures: dict[str, go.Figure], title: str) -> str:
-    """One self-contained HTML page (plotly.js inlined once) with every figure."""
+def model_notes(trained) -> list[str]:
+    """Plain-text facts of the model card: head, baselines and casting lift, the cycle head's weight."""
+    m = trained.metrics
+    notes = [f"Head {m.get('head')} chosen on validation years {m.get('calibration_years')} "
+             f"(mean within-year AUROC {m.get('selection_auroc')}); {m.get('calibrator')} calibration fitted on "
+             f"those years' out-of-time predictions. Holdout {m.get('years')}: AUROC {_fmt(m.get('auroc'))}, "
+             f"ECE {_fmt(m.get('ece'))}."]
+    baselines = m.get("baselines")
+    if baselines:
+        lift = baselines["casting_lift"]
+        notes.append(f"Same run: seed-style model AUROC {_fmt(baselines['seed']['auroc'])}, film-only model "
+                     f"(everything fixed for a brief) {_fmt(baselines['film_only']['auroc'])}. Casting lift (full "
+                     f"minus film-only) {_fmt(lift['difference'], '+.3f')}, 95% bootstrap over films "
+                     f"[{_fmt(lift['low'], '+.3f')}, {_fmt(lift['high'], '+.3f')}].")
+    cycle = m.get("cycle_head")
+    if cycle:
+        notes.append(f"Cycle head weight {cycle['weight']:g}: {cycle['reason']}")
+    return notes
+
+
+def _fmt(value, spec: str = ".3f") -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def figures_html(figures: dict[str, go.Figure], title: str, notes: list[str] | None = None) -> str:
+    """One self-contained HTML page (plotly.js inlined once) with every figure and the notes."""
     parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, fig in enumerate(figures.values())]
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
-            f"<h1>{title}</h1>" + "\n".join(parts) + "</body></html>")
+    items = "".join(f"<li>{html.escape(note)}</li>" for note in notes or [])
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head><body>"
+            f"<h1>{html.escape(title)}</h1>" + (f"<ul>{items}</ul>" if items else "") + "\n".join(parts)
+            + "</body></html>")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.casting.brief import Brief, resolve_director
-from core.casting.features import FilmSpec, pair_keys
+from core.casting.features import ACTOR_FEATURES, FilmSpec, pair_keys
 from core.casting.model import director_frame
 from core.casting.trained import TrainedCasting
 
@@ -60,7 +60,7 @@ def score_actors(trained: TrainedCasting, brief: Brief, person_ids, director_id:
     ids = np.asarray(person_ids, dtype=np.int64)
     n = len(ids)
     spec = film_spec(trained, brief, n, director_id)
-    state = featurizer.actor_state(trained.hist, ids, spec.year)
+    state = featurizer.actor_state(trained.hist, ids, spec.year, spec.director_id)
     director = featurizer.director_state(trained.hist, spec.director_id, spec.year)
     film = None
     if featurizer.feature_set == "brief":  # the same for every candidate: computed for one row, then repeated
@@ -69,6 +69,7 @@ def score_actors(trained: TrainedCasting, brief: Brief, person_ids, director_id:
     X = featurizer.assemble(state, director, spec, film)
     p_base = trained.head.predict_base(X)
     p_cal = trained.head.calibrate(p_base)
+    base_chance = _base_chance(trained, X)
     cycle = trained.head.cycle_adjustment(X)
     synergy = _synergy(trained, brief, ids, director_id)
     bfd = X["bfd"].to_numpy()
@@ -78,7 +79,7 @@ def score_actors(trained: TrainedCasting, brief: Brief, person_ids, director_id:
     cadence_penalty = CADENCE_PENALTY * (busy.astype(float) + idle.astype(float))
     frame = pd.DataFrame({
         "person_id": ids, "actor": actor_names(trained).reindex(ids).fillna("?").to_numpy(),
-        "p_base": p_base, "p_cal": p_cal,
+        "p_base": p_base, "p_cal": p_cal, "base_chance": base_chance, "actor_effect": p_cal - base_chance,
         "p_high": p_cal + cfg.alpha_cycle * cycle + synergy - bfd_penalty - cadence_penalty,
         "cycle": cycle, "synergy": synergy, "bfd_penalty": bfd_penalty, "cadence_penalty": cadence_penalty,
         "prior_roles": X["actor_roles_prior"].to_numpy().astype(int), "atr3": X["atr3"].to_numpy(),
@@ -87,6 +88,20 @@ def score_actors(trained: TrainedCasting, brief: Brief, person_ids, director_id:
     })
     return Scored(brief=brief, frame=frame, X=X, profiles=_profiles(state), director_id=director_id,
                   director_name=director_name)
+
+
+def _base_chance(trained: TrainedCasting, X: pd.DataFrame) -> np.ndarray:
+    """The brief's base chance: the model's own calibrated answer for this film with a typical
+    actor (every actor-derived feature at its training median). It is the same for every candidate
+    of a brief, so p_cal − base_chance (the actor's effect) orders a slate exactly as p_cal does."""
+    if len(X) == 0:
+        return np.zeros(0)
+    typical = X.iloc[:1].copy()
+    for column in ACTOR_FEATURES:
+        if column in typical.columns:
+            typical[column] = trained.reference[column]
+    base = float(trained.head.calibrate(trained.head.predict_base(typical))[0])
+    return np.full(len(X), base)
 
 
 def _synergy(trained: TrainedCasting, brief: Brief, ids: np.ndarray, director_id: float) -> np.ndarray:

@@ -85,9 +85,14 @@ SLATE_COLUMNS = {
         "Chance it resonates", format="%.2f", min_value=0.0, max_value=1.0,
         help="Calibrated probability that a film like this brief, with this actor, reaches the target "
              "(for example the top quarter of vote averages)."),
+    "actor_effect": st.column_config.NumberColumn(
+        "Actor's effect", format="%+.3f",
+        help="How much this actor moves the chance from the brief's base chance (the same film with a typical "
+             "actor); the model's own answer, so it orders the slate as the chance does."),
     "p_high": st.column_config.NumberColumn(
         "Ranking score", format="%.3f",
-        help="The chance, plus the director-synergy and cycle bumps, minus budget-fit and release-pace penalties."),
+        help="The chance, plus the director-synergy bump (and the cycle bump when its weight is set), minus "
+             "budget-fit and release-pace penalties."),
     "p_base": st.column_config.NumberColumn("Raw model score", format="%.3f",
                                             help="The model's score before calibration."),
     "prior_roles": st.column_config.NumberColumn("Roles before", help="Roles before the brief's year."),

@@ -43,7 +43,7 @@ def test_casting_page_fills_a_brief_and_shows_a_slate(casting_demo):
     assert len(slate) == 4 and slate["rank"].tolist() == [1, 2, 3, 4]
     assert ((slate["p_cal"] > 0) & (slate["p_cal"] < 1)).all()
     why = " ".join(t.value for t in at.text)  # catalog-derived text is plain text, never Markdown
-    assert "the base chance by" in why
+    assert "For this brief the base chance is" in why and "the chance by" in why
     assert any("alternate" in d.value.columns for d in at.dataframe) or any(
         "similarity" in d.value.columns for d in at.dataframe)
     labels = [b.label for b in at.get("download_button")]

@@ -134,9 +134,9 @@ def _groups(names):
     return {
         "actor": [n for n in names if n in ACTOR_FEATURES],
         "director": ["dtr3", "director_films_prior", *DIRECTOR_EXTRA],
-        "film": [n for n in names if n not in ACTOR_FEATURES
+        "film": [n for n in names if n not in ACTOR_FEATURES and n != "release_year"
                  and (n in FILM_FEATURES or n.startswith(("genre_", "lang_")) or n == "budget_decile")],
-        "billing_and_year": ["bill_order", "year_sin", "year_cos"],
+        "billing_and_year": ["bill_order", "year_sin", "year_cos", "release_year"],
     }
 
 

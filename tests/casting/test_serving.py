@@ -63,10 +63,16 @@ def test_reasons_are_plain_words_with_signed_contributions(result):
     assert set(reasons["rank"]) == set(result.slate["rank"])
     model = reasons[reasons["kind"] == "model"]
     assert model.groupby("rank").size().max() <= 3
-    assert model["reason"].str.contains(r"(?:raises|lowers) the base chance by \d+\.\d points").all()
+    assert model["reason"].str.contains(r"(?:raises|lowers) the chance by \d+\.\d points").all()
     assert (model["delta"].abs() >= 0.005).all()
-    assert set(model["factor"]) <= {"track record", "experience", "billing history", "release pace", "genre fit",
-                                    "language fit", "budget fit"}
+    from core.casting.explain import REASON_GROUPS
+
+    assert set(model["factor"]) <= set(REASON_GROUPS)
+    summary = reasons[reasons["kind"] == "summary"]
+    assert summary.groupby("rank").size().eq(1).all() and set(summary["rank"]) == set(result.slate["rank"])
+    # the actor's effect orders the slate exactly as p_cal does (one base chance per brief)
+    assert result.slate["base_chance"].nunique() == 1
+    np.testing.assert_allclose(result.slate["actor_effect"], result.slate["p_cal"] - result.slate["base_chance"])
 
 
 def test_comparables_are_earlier_films_of_the_pick(casting_demo, result):
