@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from core.casting import Brief, CastingConfig, cast_brief, train_casting
 from core.cli import main
@@ -34,8 +35,10 @@ def test_cli_brief_prints_slate_with_alternates_and_reasons(casting_demo, tmp_pa
 
 
 def test_cli_bad_brief_exits_with_a_clear_error(casting_demo, capsys):
-    code = main(["casting", "brief", "--catalog", "demo", "--year", "2019", "--budget", "-3", "--genres", "Comedy"])
-    assert code == 2
+    # argparse refuses the value before any work starts and exits with status 2, as from the shell
+    with pytest.raises(SystemExit) as exited:
+        main(["casting", "brief", "--catalog", "demo", "--year", "2019", "--budget", "-3", "--genres", "Comedy"])
+    assert exited.value.code == 2
     assert "error: argument --budget: must be a finite number in (0, 1e+06], got '-3'" in capsys.readouterr().err
 
 
