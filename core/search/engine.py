@@ -271,8 +271,10 @@ class Searcher:
         """Nonsense ("xqzvbn flurgle"): no word of the query occurs in any film and nothing was
         understood, so only the dense side could answer; it must then be clearly similar
         (cosine at least halfway up the map, 0.45 by default) or the answer is no good match.
-        Real but hard descriptions keep known words and are never cut by this rule."""
-        if intent.has_constraints or self.index.bm25.query_terms(intent.content) or not len(rows):
+        Real but hard descriptions keep known words and are never cut by this rule. ``min_score``
+        0 asks for the closest films whatever they score, so it turns this rule off too."""
+        if params.min_score <= 0 or intent.has_constraints or self.index.bm25.query_terms(intent.content) \
+                or not len(rows):
             return ""
         best = float((self.index.vectors[rows] @ qvec).max()) if qvec is not None else -1.0
         if best < params.cos_low + 0.5 * (params.cos_high - params.cos_low):
