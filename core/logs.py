@@ -17,6 +17,8 @@ import os
 import re
 import secrets as _secrets
 import threading
+import traceback
+from collections.abc import Iterable
 from pathlib import Path
 
 from core import config
@@ -89,13 +91,24 @@ def new_incident_id() -> str:
     return _secrets.token_hex(4)
 
 
-def log_exception(exc: BaseException, context: str = "", incident: str | None = None) -> str:
-    """Append ``exc``'s traceback to the log file; returns the incident id it is tagged with."""
+def log_exception(exc: BaseException, context: str = "", incident: str | None = None,
+                  secrets: Iterable[str | None] = ()) -> str:
+    """Append ``exc``'s traceback to the log file; returns the incident id it is tagged with.
+    Each of ``secrets`` (a password, a URL carrying one) is replaced by ``***`` in the message and
+    the traceback, since a library's own error text may quote them."""
     incident = incident or new_incident_id()
     try:
         level = logging.WARNING if isinstance(exc, MarqueeError) else logging.ERROR
-        _logger().log(level, "incident %s in %s: %s: %s", incident, context or "marquee", type(exc).__name__,
-                      one_line(str(exc)), exc_info=(type(exc), exc, exc.__traceback__))
+        hidden = sorted({s for s in secrets if s}, key=len, reverse=True)
+        if not hidden:
+            _logger().log(level, "incident %s in %s: %s: %s", incident, context or "marquee", type(exc).__name__,
+                          one_line(str(exc)), exc_info=(type(exc), exc, exc.__traceback__))
+        else:
+            text = (f"incident {incident} in {context or 'marquee'}: {type(exc).__name__}: {one_line(str(exc))}\n"
+                    + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip())
+            for secret in hidden:
+                text = text.replace(secret, "***")
+            _logger().log(level, "%s", text)
     except Exception:  # a read-only or full disk must not turn one error into two
         pass
     return incident

@@ -112,7 +112,7 @@ def log_run(kind: str, catalog: str, *, profile: str | None = None, version: str
     try:
         return _log(uri, kind, catalog, profile, version, params, metrics, data_checksum, artifact_dir, tags)
     except Exception as exc:  # the model is saved already: tracking must not turn success into failure
-        incident = logs.log_exception(exc, "MLflow tracking")
+        incident = logs.log_exception(exc, "MLflow tracking", secrets=(uri, urlsplit(uri).password))
         log.warning("MLflow tracking of %s/%s failed at %s (incident %s): %s", kind, catalog, shown_uri(uri), incident,
                     logs.user_message(exc, secrets=(uri,)))
         return None
