@@ -80,11 +80,10 @@ def name_of(member: dict) -> str:
 
 
 def cross_validate(ratings, models: list[str], table: dict, folds: int, seed: int) -> list[dict]:
-    import numpy as np
-    import pandas as pd
 
     from core import metrics
     from core.cf import CFRecommender, FactorModel, kfold_indices
+    from core.cf.evaluation import fold_summary
 
     ratings = ratings.reset_index(drop=True)
     needed = list(dict.fromkeys([m for name in models if isinstance(table[name][1], tuple)
@@ -117,18 +116,7 @@ def cross_validate(ratings, models: list[str], table: dict, folds: int, seed: in
                                  "fit_seconds": fit_seconds, "predict_seconds": predict_seconds})
             print(f"fold {fold + 1}/{folds} {name:<18} RMSE {scores[name][-1]['rmse']:.4f}  fit {fit_seconds:6.1f}s",
                   file=sys.stderr, flush=True)
-    rows = []
-    for name in needed:
-        frame = pd.DataFrame(scores[name])
-        row = {"model": name, "description": table[name][0], "folds": folds}
-        for metric in ("rmse", "mae", "r2"):
-            row[metric] = float(frame[metric].mean())
-            row[f"{metric}_std"] = float(frame[metric].std(ddof=0))
-        row["fit_seconds"] = float(frame["fit_seconds"].mean())
-        row["predict_seconds"] = float(frame["predict_seconds"].mean())
-        row["rmse_per_fold"] = [float(x) for x in frame["rmse"]]
-        rows.append(row)
-    return rows
+    return [fold_summary(name, table[name][0], scores[name]) for name in needed]
 
 
 def main() -> None:

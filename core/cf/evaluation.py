@@ -119,18 +119,21 @@ def compare_models(ratings: pd.DataFrame, models=DEFAULT_MODELS, folds: int = 5,
                                  "fit_seconds": fitted - started, "predict_seconds": finished - fitted})
             done += 1
             progress(done, total, f"fold {fold + 1}/{folds} {name}: RMSE {scores[name][-1]['rmse']:.4f}")
-    rows = []
-    for name in models:
-        frame = pd.DataFrame(scores[name])
-        row = {"model": name, "description": MODELS[name][0] if name in MODELS else name, "folds": folds}
-        for metric in ("rmse", "mae", "r2"):
-            row[metric] = float(frame[metric].mean())
-            row[f"{metric}_std"] = float(frame[metric].std(ddof=0))
-        row["fit_seconds"] = float(frame["fit_seconds"].mean())
-        row["predict_seconds"] = float(frame["predict_seconds"].mean())
-        row["rmse_per_fold"] = [float(x) for x in frame["rmse"]]
-        rows.append(row)
-    return rows
+    return [fold_summary(name, MODELS[name][0] if name in MODELS else name, scores[name]) for name in models]
+
+
+def fold_summary(name: str, description: str, fold_scores: list[dict[str, float]]) -> dict[str, Any]:
+    """One model's row of a fold comparison: mean and spread of RMSE, MAE and R², mean fit and
+    predict seconds, and RMSE per fold, from its per-fold scores."""
+    frame = pd.DataFrame(fold_scores)
+    row: dict[str, Any] = {"model": name, "description": description, "folds": len(frame)}
+    for metric in ("rmse", "mae", "r2"):
+        row[metric] = float(frame[metric].mean())
+        row[f"{metric}_std"] = float(frame[metric].std(ddof=0))
+    row["fit_seconds"] = float(frame["fit_seconds"].mean())
+    row["predict_seconds"] = float(frame["predict_seconds"].mean())
+    row["rmse_per_fold"] = [float(x) for x in frame["rmse"]]
+    return row
 
 
 def split_ratings(ratings: pd.DataFrame, split: str = "temporal", test_fraction: float = 0.2,
