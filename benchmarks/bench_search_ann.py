@@ -110,6 +110,9 @@ def main() -> int:
         report[kind] = {"build_s": round(build, 1), "sweep": sweep}
         print(kind, report[kind], flush=True)
         del index
+    import resource
+
+    report["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 2)
     report["load_1min_end"] = round(os.getloadavg()[0], 1)
     report["seconds"] = round(time.perf_counter() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)

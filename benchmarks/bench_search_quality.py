@@ -129,10 +129,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--catalog", default="wiki1990s")
     parser.add_argument("--queries", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "search_quality.json")
     parser.add_argument("--baseline", action="store_true")
     parser.add_argument("--per-kind", type=int, default=0,
                         help="at most this many queries per kind and split, a fixed random sample (0 = all)")
+    parser.add_argument("--passage-words", type=lambda v: [int(x) for x in v.split(",")], default=[0, 40, 60, 80, 120],
+                        help="plot passage sizes to try on validation (0 = one vector per film)")
     parser.add_argument("--memo", type=Path, help="file keeping query vectors between runs (same model only)")
     args = parser.parse_args()
     setup_env()
@@ -200,8 +202,35 @@ def main() -> int:
         report["sparse_selection"] = {"on": "validation hybrid MRR@10", "chosen": sparse_choice,
                                       "grid": {n: {m: {"recall": v[m]["recall"], "mrr": v[m]["mrr"]} for m in v}
                                                for n, v in sparse_grid.items()}}
+        # plot passages (max-pool of document and passage cosines), chosen on validation
+        import dataclasses
+
+        from core.search.index import embed_passages
+
+        passage_grid, passage_index = {}, {}
+        for words in args.passage_words:
+            if words:
+                t0 = time.perf_counter()
+                pv, pr, counts = embed_passages(index.documents, encoder.inner, words)
+                counts["seconds"] = round(time.perf_counter() - t0, 1)
+            else:
+                pv = pr = None
+                counts = {"passages": 0}
+            passage_index[words] = dataclasses.replace(searcher.index, passage_vectors=pv, passage_rows=pr)
+            trial = Searcher(passage_index[words], encoder)
+            passage_grid[words] = {"counts": counts, "retrieval": run(trial, val, p(method="retrieval")),
+                                   "hybrid": run(trial, val, p(method="hybrid"))}
+            print("validation passages", words, counts, passage_grid[words]["retrieval"]["mrr"],
+                  passage_grid[words]["hybrid"]["mrr"], flush=True)
+        words_choice = max(passage_grid, key=lambda w: (passage_grid[w]["hybrid"]["mrr"], -w))
+        searcher = Searcher(passage_index[words_choice], encoder)
+        report["passage_selection"] = {
+            "on": "validation hybrid MRR@10", "chosen_passage_words": words_choice,
+            "grid": {str(w): {"counts": v["counts"], **{m: {"recall": v[m]["recall"], "mrr": v[m]["mrr"]}
+                                                        for m in ("retrieval", "hybrid")}}
+                     for w, v in passage_grid.items()}}
         grid = {}
-        for dw in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+        for dw in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
             grid[f"dense_weight={dw}"] = run(searcher, val, p(method="hybrid", dense_weight=dw, sparse_weight=1 - dw))
             print("validation", dw, grid[f"dense_weight={dw}"]["mrr"], flush=True)
         best = max(grid, key=lambda key: (grid[key]["mrr"], grid[key]["recall"]))
@@ -210,11 +239,14 @@ def main() -> int:
                                                                    for k, v in grid.items()},
                                "chosen": {"dense_weight": dw, "sparse_weight": round(1 - dw, 2)}}
         chosen = dict(dense_weight=dw, sparse_weight=round(1 - dw, 2))
+        default = SearchParams()
         # 2. test, once: methods and ablation
         variants = {
             "retrieval": (p(method="retrieval"), False),
             "bm25": (p(method="bm25"), False),
             "hybrid": (p(method="hybrid", **chosen), False),
+            "hybrid, default weights before selection": (
+                p(method="hybrid", dense_weight=default.dense_weight, sparse_weight=default.sparse_weight), False),
             "mmr": (p(method="mmr", **chosen), False),
             "blend": (p(method="blend"), False),
             "hybrid, no query understanding": (p(method="hybrid", **chosen), True),
@@ -226,6 +258,22 @@ def main() -> int:
         for name, (make, ignore_all) in variants.items():
             report["test"][name] = run(searcher, test, make, ignore_all)
             print("test", name, report["test"][name]["recall"], report["test"][name]["mrr"], flush=True)
+        if words_choice:
+            chosen_index = searcher.index
+            searcher = Searcher(passage_index[0] if 0 in passage_index
+                                else dataclasses.replace(chosen_index, passage_vectors=None, passage_rows=None), encoder)
+            for name in ("hybrid", "retrieval"):
+                report["test"][f"{name}, no plot passages"] = run(
+                    searcher, test, p(method=name, **(chosen if name == "hybrid" else {})))
+            searcher = Searcher(chosen_index, encoder)
+        before = report["test"]["hybrid, default weights before selection"]
+        after = report["test"]["hybrid"]
+        report["decision"] = {
+            "default_weights": {"dense_weight": default.dense_weight, "sparse_weight": default.sparse_weight},
+            "chosen_on_validation": chosen,
+            "test_confirms": after["mrr"] >= before["mrr"] and after["recall"] >= before["recall"] - 0.005,
+            "rule": "the validation choice becomes the default only if test MRR@10 is not lower and recall@10 "
+                    "not lower by more than 0.005"}
         chosen_sparse = searcher.index.bm25
         for name in ("bm25", "bm25 stemmed", "fielded stemmed"):   # ablation of the sparse side
             if sparse_variants[name] is chosen_sparse:

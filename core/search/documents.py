@@ -7,6 +7,8 @@ documents whose text changed.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -65,6 +67,53 @@ def build_documents(catalog) -> pd.DataFrame:
                                                        docs["overview"], docs["cast"], docs["directors"])]
     docs["hash"] = [content_hash(t) for t in docs["text"]]
     return docs[COLUMNS]
+
+
+PASSAGE_WORDS = 0     # plot passages of at most this many words (0: one vector per film); see passages()
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\u201c])")
+
+
+def plot_windows(overview: str, words: int) -> list[str]:
+    """The plot cut into windows of whole sentences, each at most ``words`` words (a longer
+    sentence is a window of its own); no windows when the plot already fits in one."""
+    text = " ".join(str(overview or "").split())
+    if words <= 0 or len(text.split()) <= words:
+        return []
+    windows, current, size = [], [], 0
+    for sentence in _SENTENCE_END.split(text):
+        n = len(sentence.split())
+        if current and size + n > words:
+            windows.append(" ".join(current))
+            current, size = [], 0
+        current.append(sentence)
+        size += n
+    if current:
+        windows.append(" ".join(current))
+    return windows
+
+
+def passages(documents: pd.DataFrame, words: int = PASSAGE_WORDS) -> pd.DataFrame:
+    """Plot passages of the films whose plot is longer than ``words`` words: one row per window
+    (``row`` = the document's row, ``text`` = "title (year) · genres · window", ``hash``).
+
+    The encoder reads at most ~256 word pieces, so a long plot's end never reaches the film's
+    single vector; each passage gets its own vector, and a film's dense similarity is the best of
+    its document and its passages (max-pool). Passages are keyed by content hash in the embedding
+    cache like documents, so a rebuild embeds only passages whose text changed."""
+    rows, texts = [], []
+    for row, (title, year, genres, overview) in enumerate(zip(documents["title"], documents["year"],
+                                                               documents["genres"], documents["overview"])):
+        windows = plot_windows(overview, words)
+        if not windows:
+            continue
+        head = f"{title} ({int(year)})" if _present(year) else str(title)
+        if len(genres):
+            head += " · " + ", ".join(genres)
+        for window in windows:
+            rows.append(row)
+            texts.append(f"{head} · {window}")
+    return pd.DataFrame({"row": np.asarray(rows, dtype=np.int64), "text": texts,
+                         "hash": [content_hash("passage\x1f" + t) for t in texts]})
 
 
 def _names_by_film(credits: pd.DataFrame, top: int | None) -> dict[str, dict[int, list]]:

@@ -276,7 +276,8 @@ class Searcher:
         if params.min_score <= 0 or intent.has_constraints or self.index.bm25.query_terms(intent.content) \
                 or not len(rows):
             return ""
-        best = float((self.index.vectors[rows] @ qvec).max()) if qvec is not None else -1.0
+        best = float(((self.index.film_cosines(qvec)[rows] if self.index.has_passages
+                       else self.index.vectors[rows] @ qvec)).max()) if qvec is not None else -1.0
         if best < params.cos_low + 0.5 * (params.cos_high - params.cos_low):
             return ("no good match: no word of the query occurs in this catalog and no film is close in meaning "
                     f"(best similarity {best:.2f})")
@@ -410,13 +411,18 @@ class Searcher:
         constrained = not constraint.all() and constraint.any()
         lists: list[np.ndarray] = []
         weights: list[float] = []
+        film_cos = None
         if use_dense:
             k = max(params.dense_k, params.k)
-            dense_rows, _ = self.index.dense_search(qvec, k, mask)
-            lists.append(dense_rows)
+            if self.index.has_passages:   # best of document and plot passages, exact
+                film_cos = self.index.film_cosines(qvec)
+                lists.append(fusion.top_k(film_cos, k, mask))
+            else:
+                lists.append(self.index.dense_search(qvec, k, mask)[0])
             weights.append(params.dense_weight)
             if constrained:
-                lists.append(self.index.dense_search(qvec, k, constraint)[0])
+                lists.append(fusion.top_k(film_cos, k, constraint) if film_cos is not None
+                             else self.index.dense_search(qvec, k, constraint)[0])
                 weights.append(params.dense_weight)
         bm25 = None
         if use_sparse:
@@ -437,7 +443,10 @@ class Searcher:
         rows = np.fromiter(fused, dtype=np.int64, count=len(fused))
         rrf_scores = np.fromiter(fused.values(), dtype=float, count=len(fused))
         rrf_order = np.lexsort((rows, -rrf_scores))
-        dense = (self.index.vectors[rows] @ np.asarray(qvec, dtype=np.float32)).astype(float) if use_dense else None
+        dense = None
+        if use_dense:
+            dense = (film_cos[rows] if film_cos is not None
+                     else self.index.vectors[rows] @ np.asarray(qvec, dtype=np.float32)).astype(float)
         sparse = None
         if use_sparse:
             upper = self.index.bm25.upper_bound(intent.content)

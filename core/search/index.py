@@ -32,11 +32,12 @@ from core.io import (build_manifest, read_json, sha256_file, sha256_file_cached,
                      write_parquet_atomic)
 from core.progress import ProgressFn, null_progress
 from core.search.bm25 import BM25
-from core.search.documents import DOC_FORMAT_VERSION, TOP_CAST, build_documents
+from core.search.documents import DOC_FORMAT_VERSION, PASSAGE_WORDS, TOP_CAST, build_documents, passages
 from core.search.embeddings import EmbeddingCache, Encoder, model_fingerprint
 
 log = logging.getLogger(__name__)
 FAISS_FILE, DOCS_FILE, BM25_FILE, MANIFEST_FILE = "index.faiss", "documents.parquet", "bm25.npz", "manifest.json"
+PASSAGES_FILE = "passages.npz"    # plot passage vectors and their document rows (only when passages are on)
 
 
 def index_dir(catalog_name: str) -> Path:
@@ -52,6 +53,8 @@ class SearchIndex:
     faiss_index: Any
     bm25: BM25
     manifest: dict[str, Any] = field(default_factory=dict)
+    passage_vectors: np.ndarray | None = None   # one row per plot passage (documents.passages)
+    passage_rows: np.ndarray | None = None      # the document row of each passage, ascending
 
     def __len__(self) -> int:
         return len(self.documents)
@@ -81,6 +84,26 @@ class SearchIndex:
         scores, rows = self.faiss_index.search(query, min(k, len(self)), params=params)
         keep = rows[0] >= 0
         return rows[0][keep].astype(np.int64), scores[0][keep]
+
+
+    def film_cosines(self, query_vector: np.ndarray) -> np.ndarray:
+        """Every film's dense similarity to the query: the cosine of its document, or of its best
+        plot passage when that is higher (max-pool). Exact: one product over documents and one
+        over passages."""
+        query = np.asarray(query_vector, dtype=np.float32).ravel()
+        scores = self.vectors @ query
+        if self.passage_vectors is not None and len(self.passage_vectors):
+            if getattr(self, "_groups", None) is None:
+                starts = np.flatnonzero(np.r_[True, self.passage_rows[1:] != self.passage_rows[:-1]])
+                self._groups = (starts, self.passage_rows[starts])
+            starts, owners = self._groups
+            best = np.maximum.reduceat(self.passage_vectors @ query, starts)
+            scores[owners] = np.maximum(scores[owners], best)
+        return scores
+
+    @property
+    def has_passages(self) -> bool:
+        return self.passage_vectors is not None and len(self.passage_vectors) > 0
 
 
 EXACT_SUBSET = 20_000      # masks up to this many films are searched exactly (one product, < 5 ms)
@@ -134,14 +157,19 @@ def _faiss_from(vectors: np.ndarray, ann: str = "auto"):
     return index
 
 
-def embed_documents(documents: pd.DataFrame, encoder: Encoder, progress: ProgressFn | None = None,
-                    cache: EmbeddingCache | None = None,
-                    previous: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, dict[str, int]]:
-    """Vectors for ``documents`` in row order, embedding only hashes found in neither the cache
-    nor ``previous`` (hash → vector from the last index). Returns the vectors and the counts."""
+SAVE_EVERY = 2048     # embedded texts written to the embedding cache at a time during a build
+
+
+def embed_texts(hashes: list[str], texts: list[str], encoder: Encoder, progress: ProgressFn | None = None,
+                cache: EmbeddingCache | None = None,
+                previous: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, dict[str, int]]:
+    """Vectors for ``texts`` (keyed by content ``hashes``) in order, embedding only hashes found in
+    neither the cache nor ``previous`` (hash → vector from the last index).
+
+    New vectors reach the cache every ``SAVE_EVERY`` texts, not at the end: a build cancelled
+    or killed half-way keeps what it embedded, and the next build resumes from there."""
     progress = progress or null_progress
     cache = cache or EmbeddingCache(encoder.model_id, encoder.dim)
-    hashes = documents["hash"].tolist()
     unique = list(dict.fromkeys(hashes))
     known = cache.get(unique)
     from_cache = len(known)
@@ -152,24 +180,50 @@ def embed_documents(documents: pd.DataFrame, encoder: Encoder, progress: Progres
             from_index += 1
     missing = [h for h in unique if h not in known]
     if missing:
-        text_of = dict(zip(hashes, documents["text"]))
-        fresh = encoder.encode([text_of[h] for h in missing], progress=progress)
-        cache.add(missing, fresh)
-        known.update(zip(missing, fresh))
+        text_of = dict(zip(hashes, texts))
+        for start in range(0, len(missing), SAVE_EVERY):
+            part = missing[start:start + SAVE_EVERY]
+
+            def step(done, total, message="", offset=start):
+                progress(offset + done, len(missing), message)
+
+            fresh = encoder.encode([text_of[h] for h in part], progress=step)
+            cache.add(part, fresh)
+            known.update(zip(part, fresh))
     progress(len(missing), len(missing), "embedded")
     vectors = np.vstack([known[h] for h in hashes]).astype(np.float32) if hashes else np.zeros((0, encoder.dim), np.float32)
     return vectors, {"embedded": len(missing), "from_cache": from_cache, "from_previous_index": from_index}
 
 
+def embed_documents(documents: pd.DataFrame, encoder: Encoder, progress: ProgressFn | None = None,
+                    cache: EmbeddingCache | None = None,
+                    previous: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, dict[str, int]]:
+    """Vectors for ``documents`` in row order (``embed_texts`` over their texts and hashes)."""
+    return embed_texts(documents["hash"].tolist(), documents["text"].tolist(), encoder, progress, cache, previous)
+
+
 def assemble_index(documents: pd.DataFrame, vectors: np.ndarray, manifest: dict[str, Any] | None = None,
-                   k1: float = 1.2, b: float = 0.75, ann: str = "auto") -> SearchIndex:
+                   k1: float = 1.2, b: float = 0.75, ann: str = "auto", passage_vectors: np.ndarray | None = None,
+                   passage_rows: np.ndarray | None = None) -> SearchIndex:
     documents = documents.reset_index(drop=True)
     return SearchIndex(documents=documents, vectors=vectors, faiss_index=_faiss_from(vectors, ann),
-                       bm25=BM25(k1=k1, b=b).fit(documents["text"].tolist()), manifest=manifest or {})
+                       bm25=BM25(k1=k1, b=b).fit(documents["text"].tolist()), manifest=manifest or {},
+                       passage_vectors=passage_vectors, passage_rows=passage_rows)
+
+
+def embed_passages(documents: pd.DataFrame, encoder: Encoder, words: int, progress: ProgressFn | None = None,
+                   cache: EmbeddingCache | None = None) -> tuple[np.ndarray | None, np.ndarray | None, dict[str, int]]:
+    """Plot passage vectors and their document rows (``documents.passages``); None without any."""
+    table = passages(documents, words)
+    if table.empty:
+        return None, None, {"passages": 0, "passages_embedded": 0}
+    vectors, counts = embed_texts(table["hash"].tolist(), table["text"].tolist(), encoder, progress, cache)
+    return vectors, table["row"].to_numpy(dtype=np.int64), {"passages": len(table), "passages_embedded": counts["embedded"]}
 
 
 def build_index(catalog_name: str, encoder: Encoder | None = None, progress: ProgressFn | None = None,
-                cache: EmbeddingCache | None = None, save: bool = True) -> tuple[SearchIndex, dict[str, Any]]:
+                cache: EmbeddingCache | None = None, save: bool = True,
+                passage_words: int | None = None) -> tuple[SearchIndex, dict[str, Any]]:
     """Build (incrementally) and save the index of a catalog; returns it and build statistics."""
     from core.catalog import store
 
@@ -182,17 +236,21 @@ def build_index(catalog_name: str, encoder: Encoder | None = None, progress: Pro
     previous = _previous_vectors(index_dir(catalog_name), encoder.model_id)
     t_docs = time.perf_counter()
     vectors, counts = embed_documents(documents, encoder, progress, cache, previous)
+    words = PASSAGE_WORDS if passage_words is None else int(passage_words)
+    passage_vectors, passage_rows, passage_counts = embed_passages(documents, encoder, words, progress, cache)
+    counts.update(passage_counts)
     t_embed = time.perf_counter()
     stats = {"catalog": catalog_name, "documents": len(documents), **counts,
              "seconds": {"documents": round(t_docs - started, 3), "embedding": round(t_embed - t_docs, 3)}}
     manifest = build_manifest(
         "search-index", {"model": encoder.model_path, "model_id": encoder.model_id, "dim": encoder.dim,
                          "doc_format_version": DOC_FORMAT_VERSION, "top_cast": TOP_CAST, "bm25": {"k1": 1.2, "b": 0.75},
+                         "passage_words": words,
                          "dense_index": ann_kind(len(documents))},
         data_checksum=catalog.data_checksum, extra_versions=("faiss-cpu", "sentence-transformers", "torch", "scipy"),
         catalog=catalog_name, documents=len(documents), build=counts,
         files={"faiss": FAISS_FILE, "documents": DOCS_FILE, "bm25": BM25_FILE})
-    index = assemble_index(documents, vectors, manifest)
+    index = assemble_index(documents, vectors, manifest, passage_vectors=passage_vectors, passage_rows=passage_rows)
     if save:
         save_index(index, index_dir(catalog_name))
     stats["seconds"]["total"] = round(time.perf_counter() - started, 3)
@@ -213,12 +271,19 @@ def save_index(index: SearchIndex, folder: Path) -> None:
                                      preserve_index=False)
         write_parquet_atomic(staging / DOCS_FILE, table)
         index.bm25.save(staging / BM25_FILE)
-        manifest = {**index.manifest, "checksums": {name: sha256_file(staging / name) for name in INDEX_FILES}}
+        names = INDEX_FILES
+        if index.has_passages:
+            with open(staging / PASSAGES_FILE, "wb") as handle:
+                np.savez(handle, rows=np.asarray(index.passage_rows, dtype=np.int64),
+                         vectors=np.asarray(index.passage_vectors, dtype=np.float32))
+            names = names + (PASSAGES_FILE,)
+        manifest = {**index.manifest, "checksums": {name: sha256_file(staging / name) for name in names}}
         write_json_atomic(staging / MANIFEST_FILE, manifest)
     index.manifest = manifest
 
 
 INDEX_FILES = (FAISS_FILE, DOCS_FILE, BM25_FILE)
+OPTIONAL_FILES = (PASSAGES_FILE,)
 
 
 def _read_manifest(folder: Path) -> dict[str, Any]:
@@ -240,7 +305,7 @@ def file_problems(folder: Path, manifest: dict[str, Any]) -> list[str]:
     if not isinstance(checksums, dict):
         return ["the index was built before file checksums were recorded"]
     problems = []
-    for name in INDEX_FILES:
+    for name in INDEX_FILES + tuple(n for n in OPTIONAL_FILES if n in checksums):
         path = folder / name
         if path.is_symlink() or not path.is_file():
             problems.append(f"{name} is missing")
@@ -275,7 +340,15 @@ def load_index(catalog_name: str, folder: Path | None = None) -> SearchIndex:
         bm25 = BM25(**manifest.get("parameters", {}).get("bm25", {})).fit(documents["text"].tolist())
     if bm25.n_docs_ != len(documents):
         raise MarqueeError(f"{folder / BM25_FILE}: {bm25.n_docs_} documents, expected {len(documents)}; rebuild the index")
-    return SearchIndex(documents=documents, vectors=vectors, faiss_index=faiss_index, bm25=bm25, manifest=manifest)
+    passage_vectors = passage_rows = None
+    if PASSAGES_FILE in manifest["checksums"]:
+        with np.load(folder / PASSAGES_FILE, allow_pickle=False) as saved:
+            passage_rows, passage_vectors = saved["rows"], saved["vectors"]
+        if len(passage_rows) != len(passage_vectors) or (len(passage_rows) and (
+                passage_rows.min() < 0 or passage_rows.max() >= len(documents) or (np.diff(passage_rows) < 0).any())):
+            raise MarqueeError(f"{folder / PASSAGES_FILE}: passage rows do not match the documents; rebuild the index")
+    return SearchIndex(documents=documents, vectors=vectors, faiss_index=faiss_index, bm25=bm25, manifest=manifest,
+                       passage_vectors=passage_vectors, passage_rows=passage_rows)
 
 
 def _previous_vectors(folder: Path, model_id: str) -> dict[str, np.ndarray]:
@@ -318,4 +391,6 @@ def index_status(catalog_name: str, model_path: str | None = None) -> dict[str, 
         reasons.append("the embedding model changed")
     if manifest.get("parameters", {}).get("doc_format_version") != DOC_FORMAT_VERSION:
         reasons.append("the document format changed")
+    if manifest.get("parameters", {}).get("passage_words", 0) != PASSAGE_WORDS:
+        reasons.append("the plot passage setting changed")
     return {"exists": True, "fresh": not reasons, "reason": "; ".join(reasons), "manifest": manifest}
