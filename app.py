@@ -7,7 +7,7 @@ st.set_page_config(page_title="Marquee", page_icon=":material/movie:", layout="w
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/imports.py", title="Import", icon=":material/upload_file:", url_path="import"),
+    st.Page("pages/import.py", title="Import", icon=":material/upload_file:", url_path="import"),
     st.Page("pages/eda.py", title="Explore data", icon=":material/bar_chart:", url_path="eda"),
     st.Page("pages/search.py", title="Search", icon=":material/search:", url_path="search"),
     st.Page("pages/labeling.py", title="Labeling", icon=":material/label:", url_path="labeling"),

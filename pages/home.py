@@ -3,7 +3,7 @@ import streamlit as st
 
 from pages.state import catalogs, widgets
 
-LINKS = [("pages/imports.py", "Import", ":material/upload_file:", "bring in Wikipedia, IMDB 5000, MovieLens; merge"),
+LINKS = [("pages/import.py", "Import", ":material/upload_file:", "bring in Wikipedia, IMDB 5000, MovieLens; merge"),
          ("pages/eda.py", "Explore data", ":material/bar_chart:", "distributions, mixes and gaps of the catalog"),
          ("pages/search.py", "Search", ":material/search:", "films by words, people, a description or seed titles"),
          ("pages/labeling.py", "Labeling", ":material/label:", "teach a personal taste model, one title at a time"),

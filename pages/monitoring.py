@@ -38,7 +38,7 @@ def drift_tab(catalog) -> None:
     if catalog.ratings is None or catalog.ratings.empty:  # the simulation replays users' ratings
         st.info(f"Catalog {catalog.name} has no ratings, so there is no recommender to simulate. Import MovieLens "
                 "ratings on the Import page (or merge a MovieLens catalog into this one), then open that catalog.")
-        st.page_link("pages/imports.py", label="Import ratings", icon=":material/upload_file:")
+        st.page_link("pages/import.py", label="Import ratings", icon=":material/upload_file:")
         return
     runs = list_runs(catalog.name)
     if widgets.dialog_button("New simulation…", key=simulations.NEW_RUN, icon=":material/add:"):

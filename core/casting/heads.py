@@ -118,6 +118,19 @@ def per_year_auroc(y, p, years) -> float:
     return float(np.mean(scores)) if scores else float("nan")
 
 
+TREE_HEADS = ("gbm", "hgb")  # sklearn's histogram trees cannot bin a feature that has no value at all
+
+
+def check_features_present(X: pd.DataFrame, where: str) -> None:
+    """A feature with no value in any training row cannot be binned by the tree heads (sklearn
+    fails with 'window shape cannot be larger than input array shape'): say so in one line."""
+    empty = [c for c in X.columns if not X[c].notna().any()]
+    if empty:
+        shown = ", ".join(empty[:4]) + (f" and {len(empty) - 4} more" if len(empty) > 4 else "")
+        raise MarqueeError(f"{where} hold no value for {shown}: the catalog has too little history before the "
+                           "cutoff for the casting features (choose a later cutoff, or a catalog with earlier years)")
+
+
 def check_two_classes(y, where: str) -> None:
     values = np.unique(np.asarray(y))
     if len(values) < 2:
@@ -165,6 +178,8 @@ class ActorHead(Model):
             train, test = np.flatnonzero(years < year), np.flatnonzero(years == year)
             if len(test) == 0 or len(np.unique(y[train])) < 2:
                 continue
+            if any(name in TREE_HEADS for name in fitted):
+                check_features_present(X.iloc[train], f"the training years before {year}")
             for name in fitted:
                 oot[name][test] = make_head(name, self.random_state).fit(X.iloc[train], y[train]).predict_proba(
                     X.iloc[test])[:, 1]

@@ -39,7 +39,8 @@ class EdaSummary:
     genres: pd.DataFrame
     genres_by_decade: pd.DataFrame
     skew: pd.DataFrame
-    popularity_votes: pd.DataFrame
+    popularity_votes: pd.DataFrame  # films with a vote count and average (popularity may be missing)
+    popularity: pd.Series
     budget_revenue: pd.DataFrame
     missingness: pd.DataFrame
     top_cast: pd.DataFrame
@@ -68,11 +69,19 @@ def summarize(catalog: Catalog, top_n: int = 20, poster_limit: int = 24) -> EdaS
         films=len(movies), films_per_year=films_per_year(movies), runtimes=movies["runtime"].dropna(),
         languages=language_mix(movies), unknown_language=int((~known_language).sum()), genres=genre_mix(movies),
         genres_by_decade=genre_by_decade(movies), skew=skew_table(movies),
-        popularity_votes=movies[["title", "year", "popularity", "vote_average", "vote_count"]].dropna(),
+        popularity_votes=votes_table(movies), popularity=movies["popularity"].dropna(),
         budget_revenue=budget_vs_revenue(movies), missingness=missingness_by_decade(movies),
         top_cast=top_people(catalog, role="cast", n=top_n), top_directors=top_people(catalog, job="Director", n=top_n),
         posters=poster_gallery(movies, poster_limit),
     )
+
+
+def votes_table(movies: pd.DataFrame) -> pd.DataFrame:
+    """Films with both a vote count and a vote average, the axes of the votes chart; popularity
+    (the marker size) stays where it is known, so a catalog with votes but no popularity (IMDB 5000)
+    still draws its votes."""
+    columns = ["title", "year", "popularity", "vote_average", "vote_count"]
+    return movies[columns].dropna(subset=["vote_average", "vote_count"])
 
 
 def films_per_year(movies: pd.DataFrame) -> pd.DataFrame:
@@ -263,17 +272,20 @@ def figure_popularity_votes(summary: EdaSummary) -> go.Figure:
     data = summary.popularity_votes
     shown = sample_rows(data)
     note = f" — {len(shown):,} of {len(data):,} films" if len(shown) < len(data) else ""
+    sized = bool(shown["popularity"].notna().any())
+    size = np.clip(np.sqrt(shown["popularity"].fillna(0).clip(lower=0)) + 3, 3, 18) if sized else 6
     fig = go.Figure(go.Scattergl(
         x=shown["vote_count"], y=shown["vote_average"], mode="markers", text=plain(shown["title"]),
-        marker={"size": np.clip(np.sqrt(shown["popularity"].clip(lower=0)) + 3, 3, 18), "opacity": 0.5},
+        marker={"size": size, "opacity": 0.5},
         hovertemplate="%{text}<br>%{x:,} votes, average %{y:.1f}<extra></extra>"))
-    _layout(fig, f"Vote average vs vote count (log) — size: popularity{note}", "vote count", "vote average")
+    sizing = " — size: popularity" if sized else " (no popularity in this catalog)"
+    _layout(fig, f"Vote average vs vote count (log){sizing}{note}", "vote count", "vote average")
     fig.update_xaxes(type="log")
     return fig
 
 
 def figure_popularity_hist(summary: EdaSummary) -> go.Figure:
-    values = summary.popularity_votes["popularity"]
+    values = summary.popularity
     return _histogram(np.log10(values[values > 0]), 48, "Popularity (log10): heavy right skew", "log10 popularity")
 
 
@@ -311,8 +323,8 @@ def build_figures(summary: EdaSummary) -> EdaFigures:
         "runtime": (len(summary.runtimes) > 0, figure_runtime, "runtime"),
         "genres_by_decade": (not summary.genres_by_decade.empty, figure_genres_by_decade, "dated films with genres"),
         "popularity_votes": (not summary.popularity_votes.empty, figure_popularity_votes,
-                             "popularity with vote counts and averages"),
-        "popularity_hist": (bool((summary.popularity_votes["popularity"] > 0).any()), figure_popularity_hist,
+                             "vote counts with vote averages"),
+        "popularity_hist": (bool((summary.popularity > 0).any()), figure_popularity_hist,
                             "popularity"),
         "budget_revenue": (not summary.budget_revenue.empty, figure_budget_revenue, "films with both a budget and a revenue"),
         "missingness": (not summary.missingness.empty, figure_missingness, "films"),

@@ -62,3 +62,19 @@ def test_catalog_text_in_charts_is_plain(demo_catalog):
     people.loc[people["person_id"] == top, "name"] = '<a href="http://evil.example">Click</a>'
     figure = eda.build_figures(eda.summarize(dataclasses.replace(demo_catalog, people=people)))["top_cast"]
     assert '&lt;a href="http://evil.example"&gt;Click&lt;/a&gt;' in list(figure.data[0].y)
+
+
+def test_votes_are_drawn_without_popularity(demo_catalog):
+    """IMDB 5000 (and a Wikipedia catalog merged with it) has vote counts and averages but no
+    popularity: the votes chart shows what exists, the popularity histogram says it has no data."""
+    movies = demo_catalog.movies.assign(popularity=np.nan)
+    summary = eda.summarize(dataclasses.replace(demo_catalog, movies=movies))
+    figures = eda.build_figures(summary)
+    votes = figures["popularity_votes"]
+    assert len(votes.data[0].x) == min(eda.SCATTER_POINTS, movies["vote_count"].notna().sum())
+    assert "no popularity in this catalog" in votes.layout.title.text
+    assert figures.missing["popularity_hist"] == "No data for popularity in this catalog."
+    only_popularity = demo_catalog.movies.assign(vote_count=np.nan)
+    figures = eda.build_figures(eda.summarize(dataclasses.replace(demo_catalog, movies=only_popularity)))
+    assert "popularity_hist" in figures
+    assert figures.missing["popularity_votes"] == "No data for vote counts with vote averages in this catalog."

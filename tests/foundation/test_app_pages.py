@@ -171,3 +171,26 @@ def test_a_shared_link_opens_its_catalog(demo_catalog, isolated_dirs):
     at = AppTest.from_file(APP, default_timeout=300)  # a fresh session without a link: the stored choice
     at.run()
     assert at.query_params["catalog"] in ("small", ["small"])  # the URL names the catalog shown
+
+
+def test_every_page_url_is_its_file_name():
+    """A bookmarked page URL opens that page on a fresh server too: before app.py's first
+    ``st.navigation`` call, Streamlit resolves the URL against the files in ``pages/`` by their
+    names (``/import`` against ``pages/imports.py`` showed "Page not found"). So each page's
+    ``url_path`` must be its file name, and every page file must be in the navigation."""
+    import ast
+
+    tree = ast.parse((PROJECT_ROOT / "app.py").read_text())
+    pages = {}
+    for call in ast.walk(tree):
+        if isinstance(call, ast.Call) and getattr(call.func, "attr", None) == "Page":
+            path = call.args[0].value
+            options = {k.arg: k.value.value for k in call.keywords if isinstance(k.value, ast.Constant)}
+            pages[path] = options
+    files = sorted(f"pages/{p.name}" for p in (PROJECT_ROOT / "pages").glob("*.py") if p.name != "__init__.py")
+    assert sorted(pages) == files
+    for path, options in pages.items():
+        stem = path.removeprefix("pages/").removesuffix(".py")
+        if options.get("default"):
+            continue  # the default page is "/"
+        assert options.get("url_path", stem) == stem, f"{path}: url_path {options['url_path']!r} is not its file name"

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "app.py")
-PAGES = ["pages/home.py", "pages/imports.py", "pages/eda.py", "pages/search.py", "pages/labeling.py",
+PAGES = ["pages/home.py", "pages/import.py", "pages/eda.py", "pages/search.py", "pages/labeling.py",
          "pages/casting.py", "pages/monitoring.py", "pages/download.py"]
 
 
