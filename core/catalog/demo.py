@@ -213,21 +213,28 @@ def _cast_and_crew(rng: np.random.Generator, movies: pd.DataFrame, base_quality:
     actor_taste = np.vstack(actors["genre_taste"].to_numpy())
     # Column arrays once, not per film.
     actor_start, actor_end = actors["career_start"].to_numpy(), actors["career_end"].to_numpy()
-    actor_region, actor_star = actors["region"].to_numpy(), actors["star_power"].to_numpy()
+    # Regions as small integer codes: one integer comparison per person and film, not a string one.
+    region_code = {r: c for c, r in enumerate(sorted(set(careers["region"])))}
+    actor_region = actors["region"].map(region_code).to_numpy()
+    actor_star = actors["star_power"].to_numpy()
     actor_ids = actors["person_id"].to_numpy()
+    director_start, director_end = directors["career_start"].to_numpy(), directors["career_end"].to_numpy()
+    director_region = directors["region"].map(region_code).to_numpy()
+    director_ids, director_effect = directors["person_id"].to_numpy(), directors["director_effect"].to_numpy()
+    every_director = np.arange(len(directors))
     budgets = movies["budget"].fillna(movies["budget"].median()).to_numpy()
     budget_z = (np.log(budgets) - np.log(budgets).mean()) / np.log(budgets).std()
 
     credit_rows, qualities, popularity, vote_average, vote_count, revenue = [], [], [], [], [], []
     for i, film in enumerate(movies.itertuples(index=False)):
-        region = text.LANGUAGES[film.original_language][2]
+        region = region_code.get(text.LANGUAGES[film.original_language][2], -1)
         year = film.year
-        # Director: active that year, same region when possible.
-        active_dirs = directors[(directors["career_start"] <= year) & (directors["career_end"] >= year)]
-        local_dirs = active_dirs[active_dirs["region"] == region]
-        pool = local_dirs if len(local_dirs) else (active_dirs if len(active_dirs) else directors)
-        director = pool.iloc[int(rng.integers(len(pool)))]
-        credit_rows.append((film.movie_id, int(director["person_id"]), "crew", "Director", None, None))
+        # Director: active that year, same region when possible (row positions, in table order).
+        active_dirs = np.flatnonzero((director_start <= year) & (director_end >= year))
+        local_dirs = active_dirs[director_region[active_dirs] == region]
+        pool = local_dirs if len(local_dirs) else (active_dirs if len(active_dirs) else every_director)
+        director = int(pool[int(rng.integers(len(pool)))])
+        credit_rows.append((film.movie_id, int(director_ids[director]), "crew", "Director", None, None))
 
         # Cast: active actors, mostly from the film's region, drawn towards genre taste; big
         # budgets attract stars.
@@ -248,7 +255,7 @@ def _cast_and_crew(rng: np.random.Generator, movies: pd.DataFrame, base_quality:
             person = int(actor_ids[chosen[idx]])
             credit_rows.append((film.movie_id, person, "cast", "Actor", None, bill))
         top_star = float(np.mean(stars[order][:3]))
-        quality = 0.6 * top_star + float(director["director_effect"]) + base_quality[i] + rng.normal(0, 0.45)
+        quality = 0.6 * top_star + float(director_effect[director]) + base_quality[i] + rng.normal(0, 0.45)
         qualities.append(quality)
         recency = (year - FIRST_YEAR) / (LAST_YEAR - FIRST_YEAR)
         pop = float(np.exp(0.7 * top_star + 0.35 * budget_z[i] + 0.3 * quality + 1.2 * recency + rng.normal(1.2, 0.4)))
