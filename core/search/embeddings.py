@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -21,10 +22,12 @@ import pyarrow.parquet as pq
 from core import config
 from core.errors import MarqueeError
 from core.io import atomic_path
-from core.progress import ProgressFn, null_progress
+from core.progress import Cancelled, ProgressFn, null_progress
 
 log = logging.getLogger(__name__)
-CHUNK = 256          # texts per progress step
+CHUNK = 256          # at most this many texts per progress step
+STEP_SECONDS = 2.0   # a progress step (where a cancel is honoured) lasts about this long at the measured rate
+FIRST_STEP = 16      # texts in the first step, before a rate is measured
 MAX_SHARDS = 16      # compact the cache when it has more shard files than this
 
 
@@ -45,6 +48,14 @@ def model_fingerprint(path: str) -> str:
             digest.update(rel.encode())
             digest.update(item.read_bytes() if item.suffix == ".json" else str(item.stat().st_size).encode())
     return f"{folder.name}-{digest.hexdigest()[:12]}"
+
+
+def next_step(texts: int, seconds: float) -> int:
+    """Texts in the next progress step: about ``STEP_SECONDS`` at the rate just measured, from 8
+    (a multiple of 8 keeps batches even) to ``CHUNK``."""
+    if seconds <= 0:
+        return CHUNK
+    return int(min(CHUNK, max(8, texts * STEP_SECONDS / seconds // 8 * 8)))
 
 
 class Encoder:
@@ -76,12 +87,26 @@ class Encoder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         # Longest first over the whole list, so each batch holds texts of similar length (less padding).
         order = np.argsort([-len(t) for t in texts], kind="stable")
-        for start in range(0, len(texts), CHUNK):
-            rows = order[start:start + CHUNK]
-            out[rows] = self.model.encode(
-                [texts[i] for i in rows], batch_size=self.batch_size, normalize_embeddings=True,
-                show_progress_bar=False, convert_to_numpy=True)
-            progress(start + len(rows), len(texts), "embedding")
+        # Steps sized from the measured rate to last about STEP_SECONDS, so a cancel (raised by the
+        # progress call) acts within seconds on a loaded machine, not after a 256-text chunk.
+        # A cancel carries the texts finished before it (``Cancelled.partial``: positions, vectors),
+        # so the caller can keep them in the embedding cache.
+        start, step = 0, FIRST_STEP
+        try:
+            while start < len(texts):
+                rows = order[start:start + step]
+                began = time.perf_counter()
+                out[rows] = self.model.encode(
+                    [texts[i] for i in rows], batch_size=min(self.batch_size, len(rows)), normalize_embeddings=True,
+                    show_progress_bar=False, convert_to_numpy=True)
+                seconds = time.perf_counter() - began
+                start += len(rows)
+                progress(start, len(texts), "embedding")
+                step = next_step(len(rows), seconds)
+        except Cancelled as cancel:
+            finished = np.sort(order[:start])
+            cancel.partial = (finished, out[finished])
+            raise
         return out
 
     def encode_query(self, text: str) -> np.ndarray:

@@ -30,7 +30,7 @@ from core import config, tracking
 from core.errors import MarqueeError
 from core.io import (build_manifest, read_json, sha256_file, sha256_file_cached, staged_dir, write_json_atomic,
                      write_parquet_atomic)
-from core.progress import ProgressFn, null_progress
+from core.progress import Cancelled, ProgressFn, null_progress
 from core.search.bm25 import BM25
 from core.search.documents import DOC_FORMAT_VERSION, PASSAGE_WORDS, TOP_CAST, build_documents, passages
 from core.search.embeddings import EmbeddingCache, Encoder, model_fingerprint
@@ -187,7 +187,12 @@ def embed_texts(hashes: list[str], texts: list[str], encoder: Encoder, progress:
             def step(done, total, message="", offset=start):
                 progress(offset + done, len(missing), message)
 
-            fresh = encoder.encode([text_of[h] for h in part], progress=step)
+            try:
+                fresh = encoder.encode([text_of[h] for h in part], progress=step)
+            except Cancelled as cancel:  # keep what was embedded before the cancel (the resume starts there)
+                rows, vectors = getattr(cancel, "partial", ((), None))
+                cache.add([part[i] for i in rows], vectors)
+                raise
             cache.add(part, fresh)
             known.update(zip(part, fresh))
     progress(len(missing), len(missing), "embedded")
