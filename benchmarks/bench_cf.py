@@ -8,9 +8,10 @@ on a temporal split against popularity and the previous champion.
 
 Every candidate sees the same seeded folds (``core.cf.kfold_indices``). Marquee models are fitted
 by ``CFRecommender.fit`` and scored by its own NumPy scorer (``predict``; ``recommend`` for the
-lists); Surprise models (BaselineOnly, KNNBaseline, default SVD) by Surprise, as references. A
-blend is built, per fold, from the members fitted in that fold (``FactorModel.blend``) and
-served by ``CFRecommender``: it predicts exactly the weighted mean of its members (tested).
+lists); Surprise models (BaselineOnly, default SVD; KNNBaseline with ``--models``) by Surprise,
+as references. The champion blend's weights are fitted, per outer fold, on an inner validation
+split of that fold's training ratings (never the test fold); the blend of the members fitted on
+the whole training part (``CFRecommender.blend_of``) is served by ``CFRecommender``.
 
 Reads ``../shared/data/ml-100k`` through the MovieLens importer (``MARQUEE_SHARED_DATA``
 overrides), prints the tables and writes ``benchmarks/results/cf.json``.
@@ -25,10 +26,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DEFAULT = ("popularity", "baseline_only", "knn_baseline", "svd", "svd_tuned", "bayes_mf", "champion")
+DEFAULT = ("popularity", "baseline_only", "svd", "svd_tuned", "bayes_mf", "knn", "champion")
 
 
 def load_movielens():
@@ -47,11 +50,13 @@ def load_ratings():
 
 
 def candidates() -> dict:
-    """name -> (description, factory or ("blend", [(member, weight), ...]))."""
+    """name -> (description, factory) or, for the champion, (description, ("blend", member names))."""
     from core.cf import CHAMPION_PARAMS, MODELS, PREVIOUS_CHAMPION_PARAMS, CFRecommender
-    from core.cf.params import BAYES_PARAMS, IMPLICIT_PARAMS, SVDPP_PARAMS
+    from core.cf.params import BAYES_PARAMS, IMPLICIT_PARAMS, KNN_PARAMS, SVDPP_PARAMS
 
     table = {name: MODELS[name] for name in ("popularity", "baseline_only", "knn_baseline", "svd")}
+    table["knn_baseline"] = ("reference: Surprise KNNBaseline (item-based pearson_baseline, k=40), Surprise's scorer",
+                             MODELS["knn_baseline"][1])
     table["svd_tuned"] = ("previous champion: tuned SVD averaged over 5 seeds",
                           lambda: CFRecommender(**PREVIOUS_CHAMPION_PARAMS))
     table["svdpp"] = ("SVD++ (Surprise's trainer, served by CFRecommender), default parameters",
@@ -59,53 +64,67 @@ def candidates() -> dict:
     table["implicit_als"] = (f"implicit ALS on the ratings as watch events {IMPLICIT_PARAMS}",
                              lambda: CFRecommender(**IMPLICIT_PARAMS))
     table["bayes_mf"] = (f"Bayesian MF (Gibbs) {BAYES_PARAMS}", lambda: CFRecommender(**BAYES_PARAMS))
-    if CHAMPION_PARAMS.get("algorithm") == "blend":
-        members = [(name_of(m), float(m["weight"])) for m in CHAMPION_PARAMS["members"]]
-        table["champion"] = (f"champion: blend {members}", ("blend", members, CHAMPION_PARAMS["members"]))
-    else:
-        table["champion"] = ("champion configuration", lambda: CFRecommender(**CHAMPION_PARAMS))
+    table["knn"] = (f"item KNN with baselines, trained and served by CFRecommender {KNN_PARAMS}",
+                    lambda: CFRecommender(**KNN_PARAMS))
+    members = [name_of(m) for m in CHAMPION_PARAMS["members"]]
+    table["champion"] = (f"champion: blend of {members}, weights fitted per fold on an inner validation split "
+                         f"of the training folds", ("blend", members))
     return table
 
 
 def name_of(member: dict) -> str:
     """The candidate name of a blend member's parameters (the bench fits each candidate once)."""
     from core.cf import PREVIOUS_CHAMPION_PARAMS
-    from core.cf.params import BAYES_PARAMS
+    from core.cf.params import BAYES_PARAMS, KNN_PARAMS, SVDPP_PARAMS
 
     params = {k: v for k, v in member.items() if k != "weight"}
-    for name, known in (("bayes_mf", BAYES_PARAMS), ("svd_tuned", PREVIOUS_CHAMPION_PARAMS)):
+    for name, known in (("bayes_mf", BAYES_PARAMS), ("svd_tuned", PREVIOUS_CHAMPION_PARAMS), ("knn", KNN_PARAMS),
+                        ("svdpp", SVDPP_PARAMS)):
         if params == known:
             return name
     raise SystemExit(f"blend member {params} is not one of the bench's candidates")
 
 
-def cross_validate(ratings, models: list[str], table: dict, folds: int, seed: int) -> list[dict]:
-
+def cross_validate(ratings, models: list[str], table: dict, folds: int, seed: int,
+                   inner_fraction: float = 0.2) -> list[dict]:
+    """Every model on the same outer folds. The blend's weights are fitted, per outer fold, on an
+    inner validation split (``inner_fraction`` of that fold's training ratings, members fitted on
+    the rest), never on the test fold; its members are then the ones fitted on the whole
+    training part, combined by ``CFRecommender.blend_of`` and scored by our serving code."""
     from core import metrics
-    from core.cf import CFRecommender, FactorModel, kfold_indices
+    from core.cf import CFRecommender, fit_blend_weights, kfold_indices
     from core.cf.evaluation import fold_summary
 
     ratings = ratings.reset_index(drop=True)
-    needed = list(dict.fromkeys([m for name in models if isinstance(table[name][1], tuple)
-                                 for m, _ in table[name][1][1]] + models))
+    blends = [name for name in models if isinstance(table[name][1], tuple)]
+    needed = list(dict.fromkeys([m for name in blends for m in table[name][1][1]] + models))
     scores = {name: [] for name in needed}
+    weights_per_fold = {name: [] for name in blends}
     for fold, (train_idx, test_idx) in enumerate(kfold_indices(len(ratings), folds, seed)):
         train, test = ratings.iloc[train_idx], ratings.iloc[test_idx]
         users, films = test["user_id"].to_numpy(), test["movie_id"].to_numpy()
+        inner = {}
+        if blends:  # inner validation split of this fold's training ratings (seeded per fold)
+            order = np.random.default_rng(seed + 1000 + fold).permutation(len(train))
+            cut = int(round(len(train) * (1 - inner_fraction)))
+            inner_train, inner_valid = train.iloc[np.sort(order[:cut])], train.iloc[np.sort(order[cut:])]
+            for member in dict.fromkeys(m for name in blends for m in table[name][1][1]):
+                started = time.perf_counter()
+                model = table[member][1]().fit(inner_train)
+                inner[member] = model.predict(inner_valid["user_id"].to_numpy(), inner_valid["movie_id"].to_numpy())
+                print(f"fold {fold + 1}/{folds} inner {member:<12} valid RMSE "
+                      f"{metrics.rmse(inner_valid['rating'].to_numpy(), inner[member]):.4f}  "
+                      f"{time.perf_counter() - started:6.1f}s", file=sys.stderr, flush=True)
         fitted = {}
         for name in needed:
             factory = table[name][1]
             started = time.perf_counter()
-            if isinstance(factory, tuple):  # a blend of members fitted in this fold
-                parts = [(fitted[m], w) for m, w in factory[1]]
-                base = parts[0][0]
-                blend = FactorModel.blend([p.model_ for p, _ in parts], [w for _, w in parts])
-                model = CFRecommender.from_factors(
-                    mu=blend.mu, bu=blend.bu, bi=blend.bi, pu=blend.pu, qi=blend.qi, user_ids=blend.user_ids,
-                    item_ids=blend.item_ids, rating_scale=blend.rating_scale, user_counts=base.train_counts_,
-                    item_sums=base.fallback_.sums_, item_counts=base.fallback_.counts_, algorithm="blend",
-                    members=factory[2])
-                fit_seconds = sum(p.fit_seconds_ for p, _ in parts)
+            if isinstance(factory, tuple):
+                members = factory[1]
+                weights = fit_blend_weights({m: inner[m] for m in members}, inner_valid["rating"].to_numpy())
+                weights_per_fold[name].append(weights)
+                model = CFRecommender.blend_of([fitted[m] for m in members], [weights[m] for m in members])
+                fit_seconds = sum(fitted[m].fit_seconds_ for m in members)
             else:
                 model = factory().fit(train)
                 fit_seconds = time.perf_counter() - started
@@ -114,9 +133,18 @@ def cross_validate(ratings, models: list[str], table: dict, folds: int, seed: in
             predict_seconds = time.perf_counter() - started - (0 if isinstance(factory, tuple) else fit_seconds)
             scores[name].append({**metrics.accuracy(test["rating"].to_numpy(), predicted),
                                  "fit_seconds": fit_seconds, "predict_seconds": predict_seconds})
-            print(f"fold {fold + 1}/{folds} {name:<18} RMSE {scores[name][-1]['rmse']:.4f}  fit {fit_seconds:6.1f}s",
-                  file=sys.stderr, flush=True)
-    return [fold_summary(name, table[name][0], scores[name]) for name in needed]
+            extra = f"  weights {weights}" if isinstance(factory, tuple) else ""
+            print(f"fold {fold + 1}/{folds} {name:<18} RMSE {scores[name][-1]['rmse']:.4f}  fit {fit_seconds:6.1f}s"
+                  f"{extra}", file=sys.stderr, flush=True)
+    rows = [fold_summary(name, table[name][0], scores[name]) for name in needed]
+    for row in rows:
+        if row["model"] in weights_per_fold:
+            per_fold = weights_per_fold[row["model"]]
+            row["weights_per_fold"] = per_fold
+            row["weights_mean"] = {m: float(np.mean([w[m] for w in per_fold])) for m in per_fold[0]}
+            row["inner_fraction"] = inner_fraction
+            row["fit_seconds_note"] = "sum of the members' fits on the training folds (the inner fits not counted)"
+    return rows
 
 
 def main() -> None:
@@ -162,7 +190,7 @@ def main() -> None:
         estimators = {}
         for name in ranked:
             factory = table[name][1]
-            if isinstance(factory, tuple):
+            if isinstance(factory, tuple):  # the served champion: CHAMPION_PARAMS' weights
                 from core.cf import CFRecommender
                 estimators[name] = CFRecommender(**CHAMPION_PARAMS)
             else:

@@ -22,17 +22,17 @@ metrics=...)``; ``cf recommend``, fold-in, monitoring and the registry then serv
 """
 from core.cf.champion import cf_slot, holdout_baseline, load_champion, train_champion
 from core.cf.data import build_trainset, check_ratings, genre_table
-from core.cf.evaluation import (DEFAULT_MODELS, MODELS, beyond_accuracy, compare_models, holdout_report,
+from core.cf.evaluation import (DEFAULT_MODELS, MODELS, beyond_accuracy, compare_models, fit_blend_weights, holdout_report,
                                 kfold_indices, popularity_lists, ranking_comparison, split_ratings)
 from core.cf.factors import FactorModel
 from core.cf.fallback import PopularityFallback
-from core.cf.params import (BAYES_PARAMS, CHAMPION_PARAMS, IMPLICIT_PARAMS, PREVIOUS_CHAMPION_PARAMS,
+from core.cf.params import (BAYES_PARAMS, CHAMPION_PARAMS, IMPLICIT_PARAMS, KNN_PARAMS, PREVIOUS_CHAMPION_PARAMS,
                             SIMULATION_PARAMS, SVD_TUNED_PARAMS, WORLD_PARAMS)
-from core.cf.recommender import BAYES_MF, BLEND, FOLD_IN, IMPLICIT_ALS, POPULARITY, SVD, SVDPP, CFRecommender, UserVectors, as_ids
+from core.cf.recommender import BAYES_MF, BLEND, FOLD_IN, IMPLICIT_ALS, KNN_BASELINE, POPULARITY, SVD, SVDPP, CFRecommender, UserVectors, as_ids
 
 __all__ = ["BAYES_MF", "BAYES_PARAMS", "BLEND", "CHAMPION_PARAMS", "DEFAULT_MODELS",
-           "FOLD_IN", "IMPLICIT_ALS", "IMPLICIT_PARAMS", "MODELS", "POPULARITY", "PREVIOUS_CHAMPION_PARAMS", "SIMULATION_PARAMS", "SVD", "SVDPP",
+           "FOLD_IN", "IMPLICIT_ALS", "IMPLICIT_PARAMS", "KNN_BASELINE", "KNN_PARAMS", "MODELS", "POPULARITY", "PREVIOUS_CHAMPION_PARAMS", "SIMULATION_PARAMS", "SVD", "SVDPP",
            "SVD_TUNED_PARAMS", "WORLD_PARAMS", "CFRecommender", "FactorModel", "PopularityFallback", "UserVectors",
-           "as_ids", "beyond_accuracy", "build_trainset", "cf_slot", "check_ratings", "compare_models", "genre_table",
+           "as_ids", "beyond_accuracy", "build_trainset", "cf_slot", "check_ratings", "compare_models", "fit_blend_weights", "genre_table",
            "holdout_baseline", "holdout_report", "kfold_indices", "load_champion", "popularity_lists",
            "ranking_comparison", "split_ratings", "train_champion"]

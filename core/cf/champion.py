@@ -17,8 +17,8 @@ import pandas as pd
 from core.artifacts import ArtifactStore, Slot, Version, default_store
 from core.cf.data import genre_table
 from core.cf.evaluation import split_ratings
-from core.cf.params import BAYES_PARAMS, CHAMPION_PARAMS, IMPLICIT_PARAMS, SVD_TUNED_PARAMS, SVDPP_PARAMS
-from core.cf.recommender import BAYES_MF, BLEND, IMPLICIT_ALS, SVD, SVDPP, CFRecommender
+from core.cf.params import BAYES_PARAMS, CHAMPION_PARAMS, IMPLICIT_PARAMS, KNN_PARAMS, SVD_TUNED_PARAMS, SVDPP_PARAMS
+from core.cf.recommender import BAYES_MF, BLEND, IMPLICIT_ALS, KNN_BASELINE, SVD, SVDPP, CFRecommender
 from core.errors import MarqueeError
 from core.metrics import segment_metrics
 from core.progress import ProgressFn, null_progress
@@ -32,7 +32,7 @@ def cf_slot(catalog_name: str) -> Slot:
 
 
 BASE_PARAMS = {SVD: SVD_TUNED_PARAMS, SVDPP: SVDPP_PARAMS, BAYES_MF: BAYES_PARAMS, BLEND: CHAMPION_PARAMS,
-               IMPLICIT_ALS: IMPLICIT_PARAMS}
+               IMPLICIT_ALS: IMPLICIT_PARAMS, KNN_BASELINE: KNN_PARAMS}
 
 
 def champion_params(params: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -68,13 +68,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_recommend)
 
 
-ALGORITHMS = ("champion", "svd", "svdpp", "bayes-mf")
+ALGORITHMS = ("champion", "svd", "svdpp", "bayes-mf", "knn-baseline")
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--algorithm", choices=ALGORITHMS, default="champion",
                    help="champion (the configuration chosen by 5-fold CV, default), or one model: tuned svd, "
-                        "svdpp or bayes-mf; --factors/--epochs/--lr/--reg alone mean a tuned svd")
+                        "svdpp, bayes-mf or knn-baseline; --factors/--epochs/--lr/--reg alone mean a tuned svd")
     p.add_argument("--factors", type=arg_int(1, 10_000), help="latent factors (default from the champion configuration)")
     p.add_argument("--epochs", type=arg_int(1, 100_000))
     p.add_argument("--lr", type=arg_float(0, 10, low_open=True), help="learning rate, in (0, 10]")

@@ -136,6 +136,25 @@ def fold_summary(name: str, description: str, fold_scores: list[dict[str, float]
     return row
 
 
+def fit_blend_weights(predictions: dict[str, np.ndarray], ratings) -> dict[str, float]:
+    """Blend weights from validation predictions: least squares of ``ratings`` on the members'
+    predictions with every weight ≥ 0 and the weights summing to 1 (a blend is a weighted mean,
+    :meth:`FactorModel.blend`). Fit them on ratings no reported score is measured on."""
+    from scipy.optimize import nnls
+
+    names = list(predictions)
+    if not names:
+        raise MarqueeError("blend weights: no member predictions")
+    X = np.column_stack([np.asarray(predictions[n], dtype=float) for n in names])
+    y = np.asarray(ratings, dtype=float)
+    if X.shape[0] != len(y) or not (np.isfinite(X).all() and np.isfinite(y).all()):
+        raise MarqueeError("blend weights: predictions and ratings must be finite and aligned")
+    penalty = 1e3 * np.sqrt(len(y))  # the sum-to-one constraint as a heavily weighted extra row
+    weights, _ = nnls(np.vstack([X, np.full((1, len(names)), penalty)]), np.r_[y, penalty])
+    weights = weights / weights.sum()
+    return {name: float(w) for name, w in zip(names, weights)}
+
+
 def split_ratings(ratings: pd.DataFrame, split: str = "temporal", test_fraction: float = 0.2,
                   seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train/test ratings: ``temporal`` keeps the latest ``test_fraction`` of ratings as test

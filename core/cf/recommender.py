@@ -28,6 +28,7 @@ from core.cf.data import build_trainset, check_ratings
 from core.cf.bayes import fit_bayes_mf
 from core.cf.factors import ARRAYS, FactorModel
 from core.cf.implicit import fit_implicit_als, watch_strengths
+from core.cf.neighbours import ARRAYS as NEIGHBOUR_ARRAYS, Neighbourhood, Profile
 from core.cf.fallback import PopularityFallback
 from core.errors import MarqueeError
 from core.io import load_npz, save_npz
@@ -43,7 +44,8 @@ SVDPP = "svdpp"
 BAYES_MF = "bayes-mf"
 BLEND = "blend"
 IMPLICIT_ALS = "implicit-als"
-FIT_ALGORITHMS = (SVD, SVDPP, BAYES_MF, BLEND, IMPLICIT_ALS)
+KNN_BASELINE = "knn-baseline"
+FIT_ALGORITHMS = (SVD, SVDPP, BAYES_MF, BLEND, IMPLICIT_ALS, KNN_BASELINE)
 IMPLICIT_ALGORITHMS = (IMPLICIT_ALS, "spark-als-implicit")  # preferences from watch logs, not ratings  # what ``fit`` trains; other algorithms arrive through ``from_factors``
 
 
@@ -57,6 +59,7 @@ class UserVectors:
     pu: np.ndarray
     source: np.ndarray
     flag: np.ndarray
+    profiles: list[Profile | None] | None = None  # each user's ratings for the neighbourhood term, if any
 
 
 class CFRecommender(Model):
@@ -88,7 +91,8 @@ class CFRecommender(Model):
                  random_state: int = 0, min_ratings: int = 5, fallback_min_votes: int = 10,
                  fallback_damping: float = 10.0, fold_in_reg: float = 0.1, fold_in_prior: float = 3.0,
                  rating_scale: tuple[float, float] | None = None, algorithm: str = SVD, reg_yj: float | None = None,
-                 burn_in: int | None = None, thin: int = 2, alpha: float = 10.0, members: list[dict[str, Any]] | None = None):
+                 burn_in: int | None = None, thin: int = 2, alpha: float = 10.0, members: list[dict[str, Any]] | None = None,
+                 k: int = 40, min_k: int = 1, shrinkage: float = 100.0, max_neighbours: int = 1000):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
         self.lr_all = lr_all
@@ -110,6 +114,10 @@ class CFRecommender(Model):
         self.thin = thin
         self.alpha = alpha
         self.members = members
+        self.k = k
+        self.min_k = min_k
+        self.shrinkage = shrinkage
+        self.max_neighbours = max_neighbours
 
     # ------------------------------------------------------------------ parameters
     def check_params(self) -> "CFRecommender":
@@ -133,9 +141,12 @@ class CFRecommender(Model):
             for number, member in enumerate(self.members):
                 if not isinstance(member, dict) or member.get("algorithm", SVD) in (BLEND,) \
                         or member.get("algorithm", SVD) not in FIT_ALGORITHMS:
-                    raise MarqueeError(f"members[{number}]: expected the parameters of an svd, svdpp or bayes-mf model")
+                    raise MarqueeError(f"members[{number}]: expected the parameters of an svd, svdpp, bayes-mf "
+                                       f"or knn-baseline model")
                 finite_float(member.get("weight"), f"members[{number}].weight", 0.0, 1e6, low_open=True)
                 CFRecommender(**{k: v for k, v in member.items() if k != "weight"}).check_params()
+            if sum(member.get("algorithm", SVD) == KNN_BASELINE for member in self.members) > 1:
+                raise MarqueeError("members: a blend takes at most one knn-baseline member")
         return self
 
     @classmethod
@@ -158,26 +169,39 @@ class CFRecommender(Model):
         if ratings.empty:
             raise MarqueeError("ratings: no rows to train the recommender on")
         started = time.perf_counter()
+        self.neighbours_, self.neighbour_weight_ = None, 0.0
         factors = self._fit_factors(ratings, progress)
+        neighbours, weight = self.neighbours_, self.neighbour_weight_
         counts = ratings.groupby("user_id").size().reindex(factors.user_ids).to_numpy(np.int64)
         stats = ratings.groupby("movie_id")["rating"].agg(["sum", "count"]).reindex(factors.item_ids)
         self._install(factors, counts, stats["sum"].to_numpy(float), stats["count"].to_numpy(np.int64),
-                      time.perf_counter() - started)
+                      time.perf_counter() - started, neighbours, weight)
         progress(1, 1, f"trained on {len(ratings):,} ratings in {self.fit_seconds_:.1f}s")
         return self
 
     def _fit_factors(self, ratings: pd.DataFrame, progress: ProgressFn) -> FactorModel:
-        """One factor model: a blend of member recommenders, or ``n_bags`` seeds of one algorithm averaged."""
+        """One factor model: a blend of member recommenders, or ``n_bags`` seeds of one algorithm
+        averaged. A neighbourhood (knn-baseline, alone or as a blend member) is set on ``self``."""
         if self.algorithm == BLEND:
-            members, weights = [], []
+            fitted = []
             for number, member in enumerate(self.members):
                 params = {k: v for k, v in member.items() if k != "weight"}
                 progress(number, len(self.members) + 1, f"training blend member {number + 1}/{len(self.members)} "
                                                         f"({params.get('algorithm', SVD)})")
-                members.append(CFRecommender(**{"random_state": self.random_state, "rating_scale": self.rating_scale,
-                                                **params}).fit(ratings).model_)
-                weights.append(float(member["weight"]))
-            return FactorModel.blend(members, weights)
+                fitted.append(CFRecommender(**{"random_state": self.random_state, "rating_scale": self.rating_scale,
+                                               **params}).fit(ratings))
+            blend, self.neighbours_, self.neighbour_weight_ = blend_parts(fitted, [m["weight"] for m in self.members])
+            return blend
+        if self.algorithm == KNN_BASELINE:
+            nb = Neighbourhood.fit(ratings, k=self.k, min_k=self.min_k, shrinkage=self.shrinkage,
+                                   max_neighbours=self.max_neighbours)
+            low, high = self.rating_scale or (float(ratings["rating"].min()), float(ratings["rating"].max()))
+            if low == high:
+                low, high = low - 1.0, high
+            self.neighbours_, self.neighbour_weight_ = nb, 1.0
+            return FactorModel(mu=nb.mu, bu=nb.bu, bi=nb.bi, pu=np.zeros((len(nb.user_ids), 0)),
+                               qi=np.zeros((len(nb.item_ids), 0)), user_ids=nb.user_ids, item_ids=nb.item_ids,
+                               rating_scale=(low, high))
         if self.algorithm == IMPLICIT_ALS:
             return fit_implicit_als(ratings, n_factors=self.n_factors, n_iterations=self.n_epochs, reg=self.reg_all,
                                     alpha=self.alpha, seed=self.random_state, progress=progress)
@@ -206,6 +230,20 @@ class CFRecommender(Model):
         return FactorModel.average(bags)
 
     @classmethod
+    def blend_of(cls, members: list["CFRecommender"], weights, **params: Any) -> "CFRecommender":
+        """The blend of already fitted ``members`` (trained on the same ratings) with ``weights``:
+        the recommender ``fit(algorithm="blend", members=...)`` would build from them, without
+        training them again. ``params`` are the blend's own (``members``, ``min_ratings``, …)."""
+        if not members:
+            raise MarqueeError("blend: no members")
+        factors, neighbours, weight = blend_parts(members, weights)
+        base = members[0]
+        model = cls(**{"algorithm": BLEND, **params})
+        model._install(factors, base.train_counts_, base.fallback_.sums_, base.fallback_.counts_,
+                       sum(m.fit_seconds_ for m in members), neighbours, weight)
+        return model
+
+    @classmethod
     def from_factors(cls, *, mu: float, bu, bi, pu, qi, user_ids, item_ids, rating_scale: tuple[float, float],
                      user_counts, item_sums, item_counts, fit_seconds: float = 0.0, algorithm: str = "als",
                      **params: Any) -> "CFRecommender":
@@ -231,7 +269,8 @@ class CFRecommender(Model):
         model._install(factors, user_counts, item_sums, item_counts, float(fit_seconds))
         return model
 
-    def _install(self, factors: FactorModel, user_counts, item_sums, item_counts, fit_seconds: float) -> None:
+    def _install(self, factors: FactorModel, user_counts, item_sums, item_counts, fit_seconds: float,
+                 neighbours: Neighbourhood | None = None, neighbour_weight: float = 0.0) -> None:
         """Set the learned state (from ``fit``, ``from_factors`` or ``load``); refuses NaN/inf."""
         user_counts = np.asarray(user_counts, dtype=np.int64)
         item_sums, item_counts = np.asarray(item_sums, dtype=float), np.asarray(item_counts, dtype=np.int64)
@@ -245,6 +284,17 @@ class CFRecommender(Model):
             float(item_sums.sum() / item_counts.sum()), factors.item_ids, item_sums, item_counts)
         check_finite_arrays({"mu": np.array([factors.mu]), "bu": factors.bu, "bi": factors.bi, "pu": factors.pu,
                              "qi": factors.qi, "fallback": fallback.scores_}, type(self).__name__)
+        if neighbours is not None:
+            check_finite_arrays({"neighbour_bu": neighbours.bu, "neighbour_bi": neighbours.bi,
+                                 "similarity": neighbours.similarity, "neighbour_ratings": neighbours.ratings},
+                                type(self).__name__)
+            if not (np.array_equal(neighbours.item_ids, factors.item_ids)
+                    and np.array_equal(neighbours.user_ids, factors.user_ids)):
+                raise MarqueeError("neighbourhood: its users and films must be the factor model's, in the same order")
+            if not (np.isfinite(neighbour_weight) and 0.0 < neighbour_weight <= 1.0):
+                raise MarqueeError(f"neighbour weight {neighbour_weight!r}: expected a number in (0, 1]")
+        self.neighbours_ = neighbours
+        self.neighbour_weight_ = float(neighbour_weight) if neighbours is not None else 0.0
         self.model_ = factors
         self.fallback_ = fallback
         self.train_counts_ = user_counts
@@ -302,7 +352,27 @@ class CFRecommender(Model):
         source[cold] = POPULARITY
         flag = np.where(source == FOLD_IN, Flag.FOLD_IN, Flag.OK).astype(object)
         flag[cold] = np.where(known[cold] | (totals[cold] > 0), Flag.COLD_START, Flag.UNKNOWN_USER)
-        return UserVectors(user_ids=user_ids, bu=bu, pu=pu, source=source, flag=flag)
+        profiles = None
+        if self.neighbours_ is not None:  # the neighbourhood term reads each personal user's own ratings
+            profiles = [None] * len(user_ids)
+            for row in np.flatnonzero(source == SVD):
+                profiles[row] = self.neighbours_.trained_profile(user_ids[row])
+            for row in np.flatnonzero(source == FOLD_IN):
+                rows = groups.get_group(user_ids[row])
+                profiles[row] = self.neighbours_.fold_in(rows["movie_id"].to_numpy(), rows["rating"].to_numpy(float))
+        return UserVectors(user_ids=user_ids, bu=bu, pu=pu, source=source, flag=flag, profiles=profiles)
+
+    def _neighbour_terms(self, vectors: UserVectors, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """weight × the neighbourhood residual term of users ``rows`` for every inner film in ``items``
+        (users × films); zeros without a neighbourhood or for users without a profile."""
+        out = np.zeros((len(rows), len(items)))
+        if self.neighbours_ is None or vectors.profiles is None:
+            return out
+        for n, row in enumerate(rows):
+            profile = vectors.profiles[row]
+            if profile is not None:
+                out[n] = self.neighbour_weight_ * self.neighbours_.residual_term(profile, items)
+        return out
 
     # ------------------------------------------------------------------ scoring
     def predict(self, user_ids, movie_ids, history: pd.DataFrame | None = None) -> np.ndarray:
@@ -325,6 +395,12 @@ class CFRecommender(Model):
         item_inner = self.model_.item_inner(movie_ids)
         bi, qi = self.model_.item_terms(item_inner)
         personal = self.model_.mu + vectors.bu[position] + bi + np.einsum("nk,nk->n", vectors.pu[position], qi)
+        if self.neighbours_ is not None and vectors.profiles is not None:
+            for row, profile in enumerate(vectors.profiles):
+                if profile is not None:
+                    pairs = np.flatnonzero(position == row)
+                    personal[pairs] += self.neighbour_weight_ * self.neighbours_.residual_term(
+                        profile, item_inner[pairs])
         cold = vectors.source[position] == POPULARITY
         values = self.model_.clip(np.where(cold, self.fallback_.predict(movie_ids), personal))
         flags = vectors.flag[position].copy()
@@ -336,6 +412,7 @@ class CFRecommender(Model):
         model = self.model_
         bi, qi = model.item_terms(model.item_inner(movie_ids))
         scores = model.mu + vectors.bu[:, None] + bi[None, :] + vectors.pu @ qi.T
+        scores += self._neighbour_terms(vectors, np.arange(len(vectors.user_ids)), model.item_inner(movie_ids))
         cold = vectors.source == POPULARITY
         if cold.any():
             scores[cold] = self.fallback_.predict(movie_ids)[None, :]
@@ -362,6 +439,7 @@ class CFRecommender(Model):
         for start in range(0, len(personal), batch_size):
             rows = personal[start:start + batch_size]
             scores = self.model_.score_matrix(vectors.bu[rows], vectors.pu[rows])
+            scores += self._neighbour_terms(vectors, rows, np.arange(len(item_ids)))
             local = pd.Index(rows).get_indexer(seen_rows)
             mask = (local >= 0) & (seen_inner >= 0)
             scores[local[mask], seen_inner[mask]] = -np.inf
@@ -382,14 +460,22 @@ class CFRecommender(Model):
     # ------------------------------------------------------------------ persistence (core.models)
     def _learned_arrays(self) -> dict[str, Any]:
         f = self.model_
-        return {"mu": np.array([f.mu]), "bu": f.bu, "bi": f.bi, "pu": f.pu, "qi": f.qi,
-                "fallback_sums": self.fallback_.sums_, "fallback_scores": self.fallback_.scores_}
+        arrays = {"mu": np.array([f.mu]), "bu": f.bu, "bi": f.bi, "pu": f.pu, "qi": f.qi,
+                  "fallback_sums": self.fallback_.sums_, "fallback_scores": self.fallback_.scores_}
+        if self.neighbours_ is not None:
+            arrays.update(similarity=self.neighbours_.similarity, neighbour_bu=self.neighbours_.bu,
+                          neighbour_bi=self.neighbours_.bi, neighbour_weight=np.array([self.neighbour_weight_]))
+        return arrays
 
     def _save_state(self, folder: Path) -> list[str]:
         save_npz(folder / ARRAYS, self.model_.to_arrays())
         save_npz(folder / STATE, {"train_counts": self.train_counts_, "item_sums": self.fallback_.sums_,
                                   "item_counts": self.fallback_.counts_, "fit_seconds": np.array([self.fit_seconds_])})
-        return [ARRAYS, STATE]
+        if self.neighbours_ is None:
+            return [ARRAYS, STATE]
+        save_npz(folder / NEIGHBOUR_ARRAYS, {**self.neighbours_.to_arrays(),
+                                             "weight": np.array([self.neighbour_weight_])})
+        return [ARRAYS, STATE, NEIGHBOUR_ARRAYS]
 
     def _load_state(self, folder: Path, record: dict[str, Any]) -> None:
         factors = FactorModel.from_arrays(load_npz(folder / ARRAYS, "recommender factors"))
@@ -397,8 +483,31 @@ class CFRecommender(Model):
         missing = [k for k in ("train_counts", "item_sums", "item_counts", "fit_seconds") if k not in state]
         if missing:
             raise MarqueeError(f"{STATE}: missing {', '.join(missing)}; retrain the recommender")
+        neighbours, weight = None, 0.0
+        if NEIGHBOUR_ARRAYS in (record.get("files") or {}):
+            arrays = load_npz(folder / NEIGHBOUR_ARRAYS, "recommender neighbourhood")
+            if "weight" not in arrays:
+                raise MarqueeError(f"{NEIGHBOUR_ARRAYS}: missing weight; retrain the recommender")
+            neighbours, weight = Neighbourhood.from_arrays(arrays), float(arrays["weight"][0])
         self._install(factors, state["train_counts"], state["item_sums"], state["item_counts"],
-                      float(state["fit_seconds"][0]))
+                      float(state["fit_seconds"][0]), neighbours, weight)
+
+
+def blend_parts(members: list[CFRecommender], weights) -> tuple[FactorModel, Neighbourhood | None, float]:
+    """A blend's factor model (members' weighted mean, :meth:`FactorModel.blend`) and its
+    neighbourhood term: a knn-baseline member's baseline is blended like any factor model and
+    its residual term is added with weight w/Σw."""
+    weights = [float(w) for w in weights]
+    for member in members:
+        member.check_fitted()
+    factors = FactorModel.blend([m.model_ for m in members], weights)
+    with_neighbours = [(m, w) for m, w in zip(members, weights) if m.neighbours_ is not None]
+    if len(with_neighbours) > 1:
+        raise MarqueeError("members: a blend takes at most one knn-baseline member")
+    if not with_neighbours:
+        return factors, None, 0.0
+    member, weight = with_neighbours[0]
+    return factors, member.neighbours_, weight * member.neighbour_weight_ / float(sum(weights))
 
 
 RECOMMENDATION_COLUMNS = ("user_id", "rank", "movie_id", "score", "source", "flag")
@@ -442,9 +551,9 @@ def as_ids(values, field: str) -> np.ndarray:
 # Hyper-parameter ranges (checked before training; the CLI names its flags).
 PARAMETER_FIELDS = {"n_factors": "n_factors (--factors)", "n_epochs": "n_epochs (--epochs)", "lr_all": "lr_all (--lr)",
                     "reg_all": "reg_all (--reg)", "random_state": "random_state (--seed)"}
-INTEGER_RANGES = {"n_factors": (1, 10_000), "n_epochs": (1, 100_000), "n_bags": (1, 100), "thin": (1, 10_000),
+INTEGER_RANGES = {"n_factors": (1, 10_000), "k": (1, 100_000), "min_k": (1, 100_000), "max_neighbours": (1, 1_000_000), "n_epochs": (1, 100_000), "n_bags": (1, 100), "thin": (1, 10_000),
                   "random_state": (0, 2 ** 32 - 1), "min_ratings": (1, 1_000_000),
                   "fallback_min_votes": (0, 1_000_000_000)}
 NUMBER_RANGES = {"lr_all": (0.0, 10.0, True), "reg_all": (0.0, 1e6, False), "reg_bias": (0.0, 1e6, False),
-                 "init_std_dev": (0.0, 1e3, False), "reg_yj": (0.0, 1e6, False), "alpha": (0.0, 1e6, False), "fallback_damping": (0.0, 1e9, False),
+                 "init_std_dev": (0.0, 1e3, False), "reg_yj": (0.0, 1e6, False), "alpha": (0.0, 1e6, False), "shrinkage": (0.0, 1e9, False), "fallback_damping": (0.0, 1e9, False),
                  "fold_in_reg": (0.0, 1e6, False), "fold_in_prior": (0.0, 1e9, False)}

@@ -70,6 +70,20 @@ def _cf_blend():
         {"algorithm": "svd", "n_factors": 4, "n_epochs": 5, "n_bags": 2, "weight": 0.4}])
 
 
+def _cf_knn():
+    from core.cf import CFRecommender
+
+    return CFRecommender(algorithm="knn-baseline", k=10, min_ratings=3)
+
+
+def _cf_blend_knn():
+    from core.cf import CFRecommender
+
+    return CFRecommender(algorithm="blend", min_ratings=3, random_state=1, members=[
+        {"algorithm": "svd", "n_factors": 4, "n_epochs": 5, "weight": 0.7},
+        {"algorithm": "knn-baseline", "k": 10, "weight": 0.3}])
+
+
 def _cf_case(name: str, make) -> ModelCase:
     return ModelCase(
         name=name,
@@ -105,6 +119,8 @@ CASES: list[ModelCase] = [
     ),
     _cf_case("cf-bayes-mf", _cf_bayes),
     _cf_case("cf-blend", _cf_blend),
+    _cf_case("cf-knn", _cf_knn),
+    _cf_case("cf-blend-knn", _cf_blend_knn),
 ]
 
 

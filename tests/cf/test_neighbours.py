@@ -1,0 +1,126 @@
+"""Item KNN with baselines served by our own scorer: it reproduces Surprise's KNNBaseline, blends
+with factor models as a weighted mean, folds a new user in as a refit would, survives save/load,
+and blend weights fitted on validation predictions are a non-negative weighted mean."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.cf import CFRecommender, KNN_PARAMS, build_trainset, fit_blend_weights
+from core.errors import MarqueeError
+from tests.cf.test_candidates import low_rank_ratings
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return low_rank_ratings(seed=3, users=90, films=70, per_user=30)
+
+
+def test_knn_reproduces_surprise_knnbaseline(synthetic):
+    from surprise import KNNBaseline
+
+    algo = KNNBaseline(k=40, sim_options={"name": "pearson_baseline", "user_based": False},
+                       verbose=False).fit(build_trainset(synthetic))
+    model = CFRecommender(**KNN_PARAMS, min_ratings=1).fit(synthetic)
+    films = np.sort(synthetic["movie_id"].unique())
+    users = np.repeat(np.sort(synthetic["user_id"].unique())[:30], len(films))
+    items = np.tile(films, 30)
+    unrated = ~pd.MultiIndex.from_arrays([users, items]).isin(
+        pd.MultiIndex.from_frame(synthetic[["user_id", "movie_id"]]))
+    users, items = users[unrated], items[unrated]  # a rated film is its own neighbour in Surprise, never here
+    expected = [algo.predict(int(u), int(i)).est for u, i in zip(users, items)]
+    np.testing.assert_allclose(model.predict(users, items), expected, atol=1e-5)  # similarities kept as float32
+    # and the neighbourhood term matters: the baselines alone differ
+    baseline = model.model_.predict(users, items)
+    assert np.abs(baseline - np.asarray(expected)).max() > 0.05
+
+
+def test_fewer_kept_neighbours_changes_little(synthetic):
+    full = CFRecommender(**KNN_PARAMS).fit(synthetic)
+    short = CFRecommender(**{**KNN_PARAMS, "max_neighbours": 20}).fit(synthetic)
+    assert short.neighbours_.neighbours.shape[1] == 20 < full.neighbours_.neighbours.shape[1]
+    users, films = synthetic["user_id"].to_numpy()[:400], synthetic["movie_id"].to_numpy()[::-1][:400]
+    gap = np.abs(full.predict(users, films) - short.predict(users, films))
+    assert 0 < gap.max() and gap.mean() < 0.1
+
+
+def test_blend_with_knn_is_the_weighted_mean_of_its_members(synthetic):
+    svd = {"algorithm": "svd", "n_factors": 3, "n_epochs": 15, "random_state": 0}
+    members = [{**svd, "weight": 3.0}, {**KNN_PARAMS, "weight": 1.0}]
+    blend = CFRecommender(algorithm="blend", members=members).fit(synthetic)
+    first = CFRecommender(**svd).fit(synthetic)
+    knn = CFRecommender(**KNN_PARAMS).fit(synthetic)
+    users = np.repeat(np.sort(synthetic["user_id"].unique())[:10], 70)
+    films = np.tile(np.sort(synthetic["movie_id"].unique()), 10)
+    unclipped = lambda m: m.score_matrix(m.resolve_users(np.unique(users)), np.unique(films))
+    # scores before clipping: 0.75 svd + 0.25 knn
+    mix = 0.75 * (first.model_.score_matrix(*_vectors(first, users))) + 0.25 * _knn_matrix(knn, users)
+    got = blend.model_.score_matrix(*_vectors(blend, users)) + blend._neighbour_terms(
+        blend.resolve_users(np.unique(users)), np.arange(10), np.arange(len(blend.model_.item_ids)))
+    np.testing.assert_allclose(got, mix, atol=1e-6)
+    assert blend.neighbour_weight_ == pytest.approx(0.25)
+    # blend_of over already fitted members is the same recommender
+    again = CFRecommender.blend_of([first, knn], [3.0, 1.0])
+    np.testing.assert_allclose(again.predict(users, films), blend.predict(users, films), atol=1e-9)
+    assert np.clip(unclipped(blend), 1, 5).shape == (10, 70)
+
+
+def _vectors(model, users):
+    vectors = model.resolve_users(np.unique(users))
+    return vectors.bu, vectors.pu
+
+
+def _knn_matrix(knn, users):
+    vectors = knn.resolve_users(np.unique(users))
+    return knn.model_.score_matrix(vectors.bu, vectors.pu) + knn._neighbour_terms(
+        vectors, np.arange(len(vectors.user_ids)), np.arange(len(knn.model_.item_ids)))
+
+
+def test_knn_fold_in_scores_like_a_refit(synthetic):
+    new_user = 5
+    without = CFRecommender(**KNN_PARAMS).fit(synthetic[synthetic["user_id"] != new_user])
+    refit = CFRecommender(**KNN_PARAMS).fit(synthetic)
+    films = np.sort(synthetic["movie_id"].unique())
+    users = np.full(len(films), new_user)
+    folded = without.predict_flagged(users, films, history=synthetic)
+    assert {str(f) for f in folded.flags} == {"fold_in"}
+    expected = refit.predict(users, films)
+    gap = np.abs(folded.values - expected)
+    # measured: correlation 0.979, mean gap 0.101 (one user of 90 moves the similarities a little)
+    assert np.corrcoef(folded.values, expected)[0, 1] > 0.95 and gap.mean() < 0.15
+    assert gap.mean() < 0.4 * np.abs(without.fallback_.predict(films) - expected).mean()
+
+
+def test_knn_recommends_unseen_films_and_round_trips(synthetic, tmp_path):
+    model = CFRecommender(algorithm="blend", members=[
+        {"algorithm": "svd", "n_factors": 3, "n_epochs": 10, "weight": 1.0}, {**KNN_PARAMS, "weight": 1.0}]).fit(synthetic)
+    recs = model.recommend(synthetic, user_ids=[1, 2, 3], n=5)
+    assert len(recs) == 15 and not (set(zip(recs["user_id"], recs["movie_id"]))
+                                    & set(zip(synthetic["user_id"], synthetic["movie_id"])))
+    for _, group in recs.groupby("user_id"):
+        assert group["score"].is_monotonic_decreasing
+    model.save(tmp_path / "m")
+    loaded = CFRecommender.load(tmp_path / "m")
+    users, films = synthetic["user_id"].to_numpy()[:200], synthetic["movie_id"].to_numpy()[::-1][:200]
+    np.testing.assert_array_equal(loaded.predict(users, films), model.predict(users, films))
+    assert loaded.neighbour_weight_ == model.neighbour_weight_ == pytest.approx(0.5)
+
+
+def test_blend_takes_one_knn_member():
+    with pytest.raises(MarqueeError, match="at most one knn"):
+        CFRecommender(algorithm="blend", members=[{**KNN_PARAMS, "weight": 1}, {**KNN_PARAMS, "weight": 1}]).check_params()
+
+
+def test_blend_weights_are_a_nonnegative_mean_fitted_by_least_squares():
+    rng = np.random.default_rng(0)
+    truth = rng.normal(3.5, 1.0, 5000)
+    good, fair = truth + rng.normal(0, 0.3, 5000), truth + rng.normal(0, 0.6, 5000)
+    useless = rng.normal(3.5, 1.0, 5000)  # would get a negative weight without the constraint
+    weights = fit_blend_weights({"good": good, "fair": fair, "useless": useless}, truth)
+    assert sum(weights.values()) == pytest.approx(1.0) and min(weights.values()) >= 0
+    assert weights["good"] > weights["fair"] > weights["useless"]
+    # two independent errors of variances 0.09 and 0.36 mix best at 0.8 / 0.2
+    assert weights["good"] == pytest.approx(0.8, abs=0.05)
+    with pytest.raises(MarqueeError):
+        fit_blend_weights({"a": np.array([1.0, np.nan])}, np.array([1.0, 2.0]))
