@@ -22,6 +22,12 @@ def brief_form(trained, options: dict, shown):
         bill = c3.number_input("Bill order (1 = top billed)", 1, 50, clamp(brief.bill_order, 1, 50), step=1)
         size = c4.number_input("Slate size", 1, 20, clamp(brief.n, 1, 20), step=1)
         genres = st.multiselect("Genres", options["genres"], default=[g for g in brief.genres if g in options["genres"]])
+        l1, l2 = st.columns(2)
+        languages = options["languages"] or [options["default_language"]]
+        language = l1.selectbox("Original language", languages,
+                                index=languages.index(brief.language or options["default_language"])
+                                if (brief.language or options["default_language"]) in languages else 0)
+        runtime = l2.number_input("Runtime (minutes, 0 = not known yet)", 0, 600, int(brief.runtime or 0), step=5)
         d1, d2 = st.columns([3, 1])
         directors = ["(none)"] + options["directors"]
         director = d1.selectbox("Director (optional)", directors,
@@ -29,7 +35,8 @@ def brief_form(trained, options: dict, shown):
         weight = d2.number_input("Director synergy weight", 0.0, 2.0, float(weight), step=0.1)
         if st.form_submit_button("Cast this brief", type="primary"):
             submitted = (Brief(int(year), float(budget), tuple(genres), int(bill), int(size),
-                               None if director == "(none)" else director), float(weight))
+                               None if director == "(none)" else director, language,
+                               float(runtime) if runtime else None), float(weight))
             casting.brief_to_url(*submitted)
             return submitted
     return shown

@@ -89,10 +89,16 @@ def resolve_director(trained, name: str | None) -> tuple[float, str | None]:
     """Director id for a name (case-insensitive; the most prolific namesake wins)."""
     if not name:
         return float("nan"), None
-    films = trained.data.films
-    directed = films[films["director"].notna()]
-    matches = directed[directed["director"].str.lower() == name.strip().lower()]
-    if matches.empty:
+    directors = trained.extra.get("directors_by_name")
+    if directors is None:  # once per bound catalog: lower-case name -> (id, spelling) of its most prolific holder
+        films = trained.data.films
+        directed = films[films["director"].notna() & films["director_id"].notna()]
+        counts = directed.groupby([directed["director"].str.lower(), "director_id"], sort=False).agg(
+            films=("director", "size"), spelling=("director", "first")).reset_index()
+        counts = counts.sort_values(["films"], ascending=False, kind="stable").drop_duplicates("director")
+        directors = {row.director: (float(row.director_id), str(row.spelling)) for row in counts.itertuples(index=False)}
+        trained.extra["directors_by_name"] = directors
+    found = directors.get(name.strip().lower())
+    if found is None:
         raise MarqueeError(f"no director named {name!r} in catalog {trained.catalog_name!r}")
-    director_id = matches["director_id"].value_counts().index[0]
-    return float(director_id), str(matches.loc[matches["director_id"] == director_id, "director"].iloc[0])
+    return found

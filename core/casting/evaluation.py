@@ -68,6 +68,23 @@ def paired_auroc_difference(y, p_a, p_b, groups, n_boot: int = 500, random_state
             "high": float(high), "n_boot": len(diffs), "groups": int(len(members))}
 
 
+def auroc_interval(y, p, groups, n_boot: int = 500, random_state: int = 0) -> dict:
+    """AUROC with a 95 % bootstrap interval that resamples whole groups (films)."""
+    y, p = np.asarray(y, dtype=int), np.asarray(p, dtype=float)
+    if len(np.unique(y)) < 2:
+        return {"auroc": None, "low": None, "high": None, "n_boot": 0}
+    codes, _ = pd.factorize(pd.Series(np.asarray(groups)))
+    members = pd.Series(np.arange(len(y))).groupby(codes).apply(np.array).to_list()
+    rng = np.random.default_rng(random_state)
+    scores = []
+    for _ in range(n_boot):
+        rows = np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))])
+        if len(np.unique(y[rows])) == 2:
+            scores.append(roc_auc_score(y[rows], p[rows]))
+    low, high = np.quantile(scores, [0.025, 0.975])
+    return {"auroc": float(roc_auc_score(y, p)), "low": float(low), "high": float(high), "n_boot": len(scores)}
+
+
 def feature_groups(names: list[str]) -> dict[str, list[str]]:
     """Each feature on its own, except the film's genre flags, which move together."""
     groups: dict[str, list[str]] = {}

@@ -21,7 +21,7 @@ import pyarrow as pa
 from core.casting.config import ALPHA_CYCLE, CastingConfig
 from core.casting.calibration import prior_shift
 from core.metrics import expected_calibration_error
-from core.casting.evaluation import holdout_metrics, importance, paired_auroc_difference, probability_metrics
+from core.casting.evaluation import auroc_interval, holdout_metrics, importance, paired_auroc_difference, probability_metrics
 from core.casting.features import BASE_FEATURES, Annotated, CastingFeaturizer, Histories, film_level_columns, genre_slug
 from core.casting.heads import ActorHead, DirectorHead
 from core.casting.longtable import build_long_table
@@ -268,6 +268,8 @@ def _baselines(config: CastingConfig, featurizer: CastingFeaturizer, X: pd.DataF
         cal = probability_metrics(holdout["label"], head.calibrate(p_base))
         out[name] = {"auroc": probability_metrics(holdout["label"], p_base)["auroc"], "ece": cal["ece"],
                      "head": head.head_name_, "selection_auroc": head.selection_auroc_, "n_features": len(columns)}
+    out["full_auroc_interval"] = auroc_interval(holdout["label"], holdout["p_base"], holdout["movie_id"],
+                                                random_state=config.random_state)
     out["casting_lift"] = paired_auroc_difference(holdout["label"], holdout["p_base"], holdout["p_film_only"],
                                                   holdout["movie_id"], random_state=config.random_state)
     out["gain_over_seed"] = paired_auroc_difference(holdout["label"], holdout["p_base"], holdout["p_seed"],

@@ -12,15 +12,27 @@ from core.errors import MarqueeError
 COMPARABLES_PER_PICK = 3
 
 
+def roles_by_person(trained: TrainedCasting) -> dict:
+    """Long-table row positions of each actor: built once per bound catalog (a per-brief scan of
+    every row for each pick was half of a brief's time on the merged catalog)."""
+    index = trained.extra.get("roles_by_person")
+    if index is None:
+        index = trained.data.rows.groupby("person_id", sort=False).indices
+        trained.extra["roles_by_person"] = index
+    return index
+
+
 def comparables(trained: TrainedCasting, brief: Brief, slate: pd.DataFrame) -> pd.DataFrame:
     """Each pick's earlier films, closest first: shared genres, then budget decile distance, then recency."""
     rows = trained.data.rows
     target = trained.config.target
     decile = trained.featurizer.budget_decile([brief.budget_musd * 1e6])[0]
     wanted = set(brief.genres)
+    by_person = roles_by_person(trained)
     out = []
     for pick in slate.itertuples(index=False):
-        past = rows[(rows["person_id"] == pick.person_id) & (rows["year"] < brief.year)]
+        past = rows.iloc[by_person.get(int(pick.person_id), [])]
+        past = past[past["year"] < brief.year]
         if past.empty:
             continue
         shared = past["genres"].map(lambda gs: len(wanted.intersection(gs)))

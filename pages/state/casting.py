@@ -47,7 +47,7 @@ def forget_models(_snapshot=None) -> None:
 
 
 # ------------------------------------------------------------------ the brief in the URL
-BRIEF_PARAMS = ("year", "budget", "genres", "bill", "n", "director", "dw")
+BRIEF_PARAMS = ("year", "budget", "genres", "bill", "n", "director", "language", "runtime", "dw")
 
 
 def brief_from_url(options: dict, default_weight: float):
@@ -65,8 +65,10 @@ def brief_from_url(options: dict, default_weight: float):
     bill = validation.integer(params.get("bill", "1"), "bill")
     size = validation.integer(params.get("n", "5"), "n")
     director = validation.plain_text(params["director"], "director", 200) if params.get("director") else None
+    language = validation.plain_text(params["language"], "language", 60) if params.get("language") else None
+    runtime = validation.finite_float(params["runtime"], "runtime") if params.get("runtime") else None
     weight = validation.finite_float(params.get("dw", default_weight), "dw", 0.0, 2.0)
-    return Brief(year, budget, genres, bill, size, director), weight
+    return Brief(year, budget, genres, bill, size, director, language, runtime), weight
 
 
 def brief_to_url(brief, weight: float) -> None:
@@ -75,7 +77,9 @@ def brief_to_url(brief, weight: float) -> None:
         st.query_params.pop(key, None)
     st.query_params.update({"year": str(brief.year), "budget": f"{brief.budget_musd:g}", "genres": list(brief.genres),
                             "bill": str(brief.bill_order), "n": str(brief.n), "dw": f"{weight:g}",
-                            **({"director": brief.director} if brief.director else {})})
+                            **({"director": brief.director} if brief.director else {}),
+                            **({"language": brief.language} if brief.language else {}),
+                            **({"runtime": f"{brief.runtime:g}"} if brief.runtime else {})})
 
 
 SLATE_COLUMNS = {

@@ -54,11 +54,15 @@ def test_the_brief_lives_in_the_url_and_a_shared_link_reproduces_the_slate(casti
     at = _open(casting_demo)
     _number(at, "Budget (millions of US$)").set_value(80.0)
     _number(at, "Slate size").set_value(4)
+    _number(at, "Runtime (minutes, 0 = not known yet)").set_value(125)
     next(m for m in at.multiselect if m.label == "Genres").set_value(["Action", "Adventure"])
+    language = next(s for s in at.selectbox if s.label == "Original language")
+    assert language.value in language.options
     next(b for b in at.form_submit_button if b.label == "Cast this brief").click().run()
     assert not at.exception
     url = {k: v if isinstance(v, list) else [v] for k, v in dict(at.query_params).items()}
     assert url["budget"] == ["80"] and url["n"] == ["4"] and url["genres"] == ["Action", "Adventure"]
+    assert url["runtime"] == ["125"] and url["language"] == [language.value]
     slate = next(d for d in at.dataframe if "p_cal" in d.value.columns).value
 
     shared = AppTest.from_file(APP, default_timeout=300)  # a new session opening the shared link
@@ -69,6 +73,7 @@ def test_the_brief_lives_in_the_url_and_a_shared_link_reproduces_the_slate(casti
     again = next(d for d in shared.dataframe if "p_cal" in d.value.columns).value
     assert again["actor"].tolist() == slate["actor"].tolist()
     assert _number(shared, "Budget (millions of US$)").value == 80.0
+    assert _number(shared, "Runtime (minutes, 0 = not known yet)").value == 125
 
 
 def test_a_bad_link_says_which_parameter_is_wrong(casting_demo):
