@@ -26,11 +26,12 @@ def progress_bar(text: str = "", container=None) -> ProgressFn:
 
 def csv_download(frame: pd.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None,
                  container=None) -> None:
-    """Every table a person sees can be downloaded."""
+    """Every table a person sees can be downloaded. The CSV is written when the button is
+    clicked (deferred data), not on every rerun of the page that shows the button."""
     from core.io import spreadsheet_csv  # formula-leading text cells neutralised (CSV injection)
 
-    (container or st).download_button(label, spreadsheet_csv(frame).encode("utf-8"), file_name=file_name,
-                                      mime="text/csv", key=key or f"download-{file_name}")
+    (container or st).download_button(label, lambda: spreadsheet_csv(frame).encode("utf-8"), file_name=file_name,
+                                      mime="text/csv", key=key or f"download-{file_name}", on_click="ignore")
 
 
 def poster(url: str | None, container=None, width: int | str = "stretch") -> None:
