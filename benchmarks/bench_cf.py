@@ -147,6 +147,57 @@ def cross_validate(ratings, models: list[str], table: dict, folds: int, seed: in
     return rows
 
 
+LIST_GRID = [{"list_by": "score"}] + [{"list_by": "recent", "recent_days": d, "recent_pool": m}
+                                      for d in (7, 14, 30, 60) for m in (10, 20, 50)]
+
+
+def select_lists(ratings, movies, k: int, test_fraction: float = 0.2, valid_fraction: float = 0.25) -> dict:
+    """Choose how the champion makes its top-k lists on a validation period: the latest
+    ``valid_fraction`` of the temporal training part (the test part is never read). The champion
+    is fitted once on the rest; every list configuration of ``LIST_GRID`` is scored by NDCG@k over
+    the validation users (new and returning), next to the popularity lists and implicit ALS."""
+    from core import metrics
+    from core.cf import CHAMPION_PARAMS, IMPLICIT_PARAMS, CFRecommender, popularity_lists, split_ratings
+
+    train_all, _ = split_ratings(ratings, "temporal", test_fraction)
+    train, valid = split_ratings(train_all, "temporal", valid_fraction)
+    relevance = 0.8 * float(ratings["rating"].max())
+    relevant = valid[valid["rating"] >= relevance].groupby("user_id")["movie_id"].agg(set).to_dict()
+    users = np.sort(np.fromiter(relevant, dtype=np.int64))
+    known = set(train["user_id"].unique())
+    returning = {u: r for u, r in relevant.items() if u in known}
+    rows = []
+
+    def score(name: str, lists: dict, config: dict | None) -> None:
+        rows.append({"list": name, "config": config, f"ndcg@{k}": metrics.ndcg_at_k(lists, relevant, k),
+                     f"precision@{k}": metrics.precision_at_k(lists, relevant, k),
+                     f"returning_ndcg@{k}": metrics.ndcg_at_k(lists, returning, k),
+                     "coverage": metrics.catalog_coverage(lists, len(movies)),
+                     "personalization": metrics.personalization(lists)})
+        print(f"validation {name:<34} NDCG@{k} {rows[-1][f'ndcg@{k}']:.4f}  returning "
+              f"{rows[-1][f'returning_ndcg@{k}']:.4f}  coverage {rows[-1]['coverage']:.3f}", file=sys.stderr, flush=True)
+
+    score("most-rated", popularity_lists(train, users, k, "most-rated"), None)
+    for days in (7, 14, 30, 60):
+        score(f"recent-most-rated-{days}d", popularity_lists(train, users, k, "recent-most-rated", days), None)
+    als = CFRecommender(**IMPLICIT_PARAMS).fit(train)
+    score("implicit_als", als.recommend(train, user_ids=users, n=k).groupby("user_id")["movie_id"].agg(list).to_dict(),
+          None)
+    started = time.perf_counter()
+    champion = CFRecommender(**CHAMPION_PARAMS).fit(train)
+    print(f"validation: champion fitted in {time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
+    for config in LIST_GRID:
+        for name, value in config.items():
+            setattr(champion, name, value)
+        champion.set_recent(train)
+        lists = champion.recommend(train, user_ids=users, n=k).groupby("user_id")["movie_id"].agg(list).to_dict()
+        score("champion " + " ".join(f"{n}={v}" for n, v in config.items()), lists, config)
+    best = max((row for row in rows if row["config"] is not None), key=lambda row: row[f"ndcg@{k}"])
+    return {"train_ratings": int(len(train)), "valid_ratings": int(len(valid)), "users": int(len(users)),
+            "users_returning": int(len(returning)), "k": k, "relevance": relevance,
+            "chosen": best["config"], "table": rows}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
@@ -155,7 +206,7 @@ def main() -> None:
     parser.add_argument("--with-svdpp", action="store_true")
     parser.add_argument("--skip-ranking", action="store_true")
     parser.add_argument("--skip-cv", action="store_true", help="only the temporal ranking")
-    parser.add_argument("--ranking-models", default="svd_tuned,champion,implicit_als",
+    parser.add_argument("--ranking-models", default="svd_tuned,implicit_als",
                         help="models ranked on the temporal split next to the popularity lists")
     parser.add_argument("-k", type=int, default=10)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "cf.json"))
@@ -187,24 +238,23 @@ def main() -> None:
               f"{row['fit_seconds']:>8.1f}{row['predict_seconds']:>8.2f}  {row['description']}")
     if not args.skip_ranking:
         ranked = [m.strip() for m in args.ranking_models.split(",") if m.strip()]
-        estimators = {}
-        for name in ranked:
-            factory = table[name][1]
-            if isinstance(factory, tuple):  # the served champion: CHAMPION_PARAMS' weights
-                from core.cf import CFRecommender
-                estimators[name] = CFRecommender(**CHAMPION_PARAMS)
-            else:
-                estimators[name] = factory()
+        from core.cf import CFRecommender
+        selection = select_lists(ratings, movies, args.k)
+        result["list_selection"] = selection
+        chosen = selection["chosen"]
+        estimators = {name: table[name][1]() for name in ranked if not isinstance(table[name][1], tuple)}
+        estimators["champion (lists by score)"] = CFRecommender(**{**CHAMPION_PARAMS, "list_by": "score"})
+        estimators["champion (chosen lists)"] = CFRecommender(**{**CHAMPION_PARAMS, **chosen})
         ranking = ranking_comparison(ratings, movies, estimators, "temporal", 0.2, args.k,
-                                     progress=StderrProgress("ranking"))
+                                     progress=StderrProgress("ranking"), recent_days=chosen.get("recent_days"))
         result["ranking"] = ranking
         k = args.k
         print(f"\ntemporal split (latest 20 % of ratings as test; {ranking['users_ranked']} users with a film rated "
               f">= {ranking['relevance']:g} in the test part, {ranking['users_unknown_in_train']} of them new):")
-        print(f"{'list':<14}{'P@' + str(k):>8}{'R@' + str(k):>8}{'NDCG@' + str(k):>9}{'cover':>8}{'divers':>8}"
+        print(f"{'list':<30}{'P@' + str(k):>8}{'R@' + str(k):>8}{'NDCG@' + str(k):>9}{'cover':>8}{'divers':>8}"
               f"{'person':>8}   returning users ({ranking['users_returning']}): P@{k} NDCG@{k}")
         for name, row in ranking["models"].items():
-            print(f"{name:<14}{row[f'precision@{k}']:>8.4f}{row[f'recall@{k}']:>8.4f}{row[f'ndcg@{k}']:>9.4f}"
+            print(f"{name:<30}{row[f'precision@{k}']:>8.4f}{row[f'recall@{k}']:>8.4f}{row[f'ndcg@{k}']:>9.4f}"
                   f"{row['coverage']:>8.3f}{row['diversity']:>8.3f}{row['personalization']:>8.3f}"
                   f"   {row[f'returning_precision@{k}']:.4f} {row[f'returning_ndcg@{k}']:.4f}")
     result["seconds"] = round(time.perf_counter() - started, 1)

@@ -49,16 +49,41 @@ def champion_params(params: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def holdout_baseline(ratings: pd.DataFrame, movies: pd.DataFrame, params: dict[str, Any],
-                     holdout_fraction: float = 0.2) -> dict:
-    """Global and per-genre accuracy of ``params`` fitted on the earlier ratings, scored on the latest."""
+                     holdout_fraction: float = 0.2, k: int = 10) -> dict:
+    """Global and per-genre accuracy of ``params`` fitted on the earlier ratings, scored on the
+    latest, plus the quality of its top-``k`` lists there (``ranking``, next to the most-rated list)."""
     train, test = split_ratings(ratings, "temporal", holdout_fraction)
     if train.empty or test.empty:
         raise MarqueeError("ratings: the temporal holdout left no training or no test ratings")
     model = CFRecommender(**params).fit(train)
+    ranking = list_quality(model, train, test, float(ratings["rating"].max()), k)
     if model.implicit:
         test = preference_pairs(ratings, test)
     predicted = model.predict(test["user_id"].to_numpy(), test["movie_id"].to_numpy(), history=train)
-    return segment_metrics(test.assign(prediction=predicted), genre_table(movies))
+    baseline = segment_metrics(test.assign(prediction=predicted), genre_table(movies))
+    if ranking is not None:
+        baseline["ranking"] = ranking
+    return baseline
+
+
+def list_quality(model: CFRecommender, train: pd.DataFrame, test: pd.DataFrame, top_rating: float,
+                 k: int = 10) -> dict[str, float] | None:
+    """NDCG@k and precision@k of the model's lists (``recommend``, what ``cf recommend`` serves)
+    for the test users with a film rated ≥ 80 % of ``top_rating`` (any later watch for a watch
+    log), and of the most-rated list for the same users; None when no user qualifies."""
+    from core import metrics
+    from core.cf.evaluation import popularity_lists
+
+    liked = test if model.implicit else test[test["rating"] >= 0.8 * top_rating]
+    relevant = liked.groupby("user_id")["movie_id"].agg(set).to_dict()
+    if not relevant:
+        return None
+    users = np.sort(np.fromiter(relevant, dtype=np.int64))
+    lists = model.recommend(train, user_ids=users, n=k).groupby("user_id")["movie_id"].agg(list).to_dict()
+    popular = popularity_lists(train.assign(rating=1.0) if model.implicit else train, users, k, "most-rated")
+    return {f"ndcg@{k}": metrics.ndcg_at_k(lists, relevant, k), f"precision@{k}": metrics.precision_at_k(lists, relevant, k),
+            f"most_rated_ndcg@{k}": metrics.ndcg_at_k(popular, relevant, k), "users": int(len(users)), "k": k,
+            "list_by": model.list_by}
 
 
 def preference_pairs(ratings: pd.DataFrame, test: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
@@ -81,8 +106,14 @@ def preference_pairs(ratings: pd.DataFrame, test: pd.DataFrame, seed: int = 0) -
 
 
 def headline(baseline: dict) -> dict[str, float]:
-    """The registry's metrics of a version: holdout RMSE, MAE, R² and rating count."""
-    return {f"holdout_{name}": baseline["global"][name] for name in HEADLINE}
+    """The registry's metrics of a version: holdout RMSE, MAE, R², rating count and, when
+    measured, the holdout NDCG of its lists and of the most-rated list."""
+    metrics = {f"holdout_{name}": baseline["global"][name] for name in HEADLINE}
+    ranking = baseline.get("ranking") or {}
+    for name, value in ranking.items():
+        if name.startswith(("ndcg@", "most_rated_ndcg@")):
+            metrics[f"holdout_{name}"] = float(value)
+    return metrics
 
 
 def train_champion(catalog, params: dict[str, Any] | None = None, promote: bool = True,
@@ -112,8 +143,13 @@ def train_champion(catalog, params: dict[str, Any] | None = None, promote: bool 
     holdout = baseline["global"]
     if promote:
         store.promote(slot, version.name)
+        ranking, lists = baseline.get("ranking"), ""
+        if ranking:
+            k = ranking["k"]
+            lists = (f", top-{k} lists NDCG@{k} {ranking[f'ndcg@{k}']:.3f} vs most-rated "
+                     f"{ranking[f'most_rated_ndcg@{k}']:.3f}")
         reasons = [f"trained on request on {len(ratings):,} ratings; holdout R² {holdout['r2']:.3f}, "
-                   f"RMSE {holdout['rmse']:.3f}" + (f"; replaces {previous.name}" if previous else "")]
+                   f"RMSE {holdout['rmse']:.3f}{lists}" + (f"; replaces {previous.name}" if previous else "")]
     else:
         reasons = ["registered without promotion (--no-promote)"]
     store.log_decision(slot, {"round": None, "champion": previous.name if previous else None,
@@ -122,7 +158,7 @@ def train_champion(catalog, params: dict[str, Any] | None = None, promote: bool 
     champion = store.champion(slot)
     return {"catalog": catalog.name, "version": version.name, "champion": champion.name if champion else None,
             "artifact": str(version.path), "params": params, "fit_seconds": model.fit_seconds_,
-            "holdout": holdout, "ratings": int(len(ratings)), "reasons": reasons}
+            "holdout": holdout, "ranking": baseline.get("ranking"), "ratings": int(len(ratings)), "reasons": reasons}
 
 
 def load_champion(catalog, version: str | None = None,

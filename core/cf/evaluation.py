@@ -224,13 +224,22 @@ def genre_vectors(movies, genre_column: str = "genres") -> dict[int, np.ndarray]
 POPULARITY_LISTS = ("most-rated", "best-rated")
 
 
-def popularity_lists(train: pd.DataFrame, user_ids, k: int, by: str = "most-rated") -> dict[int, list[int]]:
+def popularity_lists(train: pd.DataFrame, user_ids, k: int, by: str = "most-rated",
+                     recent_days: float = 14.0) -> dict[int, list[int]]:
     """The same non-personal list for everyone, minus the films each user rated in ``train``:
-    ``most-rated`` (most training ratings first) or ``best-rated`` (the cold-start fallback's
-    damped mean, films with at least its minimum votes)."""
-    if by not in POPULARITY_LISTS:
-        raise MarqueeError(f"unknown popularity list {by!r}: use {' or '.join(POPULARITY_LISTS)}")
-    if by == "most-rated":
+    ``most-rated`` (most training ratings first), ``best-rated`` (the cold-start fallback's
+    damped mean, films with at least its minimum votes) or ``recent-most-rated`` (most ratings in
+    the last ``recent_days`` days of ``train``, ties by all-time count)."""
+    if by not in POPULARITY_LISTS + ("recent-most-rated",):
+        raise MarqueeError(f"unknown popularity list {by!r}: use {', '.join(POPULARITY_LISTS)} or recent-most-rated")
+    if by == "recent-most-rated":
+        counts = train.groupby("movie_id").size()
+        times = pd.to_datetime(train["timestamp"], utc=True)
+        recent = train.loc[times > times.max() - pd.Timedelta(days=float(recent_days))].groupby("movie_id").size()
+        recent = recent.reindex(counts.index, fill_value=0)
+        ids = counts.index.to_numpy()
+        ranking = ids[np.lexsort((ids, -counts.to_numpy(), -recent.to_numpy()))]
+    elif by == "most-rated":
         counts = train.groupby("movie_id").size()
         ranking = counts.index.to_numpy()[np.lexsort((counts.index.to_numpy(), -counts.to_numpy()))]
     else:
@@ -253,12 +262,13 @@ def popularity_lists(train: pd.DataFrame, user_ids, k: int, by: str = "most-rate
 def ranking_comparison(ratings: pd.DataFrame, movies: pd.DataFrame, estimators: dict[str, Any],
                        split: str = "temporal", test_fraction: float = 0.2, k: int = 10,
                        relevance: float | None = None, seed: int = 0,
-                       progress: ProgressFn | None = None) -> dict[str, Any]:
+                       progress: ProgressFn | None = None, recent_days: float | None = None) -> dict[str, Any]:
     """Top-``k`` lists of every estimator (fitted here on the training part of one split, lists
     from :meth:`CFRecommender.recommend`, the serving code) and of the two popularity lists, all
     scored on the same test users: precision/recall/NDCG@k against the test films each user rated
     at least ``relevance`` (default 80 % of the scale's top), catalog coverage, genre diversity and
-    personalization. Users are the test users with at least one relevant test film."""
+    personalization. Users are the test users with at least one relevant test film. With
+    ``recent_days`` the recent-most-rated list is scored too."""
     progress = progress or null_progress
     ratings = check_ratings(ratings)
     train, test = split_ratings(ratings, split, test_fraction, seed)
@@ -282,6 +292,9 @@ def ranking_comparison(ratings: pd.DataFrame, movies: pd.DataFrame, estimators: 
 
     for name in POPULARITY_LISTS:
         score(name, popularity_lists(train, users, k, name), {"fit_seconds": 0.0})
+    if recent_days is not None:
+        score(f"recent-most-rated-{recent_days:g}d", popularity_lists(train, users, k, "recent-most-rated", recent_days),
+              {"fit_seconds": 0.0})
     total = len(estimators)
     for number, (name, estimator) in enumerate(estimators.items()):
         progress(number, total, f"fitting {name} on {len(train):,} ratings")

@@ -46,6 +46,7 @@ BLEND = "blend"
 IMPLICIT_ALS = "implicit-als"
 KNN_BASELINE = "knn-baseline"
 FIT_ALGORITHMS = (SVD, SVDPP, BAYES_MF, BLEND, IMPLICIT_ALS, KNN_BASELINE)
+LIST_BY = ("score", "recent")  # top-N: every film by predicted score, or a pool of recently popular films
 IMPLICIT_ALGORITHMS = (IMPLICIT_ALS, "spark-als-implicit")  # preferences from watch logs, not ratings  # what ``fit`` trains; other algorithms arrive through ``from_factors``
 
 
@@ -92,7 +93,8 @@ class CFRecommender(Model):
                  fallback_damping: float = 10.0, fold_in_reg: float = 0.1, fold_in_prior: float = 3.0,
                  rating_scale: tuple[float, float] | None = None, algorithm: str = SVD, reg_yj: float | None = None,
                  burn_in: int | None = None, thin: int = 2, alpha: float = 10.0, members: list[dict[str, Any]] | None = None,
-                 k: int = 40, min_k: int = 1, shrinkage: float = 100.0, max_neighbours: int = 1000):
+                 k: int = 40, min_k: int = 1, shrinkage: float = 100.0, max_neighbours: int = 1000,
+                 list_by: str = "score", recent_days: float = 14.0, recent_pool: int = 20):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
         self.lr_all = lr_all
@@ -118,6 +120,9 @@ class CFRecommender(Model):
         self.min_k = min_k
         self.shrinkage = shrinkage
         self.max_neighbours = max_neighbours
+        self.list_by = list_by
+        self.recent_days = recent_days
+        self.recent_pool = recent_pool
 
     # ------------------------------------------------------------------ parameters
     def check_params(self) -> "CFRecommender":
@@ -131,6 +136,8 @@ class CFRecommender(Model):
             scale = tuple(self.rating_scale) if isinstance(self.rating_scale, (tuple, list)) else ()
             if len(scale) != 2 or not finite_float(scale[0], "rating_scale") < finite_float(scale[1], "rating_scale"):
                 raise ValidationError("rating_scale", self.rating_scale, "must be two finite numbers, low < high")
+        if self.list_by not in LIST_BY:
+            raise MarqueeError(f"list_by {self.list_by!r}: use {' or '.join(LIST_BY)}")
         if not isinstance(self.algorithm, str) or not self.algorithm:
             raise MarqueeError(f"algorithm {self.algorithm!r}: expected a name such as 'svd'")
         if self.burn_in is not None:
@@ -176,6 +183,7 @@ class CFRecommender(Model):
         stats = ratings.groupby("movie_id")["rating"].agg(["sum", "count"]).reindex(factors.item_ids)
         self._install(factors, counts, stats["sum"].to_numpy(float), stats["count"].to_numpy(np.int64),
                       time.perf_counter() - started, neighbours, weight)
+        self.set_recent(ratings)
         progress(1, 1, f"trained on {len(ratings):,} ratings in {self.fit_seconds_:.1f}s")
         return self
 
@@ -241,6 +249,7 @@ class CFRecommender(Model):
         model = cls(**{"algorithm": BLEND, **params})
         model._install(factors, base.train_counts_, base.fallback_.sums_, base.fallback_.counts_,
                        sum(m.fit_seconds_ for m in members), neighbours, weight)
+        model.recent_counts_ = getattr(base, "recent_counts_", None)
         return model
 
     @classmethod
@@ -267,6 +276,7 @@ class CFRecommender(Model):
         if factors.n_factors != model.n_factors:
             raise MarqueeError(f"n_factors {model.n_factors} does not match the {factors.n_factors} factor columns")
         model._install(factors, user_counts, item_sums, item_counts, float(fit_seconds))
+        model.recent_counts_ = None  # recent lists rank by all-time counts until set_recent(ratings)
         return model
 
     def _install(self, factors: FactorModel, user_counts, item_sums, item_counts, fit_seconds: float,
@@ -299,6 +309,26 @@ class CFRecommender(Model):
         self.fallback_ = fallback
         self.train_counts_ = user_counts
         self.fit_seconds_ = float(fit_seconds)
+
+    def set_recent(self, ratings: pd.DataFrame) -> "CFRecommender":
+        """Count each film's ratings in the last ``recent_days`` days of ``ratings`` (the recent
+        lists' pool; done by ``fit`` on the training ratings). Without timestamps the pool is
+        ranked by all-time counts."""
+        self.check_fitted()
+        self.recent_counts_ = None
+        if "timestamp" in ratings.columns and ratings["timestamp"].notna().any():
+            stamps = ratings["timestamp"]
+            numeric = pd.api.types.is_numeric_dtype(stamps)  # epoch seconds
+            times = pd.to_datetime(stamps, unit="s", utc=True) if numeric else pd.to_datetime(stamps, utc=True)
+            recent = ratings.loc[times > times.max() - pd.Timedelta(days=float(self.recent_days)), "movie_id"]
+            self.recent_counts_ = recent.value_counts().reindex(self.model_.item_ids, fill_value=0).to_numpy(np.int64)
+        return self
+
+    def recent_order(self) -> np.ndarray:
+        """Inner film indices, most rated in the recent window first (ties: all-time count, id)."""
+        counts = self.fallback_.counts_
+        recent = self.recent_counts_ if getattr(self, "recent_counts_", None) is not None else counts
+        return np.lexsort((self.model_.item_ids, -counts, -recent))
 
     @property
     def implicit(self) -> bool:
@@ -431,6 +461,8 @@ class CFRecommender(Model):
             user_ids = np.sort(history["user_id"].unique())
         user_ids = as_ids(user_ids, "user_id")
         vectors = self.resolve_users(user_ids, history)
+        if self.list_by == "recent":
+            return self._recent_lists(vectors, history, n)
         item_ids = self.model_.item_ids
         seen_inner = self.model_.item_inner(history["movie_id"].to_numpy())
         seen_rows = pd.Index(user_ids).get_indexer(history["user_id"].to_numpy())
@@ -457,6 +489,38 @@ class CFRecommender(Model):
         result = pd.concat(frames, ignore_index=True)[list(RECOMMENDATION_COLUMNS)]
         return result.sort_values(["user_id", "rank"], kind="stable").reset_index(drop=True)
 
+    def _recent_lists(self, vectors: UserVectors, history: pd.DataFrame, n: int) -> pd.DataFrame:
+        """``list_by="recent"``: per user, the ``max(recent_pool, n)`` films most rated in the
+        recent window that the user has not rated, ordered by the user's predicted score (the
+        popularity fallback's damped mean for cold users)."""
+        order = self.recent_order()
+        pool = max(int(self.recent_pool), n)
+        seen_by_user = history.groupby("user_id")["movie_id"].agg(set)
+        model, frames = self.model_, []
+        for row, user in enumerate(vectors.user_ids):
+            seen = seen_by_user.get(user, set())
+            candidates = []
+            for inner in order:
+                if int(model.item_ids[inner]) not in seen:
+                    candidates.append(inner)
+                    if len(candidates) == pool:
+                        break
+            candidates = np.asarray(candidates, dtype=np.int64)
+            if not len(candidates):
+                continue
+            if vectors.source[row] == POPULARITY:
+                scores = self.fallback_.predict(model.item_ids[candidates])
+            else:
+                scores = model.mu + vectors.bu[row] + model.bi[candidates] + model.qi[candidates] @ vectors.pu[row]
+                scores = scores + self._neighbour_terms(vectors, np.array([row]), candidates)[0]
+            top = np.lexsort((np.arange(len(candidates)), -scores))[:n]
+            frames.append(pd.DataFrame({"user_id": user, "rank": np.arange(1, len(top) + 1),
+                                        "movie_id": model.item_ids[candidates[top]], "score": model.clip(scores[top]),
+                                        "source": vectors.source[row], "flag": str(vectors.flag[row])}))
+        if not frames:
+            return pd.DataFrame(columns=RECOMMENDATION_COLUMNS)
+        return pd.concat(frames, ignore_index=True)[list(RECOMMENDATION_COLUMNS)]
+
     # ------------------------------------------------------------------ persistence (core.models)
     def _learned_arrays(self) -> dict[str, Any]:
         f = self.model_
@@ -469,8 +533,11 @@ class CFRecommender(Model):
 
     def _save_state(self, folder: Path) -> list[str]:
         save_npz(folder / ARRAYS, self.model_.to_arrays())
-        save_npz(folder / STATE, {"train_counts": self.train_counts_, "item_sums": self.fallback_.sums_,
-                                  "item_counts": self.fallback_.counts_, "fit_seconds": np.array([self.fit_seconds_])})
+        state = {"train_counts": self.train_counts_, "item_sums": self.fallback_.sums_,
+                 "item_counts": self.fallback_.counts_, "fit_seconds": np.array([self.fit_seconds_])}
+        if getattr(self, "recent_counts_", None) is not None:
+            state["recent_counts"] = self.recent_counts_
+        save_npz(folder / STATE, state)
         if self.neighbours_ is None:
             return [ARRAYS, STATE]
         save_npz(folder / NEIGHBOUR_ARRAYS, {**self.neighbours_.to_arrays(),
@@ -491,6 +558,12 @@ class CFRecommender(Model):
             neighbours, weight = Neighbourhood.from_arrays(arrays), float(arrays["weight"][0])
         self._install(factors, state["train_counts"], state["item_sums"], state["item_counts"],
                       float(state["fit_seconds"][0]), neighbours, weight)
+        recent = state.get("recent_counts")
+        if recent is not None:
+            recent = np.asarray(recent, dtype=np.int64)
+            if recent.shape != factors.item_ids.shape or (recent < 0).any():
+                raise MarqueeError(f"{STATE}: recent_counts must be one non-negative count per film; retrain")
+        self.recent_counts_ = recent
 
 
 def blend_parts(members: list[CFRecommender], weights) -> tuple[FactorModel, Neighbourhood | None, float]:
@@ -552,8 +625,8 @@ def as_ids(values, field: str) -> np.ndarray:
 PARAMETER_FIELDS = {"n_factors": "n_factors (--factors)", "n_epochs": "n_epochs (--epochs)", "lr_all": "lr_all (--lr)",
                     "reg_all": "reg_all (--reg)", "random_state": "random_state (--seed)"}
 INTEGER_RANGES = {"n_factors": (1, 10_000), "k": (1, 100_000), "min_k": (1, 100_000), "max_neighbours": (1, 1_000_000), "n_epochs": (1, 100_000), "n_bags": (1, 100), "thin": (1, 10_000),
-                  "random_state": (0, 2 ** 32 - 1), "min_ratings": (1, 1_000_000),
+                  "random_state": (0, 2 ** 32 - 1), "recent_pool": (1, 100_000), "min_ratings": (1, 1_000_000),
                   "fallback_min_votes": (0, 1_000_000_000)}
 NUMBER_RANGES = {"lr_all": (0.0, 10.0, True), "reg_all": (0.0, 1e6, False), "reg_bias": (0.0, 1e6, False),
-                 "init_std_dev": (0.0, 1e3, False), "reg_yj": (0.0, 1e6, False), "alpha": (0.0, 1e6, False), "shrinkage": (0.0, 1e9, False), "fallback_damping": (0.0, 1e9, False),
+                 "init_std_dev": (0.0, 1e3, False), "reg_yj": (0.0, 1e6, False), "alpha": (0.0, 1e6, False), "shrinkage": (0.0, 1e9, False), "recent_days": (0.0, 1e6, True), "fallback_damping": (0.0, 1e9, False),
                  "fold_in_reg": (0.0, 1e6, False), "fold_in_prior": (0.0, 1e9, False)}

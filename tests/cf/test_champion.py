@@ -38,11 +38,15 @@ def test_train_registers_promotes_and_logs(trained, cf_catalog):
     decisions = store.decisions(slot)
     assert [d["promoted"] for d in decisions] == [True, False]
     assert "holdout R²" in decisions[0]["reasons"][0] and "--no-promote" in decisions[1]["reasons"][0]
+    assert "lists NDCG@10" in decisions[0]["reasons"][0]  # the Monitoring page's decision log shows list quality
     version = store.champion(slot)
     manifest = version.manifest
     assert manifest["kind"] == "cf" and manifest["data_checksum"] == cf_catalog.data_checksum
     assert manifest["baseline"]["segments"] and manifest["parameters"]["n_factors"] == 8
-    assert set(version.info["metrics"]) == {"holdout_rmse", "holdout_mae", "holdout_r2", "holdout_count"}
+    assert set(version.info["metrics"]) == {"holdout_rmse", "holdout_mae", "holdout_r2", "holdout_count",
+                                            "holdout_ndcg@10", "holdout_most_rated_ndcg@10"}
+    ranking = manifest["baseline"]["ranking"]
+    assert ranking["users"] > 0 and 0 <= ranking["ndcg@10"] <= 1 and ranking["list_by"] == "score"
     files = sorted(p.name for p in version.path.iterdir())
     assert files == ["factors.npz", "manifest.json", "model.json", "state.npz"]
     with np.load(version.path / "factors.npz", allow_pickle=False) as arrays:

@@ -124,3 +124,35 @@ def test_blend_weights_are_a_nonnegative_mean_fitted_by_least_squares():
     assert weights["good"] == pytest.approx(0.8, abs=0.05)
     with pytest.raises(MarqueeError):
         fit_blend_weights({"a": np.array([1.0, np.nan])}, np.array([1.0, 2.0]))
+
+
+# ---------------------------------------------------------------- top-N from recently popular films
+def test_recent_lists_rank_the_recent_pool_by_predicted_score(synthetic, tmp_path):
+    ratings = synthetic.copy()
+    end = ratings["timestamp"].max()
+    recent_part = ratings["timestamp"] > end - pd.Timedelta(days=0.25)
+    model = CFRecommender(n_factors=3, n_epochs=10, list_by="recent", recent_days=0.25, recent_pool=12).fit(ratings)
+    counts = ratings[recent_part].groupby("movie_id").size()
+    assert model.recent_counts_.sum() == recent_part.sum()
+    np.testing.assert_array_equal(model.recent_counts_, counts.reindex(model.model_.item_ids, fill_value=0))
+    recs = model.recommend(ratings, user_ids=[1, 2, 99999], n=5)
+    order = model.model_.item_ids[model.recent_order()]
+    for user, group in recs.groupby("user_id"):
+        seen = set(ratings.loc[ratings["user_id"] == user, "movie_id"])
+        pool = [m for m in order if m not in seen][:12]
+        assert set(group["movie_id"]) <= set(pool) and not set(group["movie_id"]) & seen
+        scores = model.predict(np.full(len(pool), user), pool, history=ratings)
+        best = [pool[i] for i in np.argsort(-scores, kind="stable")[:5]]
+        assert list(group["movie_id"]) == best  # the pool's best predicted scores, in order
+        assert group["score"].is_monotonic_decreasing
+    assert set(recs.loc[recs["user_id"] == 99999, "source"]) == {"popularity"}
+    model.save(tmp_path / "recent")
+    loaded = CFRecommender.load(tmp_path / "recent")
+    pd.testing.assert_frame_equal(loaded.recommend(ratings, user_ids=[1, 2, 99999], n=5), recs)
+    # without timestamps the pool is the most-rated films
+    plain = CFRecommender(n_factors=3, n_epochs=10, list_by="recent").fit(ratings.drop(columns="timestamp"))
+    assert plain.recent_counts_ is None
+    counts_all = ratings.groupby("movie_id").size().reindex(plain.model_.item_ids).to_numpy()
+    assert np.all(np.diff(counts_all[plain.recent_order()]) <= 0)
+    with pytest.raises(MarqueeError, match="list_by"):
+        CFRecommender(list_by="newest").check_params()
