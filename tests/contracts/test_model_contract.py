@@ -6,6 +6,7 @@ model is refused. A model class without a case here fails ``test_every_model_cla
 """
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
@@ -23,22 +24,24 @@ def case(request):
     return request.param
 
 
+_FITTED: dict[str, object] = {}  # one fitted model per case for the whole run (the casting fit took ~30 s at load)
+
+
 @pytest.fixture
 def fitted(case, request):
-    model = case.make()
-    case.fit(model, request)
-    return model
+    """The case's model fitted once and shared by the tests that only save, load or predict with
+    it; a test that changes the model works on its own deep copy."""
+    if case.name not in _FITTED:
+        model = case.make()
+        case.fit(model, request)
+        _FITTED[case.name] = model
+    return _FITTED[case.name]
 
 
 def test_every_model_class_has_a_case():
     covered = {case.model_class for case in CASES}
     missing = [f"{c.__module__}.{c.__name__}" for c in model_classes(MODEL_MODULES) if c not in covered]
     assert not missing, f"model classes without a contract case in tests/contracts/cases.py: {missing}"
-
-
-def test_fit_returns_self(case, request):
-    model = case.make()
-    assert case.fit(model, request) is model
 
 
 def test_unfitted_use_raises_not_fitted(case, request, tmp_path):
@@ -49,10 +52,11 @@ def test_unfitted_use_raises_not_fitted(case, request, tmp_path):
         model.save(tmp_path / "model")
 
 
-def test_learned_state_ends_in_underscore(case, request):
+def test_fit_returns_self_and_learned_state_ends_in_underscore(case, request):
     model = case.make()
     before = set(vars(model))
-    case.fit(model, request)
+    assert case.fit(model, request) is model
+    _FITTED.setdefault(case.name, model)  # the other tests reuse this fit
     added = set(vars(model)) - before
     assert added, "fit learned nothing"
     public = [name for name in added if not name.endswith("_") and not name.startswith("_")]
@@ -111,6 +115,7 @@ def test_model_record_of_another_kind_is_refused(case, fitted, tmp_path):
 
 
 def test_non_finite_model_is_never_saved(case, fitted, tmp_path):
+    fitted = copy.deepcopy(fitted)  # poisoned below: the shared fit stays clean
     learned = [value for value in fitted._learned_arrays().values()
                if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size]
     holders = [fitted] + [v for v in vars(fitted).values() if hasattr(v, "__dict__")]  # inner models too
