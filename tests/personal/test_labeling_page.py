@@ -180,6 +180,16 @@ def test_labeling_page_with_the_shared_model(session_data_dir):
     assert any("simulated labelers" in m.value for m in at.markdown)
     shared = next(d for d in at.dataframe if "reason" in d.value.columns).value
     assert len(shared) == 15 and not set(shared["movie_id"]) & set(labels.labels("sharer", "small")["movie_id"])
+    # the queue opens on the one that learned fastest in benchmarks/bench_newlabeler.py (random)
+    from core.personal.active import DEFAULT_STRATEGY
+
+    assert at.radio(key="queue").value == DEFAULT_STRATEGY == "random"
+    assert "learns fastest" in at.radio(key="queue").options[0]
+    # how the shared model's cross-validated AUC grew with the profile's labels, as a chart
+    assert any("Cross-validated ROC-AUC on your labels as they grew" in c.value for c in at.caption)
+    assert len(at.get("vega_lite_chart")) >= 1
+    curve = personal.label_curve(personal.load_shared(small), small, labels, "sharer")
+    assert len(curve) >= 1 and curve["n_labels"].is_monotonic_increasing and curve["auc"].between(0, 1).all()
     at.radio(key="queue").set_value("uncertain").run()  # the shared model scores titles from the start
     assert not at.exception and not any("Most-uncertain needs" in i.value for i in at.info)
 
