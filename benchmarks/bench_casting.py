@@ -58,12 +58,12 @@ def _briefs(trained, count: int):
                     director=directors[i % len(directors)] if (i % 3 == 0 and directors) else None)
 
 
-def _measure(name: str, repeat: int, n_briefs: int) -> dict:
+def _measure(name: str, repeat: int, n_briefs: int, feature_set: str = "brief") -> dict:
     from core.casting import CastingConfig, bind, cast_brief, load_model, train_and_save
     from core.catalog import store
 
     catalog = store.load_catalog(name)
-    cfg = CastingConfig(cutoff=2010, baselines=True)
+    cfg = CastingConfig(cutoff=2010, baselines=True, feature_set=feature_set)
     train_times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -89,6 +89,7 @@ def _measure(name: str, repeat: int, n_briefs: int) -> dict:
         "catalog": name, "rows_long_table": int(len(trained.data.rows)), "labelled_train_rows": metrics["train_rows"],
         "holdout": {k: metrics[k] for k in METRIC_KEYS},
         "baselines_and_lift": metrics.get("baselines"),
+        "without_co_stars": metrics.get("without_co_stars"),
         "prior_shift": metrics.get("prior_shift"),
         "cycle_head": metrics.get("cycle_head"),
         "holdout_base_head": metrics["base"],
@@ -156,6 +157,8 @@ def main() -> int:
     parser.add_argument("--briefs", type=int, default=30)
     parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--skip-permuted", action="store_true")
+    parser.add_argument("--feature-set", default="brief", choices=["brief", "brief_co_stars"],
+                        help="brief_co_stars: the opt-in model with the co-star record (results in casting_brief_co_stars.json)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-casting-"))
     os.environ["MARQUEE_DATA_DIR"] = str(work / "data")
@@ -170,7 +173,7 @@ def main() -> int:
     out["build_real_catalog_seconds"] = round(time.perf_counter() - start, 2)
     for name in names:
         key = "real" if name == "wiki_imdb" else name
-        out[key] = _measure(name, args.repeat, args.briefs)
+        out[key] = _measure(name, args.repeat, args.briefs, args.feature_set)
         r = out[key]
         lift = (r["baselines_and_lift"] or {}).get("casting_lift", {})
         interval = r["baselines_and_lift"]["full_auroc_interval"]
@@ -181,6 +184,9 @@ def main() -> int:
               f"[{lift.get('low', 0):+.3f}, {lift.get('high', 0):+.3f}]); train {r['train_seconds']['median']:.1f}s; "
               f"brief median {r['brief_latency_seconds']['median'] * 1000:.0f} ms, p95 "
               f"{r['brief_latency_seconds']['p95'] * 1000:.0f} ms", flush=True)
+        if r.get("without_co_stars"):
+            print(f"{name} holdout briefs naming no co-star: AUROC {r['without_co_stars']['auroc']:.3f} "
+                  f"ECE {r['without_co_stars']['ece']:.3f}", flush=True)
     if not args.skip_permuted:
         out["imdb5000_permuted_labels"] = _permuted("imdb5000")
         print(f"imdb5000 permuted labels: AUROC {out['imdb5000_permuted_labels']['auroc']:.3f}")
@@ -193,9 +199,11 @@ def main() -> int:
         print(f"demo: AUROC {out['demo']['holdout']['auroc']:.3f}; star-power Spearman "
               f"{out['demo']['star_power']['spearman_p_base_vs_star_power']:.3f}")
     out["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=2, default=str) + "\n", encoding="utf-8")
-    print(f"wrote {RESULTS}")
+    results = RESULTS if args.feature_set == "brief" else RESULTS.with_name(f"casting_{args.feature_set}.json")
+    out["feature_set"] = args.feature_set
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(out, indent=2, default=str) + "\n", encoding="utf-8")
+    print(f"wrote {results}")
     return 0
 
 

@@ -10,9 +10,11 @@ Candidate groups (computed here, strictly as of the row's year, like every contr
   mean outcome percentile shrunk towards the actor's recent mean);
 - co-star pair history: earlier films of this actor with any of the film's other billed actors
   (count, shrunk mean percentile);
-- co-star record: the other billed actors' own as-of records (mean ATR3, shrunk rate, recent
-  percentile, earlier roles; the actor left out). Same for every candidate of a brief once the
-  co-stars are named, so it is film-level for a slate; and a brief does not name co-stars today.
+- co-star record (the opt-in "brief_co_stars" feature set since it was measured here): the other
+  billed actors' own as-of records (mean ATR3, shrunk rate, recent percentile, earlier roles; the
+  actor left out). The same for every candidate of a brief naming those co-stars, so it is
+  film-level for a slate. "all" below is the default contract, "+ co-star record" adds it
+  (with every co-star known: the training-time masking of ``CastingModel.fit`` is not applied).
 
     MARQUEE_DATA_DIR=... python benchmarks/bench_casting_ablation.py imdb5000 wiki_imdb
 """
@@ -32,7 +34,6 @@ SHRINK = 3.0
 VALIDATION_YEARS = (2008, 2009, 2010)
 PAIR = ["pair_films_prior", "pair_pct"]
 COSTAR = ["costar_films_prior", "costar_pct"]
-COSTAR_RECORD = ["cast_atr3", "cast_actor_rate", "cast_actor_pct_recent", "cast_actor_roles_prior", "cast_n"]
 
 
 def candidate_groups(data, hist, X: pd.DataFrame) -> pd.DataFrame:
@@ -63,25 +64,20 @@ def candidate_groups(data, hist, X: pd.DataFrame) -> pd.DataFrame:
     total = np.bincount(mine, weights=costar.total("pct", at), minlength=n)
     out["costar_films_prior"] = count
     out["costar_pct"] = (total + SHRINK * recent) / (scored + SHRINK)
-    others = np.bincount(mine, minlength=n)
-    for column in ("atr3", "actor_rate", "actor_pct_recent", "actor_roles_prior"):
-        values = np.nan_to_num(X[column].to_numpy(float))
-        out[f"cast_{column}"] = np.where(others > 0, np.bincount(mine, weights=values[theirs], minlength=n)
-                                         / np.maximum(others, 1), np.nan)
-    out["cast_n"] = others.astype(float)
     return out
 
 
 def ablate(name: str, heads=("logit", "gbm")) -> dict:
     from threadpoolctl import threadpool_limits
 
-    from core.casting.features import ACTOR_FEATURES, DIRECTOR_EXTRA, PEOPLE_EXTRA, CastingFeaturizer
+    from core.casting.features import (ACTOR_FEATURES, CO_STAR_FEATURES, DIRECTOR_EXTRA, PEOPLE_EXTRA,
+                                       CastingFeaturizer)
     from core.casting.heads import make_head, per_year_auroc
     from core.casting.longtable import build_long_table
     from core.catalog import store
 
     table = build_long_table(store.load_catalog(name))
-    featurizer = CastingFeaturizer(cutoff=2010, n_genres=40, feature_set="brief").fit(table)
+    featurizer = CastingFeaturizer(cutoff=2010, n_genres=40, feature_set="brief_co_stars").fit(table)
     data = featurizer.annotate(table)
     hist = featurizer.histories(data)
     X = featurizer.transform(data, hist)
@@ -89,12 +85,12 @@ def ablate(name: str, heads=("logit", "gbm")) -> dict:
     rows = data.rows
     keep = (rows["label"].notna() & (rows["year"] <= 2010)).to_numpy()
     X, y, years = X[keep], rows.loc[keep, "label"].astype(int).to_numpy(), rows.loc[keep, "year"].to_numpy()
-    names = list(featurizer.feature_names_)
+    names = [n for n in featurizer.feature_names_ if n not in CO_STAR_FEATURES]
     drop = lambda *cols: [n for n in names if n not in cols and not n.startswith(tuple(c for c in cols if c.endswith("_")))]
     variants = {
-        "all (the contract)": names, "film_only (no actor-derived features)": [n for n in names if n not in ACTOR_FEATURES],
+        "all (the default brief contract)": names, "film_only (no actor-derived features, no co-star record)": [n for n in names if n not in ACTOR_FEATURES],
         "+ actor-director pair history": names + PAIR, "+ co-star pair history": names + COSTAR,
-        "+ both pair histories": names + PAIR + COSTAR, "+ co-star record": names + COSTAR_RECORD,
+        "+ both pair histories": names + PAIR + COSTAR, "+ co-star record": names + list(CO_STAR_FEATURES),
         "without step-B people features": drop(*PEOPLE_EXTRA),
         "without actor-by-genre": drop("actor_genre_pct"),
         "without shrunk rate / recency / trend": drop("actor_rate", "actor_pct_recent", "actor_trend"),

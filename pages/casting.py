@@ -28,6 +28,8 @@ def brief_form(trained, options: dict, shown):
                                 index=languages.index(brief.language or options["default_language"])
                                 if (brief.language or options["default_language"]) in languages else 0)
         runtime = l2.number_input("Runtime (minutes, 0 = not known yet)", 0, 600, int(brief.runtime or 0), step=5)
+        co_stars = st.text_input("Co-stars already cast (optional, comma-separated names)", ", ".join(brief.co_stars),
+                                 help="Their earlier records set the brief's base chance; they are left out of the slate.")
         d1, d2 = st.columns([3, 1])
         directors = ["(none)"] + options["directors"]
         director = d1.selectbox("Director (optional)", directors,
@@ -36,7 +38,8 @@ def brief_form(trained, options: dict, shown):
         if st.form_submit_button("Cast this brief", type="primary"):
             submitted = (Brief(int(year), float(budget), tuple(genres), int(bill), int(size),
                                None if director == "(none)" else director, language,
-                               float(runtime) if runtime else None), float(weight))
+                               float(runtime) if runtime else None,
+                               tuple(c.strip() for c in co_stars.split(",") if c.strip())), float(weight))
             casting.brief_to_url(*submitted)
             return submitted
     return shown

@@ -11,6 +11,7 @@ from core.errors import MarqueeError
 MAX_SLATE = 50
 MAX_BILL_ORDER = 50
 MAX_RUNTIME = 600
+MAX_CO_STARS = 20
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,12 @@ class Brief:
     director: str | None = None
     language: str | None = None
     runtime: float | None = None      # minutes; optional (the model treats it as unknown)
+    co_stars: tuple[str, ...] = ()    # actors already cast (names as in the catalog); optional
 
     def to_dict(self) -> dict:
         out = asdict(self)
         out["genres"] = list(self.genres)
+        out["co_stars"] = list(self.co_stars)
         return out
 
     def with_changes(self, **changes) -> "Brief":
@@ -81,8 +84,38 @@ def validate_brief(brief: Brief, trained) -> Brief:
             raise MarqueeError(f"runtime must be a number of minutes, got {brief.runtime!r}") from None
         if not math.isfinite(runtime) or not 1 <= runtime <= MAX_RUNTIME:
             raise MarqueeError(f"runtime must be from 1 to {MAX_RUNTIME} minutes, got {brief.runtime!r}")
+    co_stars = brief.co_stars or ()
+    if isinstance(co_stars, str) or not all(isinstance(c, str) for c in co_stars):
+        raise MarqueeError(f"co-stars must be a list of actor names, got {brief.co_stars!r}")
+    if len(co_stars) > MAX_CO_STARS:
+        raise MarqueeError(f"name at most {MAX_CO_STARS} co-stars, got {len(co_stars)}")
+    names = actors_by_name(trained)
+    unknown = [c for c in co_stars if c.strip().lower() not in names]
+    if unknown:
+        raise MarqueeError(f"no actor named {', '.join(map(repr, unknown))} in catalog {trained.catalog_name!r} "
+                           f"(co-stars are named as in the catalog)")
+    co_stars = tuple(dict.fromkeys(names[c.strip().lower()][1] for c in co_stars if c.strip()))
     return Brief(year=year, budget_musd=budget, genres=genres, bill_order=int(brief.bill_order), n=int(brief.n),
-                 director=director, language=language, runtime=runtime)
+                 director=director, language=language, runtime=runtime, co_stars=co_stars)
+
+
+def actors_by_name(trained) -> dict:
+    """Lower-case actor name -> (person id, spelling) of its most credited holder; once per bound catalog."""
+    actors = trained.extra.get("actors_by_name")
+    if actors is None:
+        rows = trained.data.rows
+        counts = rows.groupby([rows["actor"].str.lower(), "person_id"], sort=False).agg(
+            roles=("actor", "size"), spelling=("actor", "first")).reset_index()
+        counts = counts.sort_values("roles", ascending=False, kind="stable").drop_duplicates("actor")
+        actors = {row.actor: (int(row.person_id), str(row.spelling)) for row in counts.itertuples(index=False)}
+        trained.extra["actors_by_name"] = actors
+    return actors
+
+
+def resolve_co_stars(trained, brief: Brief) -> np.ndarray:
+    """Person ids of a validated brief's co-stars."""
+    names = actors_by_name(trained)
+    return np.array([names[c.lower()][0] for c in brief.co_stars], dtype=np.int64)
 
 
 def resolve_director(trained, name: str | None) -> tuple[float, str | None]:

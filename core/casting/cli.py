@@ -21,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--target", choices=list(TARGETS), help="success signal (default vote_average)")
     p.add_argument("--quantile", type=arg_float(0.5, 1, high_open=True), help="label = top (1-quantile) of training films (default 0.75)")
     p.add_argument("--predictions", metavar="FILE.csv", type=arg_output_file((".csv",)), help="write every holdout row with p_base and p_cal")
+    p.add_argument("--feature-set", choices=["brief", "brief_co_stars", "seed"],
+                   help="brief (default); brief_co_stars adds the record of the co-stars a brief names; seed: the first model's")
     add_engine_arg(p)
     p.add_argument("--no-baselines", action="store_true",
                    help="skip the seed-style and film-only models measured beside the full one")
@@ -36,6 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=arg_int(1, 50), default=5, help="slate size (default 5)")
     p.add_argument("--director", type=arg_text(200), help="director's name (adds the director synergy bump)")
     p.add_argument("--language", type=arg_text(20), help="original language code (default: the catalog's most common)")
+    p.add_argument("--runtime", type=arg_float(1, 600), help="runtime in minutes (default: not known yet)")
+    p.add_argument("--co-stars", type=arg_text(2000), help="comma-separated names of actors already cast (their records set the base chance)")
     p.add_argument("--director-weight", type=arg_float(0, 5), help="weight of the director synergy bump (default 0.5)")
     p.add_argument("--alpha-cycle", type=arg_float(0, 5), help="weight of the cycle head in the ranking score (default 0: it cannot reorder a slate)")
     p.add_argument("--out", metavar="DIR", type=arg_output_folder(), help="write slate/alternates/reasons CSVs, manifest and model card here")
@@ -46,8 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _config(args):
     from core.casting import CastingConfig
 
-    values = {k: v for k, v in {"cutoff": args.cutoff, "target": args.target, "quantile": args.quantile}.items()
-              if v is not None}
+    values = {k: v for k, v in {"cutoff": args.cutoff, "target": args.target, "quantile": args.quantile,
+                                "feature_set": getattr(args, "feature_set", None)}.items() if v is not None}
     return CastingConfig(**values, baselines=not getattr(args, "no_baselines", True))
 
 
@@ -88,7 +92,8 @@ def _brief(args) -> int:
                            args.alpha_cycle, args.director_weight)
     genres = tuple(g.strip() for g in args.genres.split(",") if g.strip())
     brief = Brief(year=args.year, budget_musd=args.budget, genres=genres, bill_order=args.bill_order, n=args.n,
-                  director=args.director, language=args.language)
+                  director=args.director, language=args.language, runtime=args.runtime,
+                  co_stars=tuple(c.strip() for c in (args.co_stars or "").split(",") if c.strip()))
     result = cast_brief(trained, brief)
     written = [str(p) for p in write_brief_exports(result, trained, args.out)] if args.out else []
     payload = {

@@ -39,7 +39,8 @@ class CastingConfig:
     director_weight: float = DIRECTOR_WEIGHT
     n_genres: int = 40                # genre vocabulary size (most frequent training genres)
     n_languages: int = 8
-    feature_set: str = "brief"        # "brief": film + director + people features; "seed": the first model's set
+    feature_set: str = "brief"        # "brief": film + director + people features; "seed": the first model's set;
+                                      # "brief_co_stars": brief + the named co-stars' record (opt-in)
     baselines: bool = False           # also measure the seed-style and film-only models (CLI train: on)
     random_state: int = 0
 
@@ -54,8 +55,8 @@ class CastingConfig:
         unknown = set(self.candidates) - set(heads)
         if unknown or not self.candidates:
             raise MarqueeError(f"actor head candidates must be among {', '.join(heads)}; got {', '.join(self.candidates)}")
-        if self.feature_set not in ("seed", "brief"):
-            raise MarqueeError(f"feature set must be seed or brief, got {self.feature_set!r}")
+        if self.feature_set not in ("seed", "brief", "brief_co_stars"):
+            raise MarqueeError(f"feature set must be seed, brief or brief_co_stars, got {self.feature_set!r}")
         if self.calib_years < 1:
             raise MarqueeError("calib_years must be at least 1")
         for name in ("alpha_cycle", "director_weight"):

@@ -22,7 +22,7 @@ from core.casting.config import ALPHA_CYCLE, CastingConfig
 from core.casting.calibration import prior_shift
 from core.metrics import expected_calibration_error
 from core.casting.evaluation import auroc_interval, holdout_metrics, importance, paired_auroc_difference, probability_metrics
-from core.casting.features import BASE_FEATURES, Annotated, CastingFeaturizer, Histories, film_level_columns, genre_slug
+from core.casting.features import BASE_FEATURES, CO_STAR_FEATURES, Annotated, CastingFeaturizer, Histories, film_level_columns, genre_slug
 from core.casting.heads import ActorHead, DirectorHead
 from core.casting.longtable import build_long_table
 from core.catalog.store import Catalog
@@ -33,6 +33,7 @@ from core.progress import ProgressFn, null_progress
 from core.splitting import split_by_year
 
 log = logging.getLogger(__name__)
+CO_STAR_MASK_SHARE = 0.25  # share of training films whose co-stars are hidden (a design choice, not tuned)
 HOLDOUT_COLUMNS = ["movie_id", "title", "year", "person_id", "actor", "bill_order", "label", "p_base", "p_cal", "atr3"]
 BASELINE_COLUMNS = ["p_seed", "p_film_only"]  # present when the baselines were measured
 CYCLE_REASON = ("the cycle term depends on the release year only, so it is one constant for every candidate of a "
@@ -112,6 +113,7 @@ class CastingModel(Model):
             raise MarqueeError(f"no films with a {config.target!r} value after the cutoff {config.cutoff} "
                                f"(labelled films span {int(labelled['year'].min())}–{int(labelled['year'].max())}): "
                                f"choose an earlier cutoff")
+        X = mask_co_stars(X, rows, train_idx, config.random_state)
         progress(2, 5, "actor head")
         head = ActorHead(config.candidates, config.calib_years, config.flip_margin, config.calibration,
                          config.random_state).fit(X.loc[train_idx], rows.loc[train_idx, "label"],
@@ -125,6 +127,12 @@ class CastingModel(Model):
         metrics = holdout_metrics(holdout)
         metrics["prior_shift"] = _prior_shift_report(head, holdout)
         metrics["atr3_only_auroc"] = probability_metrics(holdout["label"], holdout["atr3"])["auroc"]
+        if set(CO_STAR_FEATURES) <= set(X.columns):  # the same holdout briefs naming no co-star
+            blank = X.loc[test_idx].copy()
+            blank[CO_STAR_FEATURES] = _no_co_stars(len(blank))
+            p_blank = head.predict_base(blank)
+            metrics["without_co_stars"] = {**probability_metrics(holdout["label"], head.calibrate(p_blank)),
+                                           "auroc_base": probability_metrics(holdout["label"], p_blank)["auroc"]}
         if config.baselines:
             progress(3, 5, "baselines")
             metrics["baselines"] = _baselines(config, featurizer, X, rows, train_idx, test_idx, holdout)
@@ -220,6 +228,28 @@ class CastingModel(Model):
         self.importance_ = pd.read_parquet(folder / IMPORTANCE_FILE)
         self.actor_head_ = ActorHead.load(folder / ACTOR_DIR)
         self.director_head_ = DirectorHead.load(folder / DIRECTOR_DIR)
+
+
+def _no_co_stars(n: int) -> np.ndarray:
+    """Co-star columns of rows whose brief names no co-star (NaN record, count 0)."""
+    values = np.full((n, len(CO_STAR_FEATURES)), np.nan)
+    values[:, CO_STAR_FEATURES.index("co_stars")] = 0.0
+    return values
+
+
+def mask_co_stars(X: pd.DataFrame, rows: pd.DataFrame, train_idx, random_state: int) -> pd.DataFrame:
+    """Hide the co-stars of a random CO_STAR_MASK_SHARE of the training films: briefs often name
+    no co-star, and the model must learn that case from ordinary films (not only from the few films
+    with a single billed actor)."""
+    if not set(CO_STAR_FEATURES) <= set(X.columns):
+        return X
+    films = np.sort(rows.loc[train_idx, "movie_id"].unique())
+    rng = np.random.default_rng(random_state)
+    hidden = set(films[rng.random(len(films)) < CO_STAR_MASK_SHARE])
+    masked = train_idx[rows.loc[train_idx, "movie_id"].isin(hidden).to_numpy()]
+    X = X.copy()
+    X.loc[masked, CO_STAR_FEATURES] = _no_co_stars(len(masked))
+    return X
 
 
 def reliability_frame(holdout: pd.DataFrame) -> pd.DataFrame:

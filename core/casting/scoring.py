@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.casting.brief import Brief, resolve_director
+from core.casting.brief import Brief, resolve_co_stars, resolve_director
 from core.casting.features import ACTOR_FEATURES, FilmSpec, pair_keys
 from core.casting.model import director_frame
 from core.casting.trained import TrainedCasting
@@ -63,10 +63,16 @@ def score_actors(trained: TrainedCasting, brief: Brief, person_ids, director_id:
     state = featurizer.actor_state(trained.hist, ids, spec.year, spec.director_id)
     director = featurizer.director_state(trained.hist, spec.director_id, spec.year)
     film = None
-    if featurizer.feature_set == "brief":  # the same for every candidate: computed for one row, then repeated
+    if featurizer.feature_set != "seed":  # the same for every candidate: computed for one row, then repeated
         one = film_spec(trained, brief, 1, director_id)
         film = {k: np.repeat(v, n) for k, v in featurizer.film_state(trained.hist, one).items()}
-    X = featurizer.assemble(state, director, spec, film)
+    co_star = None
+    co_ids = resolve_co_stars(trained, brief)
+    if featurizer.feature_set != "seed" and len(co_ids):  # the named co-stars' records, as of the brief's year
+        others = featurizer.actor_state(trained.hist, co_ids, np.full(len(co_ids), brief.year))
+        record = featurizer.co_star_record(others, np.zeros(len(co_ids), dtype=np.int64), 1)
+        co_star = {k: np.repeat(v, n) for k, v in record.items()}
+    X = featurizer.assemble(state, director, spec, film, co_star)
     p_base = trained.head.predict_base(X)
     p_cal = trained.head.calibrate(p_base)
     base_chance = _base_chance(trained, X)
@@ -141,4 +147,5 @@ def candidate_pool(trained: TrainedCasting, brief: Brief) -> Scored:
     at = trained.hist.actor.locate(ids, np.full(len(ids), brief.year))
     last = trained.hist.actor.last_year(at)
     eligible = (at.count >= MIN_PRIOR_ROLES) & (brief.year - np.nan_to_num(last, nan=-1e9) <= MAX_GAP_YEARS)
+    eligible &= ~np.isin(ids, resolve_co_stars(trained, brief))  # the actors already cast are not candidates
     return score_actors(trained, brief, ids[eligible], director_id, director_name)

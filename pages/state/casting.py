@@ -47,7 +47,7 @@ def forget_models(_snapshot=None) -> None:
 
 
 # ------------------------------------------------------------------ the brief in the URL
-BRIEF_PARAMS = ("year", "budget", "genres", "bill", "n", "director", "language", "runtime", "dw")
+BRIEF_PARAMS = ("year", "budget", "genres", "bill", "n", "director", "language", "runtime", "co_star", "dw")
 
 
 def brief_from_url(options: dict, default_weight: float):
@@ -67,8 +67,9 @@ def brief_from_url(options: dict, default_weight: float):
     director = validation.plain_text(params["director"], "director", 200) if params.get("director") else None
     language = validation.plain_text(params["language"], "language", 60) if params.get("language") else None
     runtime = validation.finite_float(params["runtime"], "runtime") if params.get("runtime") else None
+    co_stars = tuple(validation.plain_text(c, "co_star", max_length=200) for c in params.get_all("co_star"))
     weight = validation.finite_float(params.get("dw", default_weight), "dw", 0.0, 2.0)
-    return Brief(year, budget, genres, bill, size, director, language, runtime), weight
+    return Brief(year, budget, genres, bill, size, director, language, runtime, co_stars), weight
 
 
 def brief_to_url(brief, weight: float) -> None:
@@ -79,7 +80,8 @@ def brief_to_url(brief, weight: float) -> None:
                             "bill": str(brief.bill_order), "n": str(brief.n), "dw": f"{weight:g}",
                             **({"director": brief.director} if brief.director else {}),
                             **({"language": brief.language} if brief.language else {}),
-                            **({"runtime": f"{brief.runtime:g}"} if brief.runtime else {})})
+                            **({"runtime": f"{brief.runtime:g}"} if brief.runtime else {}),
+                            **({"co_star": list(brief.co_stars)} if brief.co_stars else {})})
 
 
 SLATE_COLUMNS = {
@@ -109,7 +111,9 @@ SLATE_COLUMNS = {
 
 @st.cache_resource(show_spinner="Casting…", max_entries=32)
 def _brief_result(version: str, brief_json: str, _trained):
-    return cast_brief(_trained, Brief(**{**json.loads(brief_json), "genres": tuple(json.loads(brief_json)["genres"])}))
+    values = json.loads(brief_json)
+    return cast_brief(_trained, Brief(**{**values, "genres": tuple(values["genres"]),
+                                         "co_stars": tuple(values.get("co_stars", ()))}))
 
 
 def brief_result(trained, brief: Brief):

@@ -15,6 +15,14 @@ def casting_demo(demo_catalog):
 
 
 @pytest.fixture(scope="session")
+def casting_demo_co_stars(demo_catalog):
+    """The opt-in model with the co-star record, on the demo catalog (trained once, not saved)."""
+    from core.casting import CastingConfig, train_casting
+
+    return train_casting(demo_catalog, CastingConfig(feature_set="brief_co_stars"))
+
+
+@pytest.fixture(scope="session")
 def star_power(demo_catalog):
     import pandas as pd
 

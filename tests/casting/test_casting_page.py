@@ -168,3 +168,18 @@ def test_a_catalog_without_scores_says_why_and_offers_the_fixes(demo_catalog, is
     assert any("merge" in i.value and "imdb5000" in i.value for i in at.info)
     assert any(s.label == "Target" for s in at.selectbox)  # the controls to try another target or cutoff
     assert any(b.label == "Retrain…" for b in at.form_submit_button)
+
+
+def test_co_stars_go_into_the_url_and_leave_the_slate(casting_demo):
+    at = _open(casting_demo)
+    next(m for m in at.multiselect if m.label == "Genres").set_value(["Action", "Adventure"])
+    next(b for b in at.form_submit_button if b.label == "Cast this brief").click().run()
+    first = next(d for d in at.dataframe if "p_cal" in d.value.columns).value
+    star = first["actor"].iloc[0]
+    next(t for t in at.text_input if t.label.startswith("Co-stars already cast")).set_value(star.upper())
+    next(b for b in at.form_submit_button if b.label == "Cast this brief").click().run()
+    assert not at.exception
+    url = {k: v if isinstance(v, list) else [v] for k, v in dict(at.query_params).items()}
+    assert url["co_star"] == [star.upper()]
+    slate = next(d for d in at.dataframe if "p_cal" in d.value.columns).value
+    assert star not in set(slate["actor"])

@@ -129,9 +129,10 @@ def _brief_features(catalog, featurizer):
 
 
 def _groups(names):
-    from core.casting.features import ACTOR_FEATURES, DIRECTOR_EXTRA, FILM_FEATURES
+    from core.casting.features import ACTOR_FEATURES, CO_STAR_FEATURES, DIRECTOR_EXTRA, FILM_FEATURES
 
     return {
+        "co_star_record": list(CO_STAR_FEATURES),
         "actor": [n for n in names if n in ACTOR_FEATURES],
         "director": ["dtr3", "director_films_prior", *DIRECTOR_EXTRA],
         "film": [n for n in names if n not in ACTOR_FEATURES and n != "release_year"
@@ -142,7 +143,7 @@ def _groups(names):
 
 @pytest.fixture(scope="module")
 def brief_featurizer(demo_catalog):
-    return CastingFeaturizer(cutoff=2010, n_genres=40, feature_set="brief").fit(build_long_table(demo_catalog))
+    return CastingFeaturizer(cutoff=2010, n_genres=40, feature_set="brief_co_stars").fit(build_long_table(demo_catalog))
 
 
 def test_feature_groups_cover_the_brief_contract(brief_featurizer):
@@ -152,7 +153,7 @@ def test_feature_groups_cover_the_brief_contract(brief_featurizer):
 
 
 @pytest.mark.parametrize("year", [1998, 2012])
-@pytest.mark.parametrize("group", ["actor", "director", "film", "billing_and_year"])
+@pytest.mark.parametrize("group", ["actor", "director", "film", "billing_and_year", "co_star_record"])
 def test_no_peek_per_feature_group(demo_catalog, brief_featurizer, year, group):
     """Change every film of year ≥ Y (outcomes, budget, genres, runtime, language, half its cast)
     except a kept half of year Y's films: no feature of the group changes for rows before Y or
@@ -211,3 +212,17 @@ def test_features_never_read_post_release_fields_or_keywords(demo_catalog, brief
     assert not data.rows["label"].equals(data_o.rows["label"])
     upto = (data.rows["year"] <= year).to_numpy()
     pd.testing.assert_frame_equal(X[upto], X_o[upto])
+
+
+def test_co_star_record_is_the_other_billed_actors_as_of_record(demo_catalog, brief_featurizer):
+    """Each row's co-star columns are the mean as-of record of the film's other billed actors."""
+    data, X = _brief_features(demo_catalog, brief_featurizer)
+    rows = data.rows.reset_index(drop=True)
+    X = X.reset_index(drop=True)
+    film = rows.loc[rows.groupby("movie_id")["person_id"].transform("size") >= 3, "movie_id"].iloc[0]
+    cast = rows.index[rows["movie_id"] == film]
+    for i in cast:
+        others = [j for j in cast if j != i]
+        assert X.at[i, "co_stars"] == len(others)
+        assert X.at[i, "co_star_atr3"] == pytest.approx(X.loc[others, "atr3"].mean())
+        assert X.at[i, "co_star_roles"] == pytest.approx(X.loc[others, "actor_roles_prior"].mean())

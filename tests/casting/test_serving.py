@@ -180,3 +180,30 @@ def _plotly_figures(html: str) -> list[dict]:
         layout, _ = decoder.raw_decode(html, re.compile(r",\s*").match(html, end).end())
         figures.append({"data": data, "layout": layout})
     return figures
+
+
+def test_named_co_stars_set_the_base_chance_and_leave_the_slate(casting_demo, casting_demo_co_stars):
+    """Co-stars already cast are not candidates; with the co-star record their records move the
+    brief's base chance, the same for every candidate (film-level); the default model ignores
+    them; an unknown name is refused naming it."""
+    plain = cast_brief(casting_demo_co_stars, BRIEF, explain=False)
+    stars = tuple(plain.slate["actor"].iloc[:2])
+    named = cast_brief(casting_demo_co_stars, BRIEF.with_changes(co_stars=tuple(s.upper() for s in stars)),
+                       explain=False)
+    assert named.brief.co_stars == stars
+    assert not set(stars) & set(named.slate["actor"])
+    assert named.slate["base_chance"].nunique() == 1
+    assert named.slate["base_chance"].iloc[0] != plain.slate["base_chance"].iloc[0]
+    default = cast_brief(casting_demo, BRIEF, explain=False)
+    default_named = cast_brief(casting_demo, BRIEF.with_changes(co_stars=stars), explain=False)
+    assert not set(stars) & set(default_named.slate["actor"])
+    assert default_named.slate["base_chance"].iloc[0] == default.slate["base_chance"].iloc[0]
+    with pytest.raises(MarqueeError, match="no actor named 'Nobody Atall'"):
+        cast_brief(casting_demo, BRIEF.with_changes(co_stars=("Nobody Atall",)))
+
+
+def test_holdout_is_also_scored_without_co_stars(casting_demo, casting_demo_co_stars):
+    metrics = casting_demo_co_stars.metrics["without_co_stars"]
+    assert 0.0 <= metrics["ece"] <= 1.0 and 0.0 <= metrics["auroc"] <= 1.0
+    assert "co_star_atr3" in casting_demo_co_stars.feature_names
+    assert "co_star_atr3" not in casting_demo.feature_names and "without_co_stars" not in casting_demo.metrics
