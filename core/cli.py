@@ -31,6 +31,19 @@ COMMAND_MODULES = (
     "core.casting.cli",
     "core.service.cli",
 )
+# Top-level command -> the module registering it. ``python -m core demo …`` imports only the
+# catalog commands (registering all of them imported scikit-learn, SciPy and the TMDb client: ~3 s
+# of CPU per command line before any work); help and unknown commands build the full parser.
+# tests/foundation/test_cli_commands.py checks this table against what each module registers.
+COMMANDS = {
+    **dict.fromkeys(("catalogs", "demo", "import", "merge", "profile", "splits", "verify"), "core.catalog.cli"),
+    "tmdb": "core.tmdb.cli",
+    "personal": "core.personal.cli",
+    "cf": "core.cf.cli",
+    **dict.fromkeys(("index", "search", "search-eval"), "core.search.cli"),
+    "casting": "core.casting.cli",
+    "serve": "core.service.cli",
+}
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
@@ -98,13 +111,19 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"error: {logs.one_line(message)} (see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command-line parser; with a known top-level ``command``, only its module's commands."""
     parser = OneLineParser(prog="python -m core", description="Marquee film analytics workbench (headless)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module_name in COMMAND_MODULES:
+    for module_name in (COMMANDS[command],) if command in COMMANDS else COMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)
     return parser
+
+
+def _top_command(argv: Sequence[str]) -> str | None:
+    """The top-level command word (the only global option, -v/--verbose, takes no value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 def _command_name(argv: Sequence[str]) -> str:
@@ -116,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = _command_name(argv)
     try:
-        parser = build_parser()
+        parser = build_parser(_top_command(argv))
         args = parser.parse_args(argv)
         logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                             format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
