@@ -63,6 +63,14 @@ class Snapshot:
     def running(self) -> bool:
         return self.status not in FINISHED
 
+    def outcome(self) -> str:
+        """One line for a job that stopped early: what it got through, and what Resume does."""
+        where = f" in {self.phase}" if self.phase else ""
+        counts = f" after {self.done:,} of {self.total:,}{where}" if self.total else ""
+        if self.status == "cancelled":
+            return f"{self.title}: cancelled{counts}. Resume continues from what was saved."
+        return f"{self.title}: {self.error or self.status}."
+
     def describe(self) -> str:
         """One line: phase, counts, rate, ETA (or the outcome)."""
         counts = f"{self.done:,}/{self.total:,}" if self.total else f"{self.done:,}"
@@ -71,6 +79,8 @@ class Snapshot:
             parts.append(f"{self.rate:,.1f}/s")
         if self.running and self.eta_s is not None:
             parts.append(f"about {format_duration(self.eta_s)} left")
+        elif self.running:  # no rate measured yet (the first step of a phase): at least how long it has run
+            parts.append(f"running for {format_duration(self.elapsed_s)}, no rate measured yet")
         if not self.running:
             parts.append(f"{self.status} after {format_duration(self.elapsed_s)}")
         return " · ".join(parts)

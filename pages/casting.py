@@ -93,7 +93,7 @@ def render() -> None:
         return
     options = brief_options(trained)
     if trained.synthetic:
-        st.warning("Synthetic demo catalog: actors and outcomes are generated, not real.", icon="🧪")
+        st.warning("Synthetic demo catalog: actors and outcomes are generated, not real.", icon=":material/science:")
     try:
         shown = casting.brief_from_url(options, trained.config.director_weight)
     except MarqueeError as exc:

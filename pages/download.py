@@ -33,7 +33,7 @@ with st.expander("Connection", expanded=True):
         credentials = None
         st.error(user_message(exc))
     if credentials is None:
-        st.warning(download.NO_KEY, icon="🔑")
+        st.warning(download.NO_KEY, icon=":material/key:")
     else:
         st.caption(f"Using the {credentials.describe()} · API server {server} (a server setting, `TMDB_API_BASE`)")
     if st.button("Check key", key="tmdb_check", disabled=credentials is None):

@@ -19,7 +19,8 @@ def index_panel(name: str) -> dict:
         st.warning(f"Catalog `{name}` has no up-to-date search index ({status['reason']}). A build embeds only "
                    f"new or changed films (up to {jobs.estimate('search-index', films, 'films')}) and runs in "
                    "the background.")
-        if st.button("Build search index", key="search-build", type="primary"):
+        stopped = snap is not None and snap.status in ("cancelled", "failed")  # its panel offers Resume
+        if not stopped and st.button("Build search index", key="search-build", type="primary"):
             search.start_index_build(name)
             st.rerun()
     if not status["exists"]:

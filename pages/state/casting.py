@@ -169,6 +169,10 @@ COMPARABLE_COLUMNS = {
     "genres": st.column_config.TextColumn("Genres"), "bill_order": st.column_config.NumberColumn("Billed"),
     "resonated": st.column_config.CheckboxColumn("Resonated", help="Did the film reach the target?"),
     "match": st.column_config.TextColumn("Why comparable"),
+    # the target's own value (one of these, as the model was trained): plain names, not column ids
+    "vote_average": st.column_config.NumberColumn("Vote average", format="%.1f"),
+    "popularity": st.column_config.NumberColumn("Popularity", format="%.1f"),
+    "roi": st.column_config.NumberColumn("Revenue / budget", format="%.2f"),
 }
 
 

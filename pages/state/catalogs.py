@@ -55,7 +55,9 @@ def sidebar() -> None:
             st.query_params["catalog"] = chosen
         manifest = catalogs.read_manifest(chosen)
         counts = manifest.get("row_counts", {})
-        kind = "🧪 synthetic demo data" if manifest.get("synthetic") else f"📁 {manifest.get('source', 'real data')}"
+        # Material icons, not emoji: headless and minimal systems have no emoji font (a box is drawn)
+        kind = (":material/science: synthetic demo data" if manifest.get("synthetic")
+                else f":material/folder: {manifest.get('source', 'real data')}")
         st.caption(f"{kind} · {counts.get('movies', 0):,} films · {counts.get('people', 0):,} people · "
                    f"{counts.get('ratings', 0):,} ratings")
 

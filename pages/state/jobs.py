@@ -62,8 +62,8 @@ def panel(key: str, note: str = LEAVE_NOTE, on_done: Callable[[Snapshot], None] 
             elif snap.status == "complete":
                 st.success(f"{snap.title}: done in {format_duration(snap.elapsed_s)}.")
             else:
-                (st.warning if snap.status == "cancelled" else st.error)(f"{snap.title}: {snap.error or 'cancelled'}.")
-                left, right = st.columns(2)
+                (st.warning if snap.status == "cancelled" else st.error)(snap.outcome())
+                left, right, _ = st.columns([1, 1, 4])
                 left.button("Resume", key=f"job-resume-{key}", on_click=RUNNER.resume, args=(job,), type="primary")
                 right.button("Dismiss", key=f"job-dismiss-{key}", on_click=RUNNER.forget, args=(key,))
 

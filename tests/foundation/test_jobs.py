@@ -66,6 +66,8 @@ def test_cancel_stops_at_the_next_progress_call_and_resume_picks_up_from_the_cac
     gate.set()
     assert job.join(10)
     assert job.snapshot().status == "cancelled" and job.snapshot().error is None
+    assert job.snapshot().outcome() == ("Squares: cancelled after 40 of 100 in squaring. Resume continues from "
+                                        "what was saved.")
     assert len(cache) == 41  # item 40 was processed, its progress call raised
     assert not target.exists() and not list(tmp_path.glob(".out*"))  # the staged write cleaned up
 
@@ -97,6 +99,15 @@ def test_failures_are_one_line_and_bugs_get_an_incident_in_the_log(runner, tmp_p
     incident = error.split("incident ")[1].split(";")[0]
     log = (tmp_path / "logs" / "marquee.log").read_text()
     assert incident in log and "Traceback" in log and "Traceback" not in error
+
+
+def test_a_job_without_a_measured_rate_says_how_long_it_has_run(runner):
+    gate = threading.Event()
+    job = runner.start("slow", "slow:a", counting_work({}, gate, stop_at=0, n=10), title="Slow")
+    line = job.snapshot().describe()
+    assert "running for" in line and "no rate measured yet" in line, line
+    gate.set()
+    assert job.join(10)
 
 
 def test_cancelled_is_not_swallowed_by_ordinary_handlers():
