@@ -27,7 +27,7 @@ from core.progress import Cancelled, ProgressFn, null_progress
 log = logging.getLogger(__name__)
 CHUNK = 256          # at most this many texts per progress step
 STEP_SECONDS = 2.0   # a progress step (where a cancel is honoured) lasts about this long at the measured rate
-FIRST_STEP = 16      # texts in the first step, before a rate is measured
+FIRST_STEP = 8       # texts in the first step, before a rate is measured
 MAX_SHARDS = 16      # compact the cache when it has more shard files than this
 
 
@@ -51,11 +51,12 @@ def model_fingerprint(path: str) -> str:
 
 
 def next_step(texts: int, seconds: float) -> int:
-    """Texts in the next progress step: about ``STEP_SECONDS`` at the rate just measured, from 8
-    (a multiple of 8 keeps batches even) to ``CHUNK``."""
+    """Texts in the next progress step: about ``STEP_SECONDS`` at the rate just measured, from 1
+    (a machine so loaded that a text takes seconds) to ``CHUNK``; from 8 up a multiple of 8."""
     if seconds <= 0:
         return CHUNK
-    return int(min(CHUNK, max(8, texts * STEP_SECONDS / seconds // 8 * 8)))
+    fits = texts * STEP_SECONDS / seconds
+    return int(min(CHUNK, fits // 8 * 8 if fits >= 8 else max(1, fits // 1)))
 
 
 class Encoder:

@@ -16,10 +16,11 @@ from core.search.embeddings import CHUNK, FIRST_STEP, STEP_SECONDS, Encoder, nex
 
 def test_next_step_lasts_about_step_seconds():
     assert next_step(16, 16 * 0.05) == 40  # 20 texts/s: 2 s is 40 texts
-    assert next_step(16, 16 * 0.5) == 8    # very slow: never below 8
+    assert next_step(8, 8 * 0.5) == 4      # 2 texts/s: 4 texts
+    assert next_step(8, 8 * 5.0) == 1      # a text takes 5 s on a swamped machine: one at a time
     assert next_step(64, 0.01) == CHUNK    # fast: never above the old chunk
     assert next_step(16, 0.0) == CHUNK
-    assert all(next_step(n, s) % 8 == 0 for n in (8, 16, 40) for s in (0.3, 1.0, 3.7))
+    assert all(next_step(n, s) % 8 == 0 for n in (8, 16, 40) for s in (0.3, 1.0, 1.9))
 
 
 class SlowModel:
