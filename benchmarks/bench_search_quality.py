@@ -240,6 +240,22 @@ def main() -> int:
                                "chosen": {"dense_weight": dw, "sparse_weight": round(1 - dw, 2)}}
         chosen = dict(dense_weight=dw, sparse_weight=round(1 - dw, 2))
         default = SearchParams()
+        # optional pseudo-relevance feedback: kept only if validation prefers it
+        prf_grid = {"prf_docs=0": grid[best]}
+        for docs_n in (3, 5, 10):
+            for weight in (0.3, 0.7):
+                prf_grid[f"prf_docs={docs_n}, prf_weight={weight}"] = run(
+                    searcher, val, p(method="hybrid", prf_docs=docs_n, prf_weight=weight, **chosen))
+                print("validation prf", docs_n, weight, prf_grid[f"prf_docs={docs_n}, prf_weight={weight}"]["mrr"], flush=True)
+        prf_best = max(prf_grid, key=lambda key: (prf_grid[key]["mrr"], prf_grid[key]["recall"], key == "prf_docs=0"))
+        prf_chosen = {}
+        if prf_best != "prf_docs=0":
+            prf_chosen = {"prf_docs": int(prf_best.split(",")[0].split("=")[1]),
+                          "prf_weight": float(prf_best.split("=")[-1])}
+        report["prf_selection"] = {"on": "validation hybrid MRR@10", "chosen": prf_chosen or "off",
+                                   "grid": {k: {"recall": v["recall"], "mrr": v["mrr"]} for k, v in prf_grid.items()}}
+        weights_only = dict(chosen)
+        chosen = {**chosen, **prf_chosen}
         # 2. test, once: methods and ablation
         variants = {
             "retrieval": (p(method="retrieval"), False),
@@ -258,6 +274,8 @@ def main() -> int:
         for name, (make, ignore_all) in variants.items():
             report["test"][name] = run(searcher, test, make, ignore_all)
             print("test", name, report["test"][name]["recall"], report["test"][name]["mrr"], flush=True)
+        if prf_chosen:
+            report["test"]["hybrid, no PRF"] = run(searcher, test, p(method="hybrid", **weights_only))
         if words_choice:
             chosen_index = searcher.index
             searcher = Searcher(passage_index[0] if 0 in passage_index
@@ -270,7 +288,7 @@ def main() -> int:
         after = report["test"]["hybrid"]
         report["decision"] = {
             "default_weights": {"dense_weight": default.dense_weight, "sparse_weight": default.sparse_weight},
-            "chosen_on_validation": chosen,
+            "chosen_on_validation": {**chosen, "passage_words": words_choice, "sparse": sparse_choice},
             "test_confirms": after["mrr"] >= before["mrr"] and after["recall"] >= before["recall"] - 0.005,
             "rule": "the validation choice becomes the default only if test MRR@10 is not lower and recall@10 "
                     "not lower by more than 0.005"}

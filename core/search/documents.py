@@ -69,7 +69,7 @@ def build_documents(catalog) -> pd.DataFrame:
     return docs[COLUMNS]
 
 
-PASSAGE_WORDS = 0     # plot passages of at most this many words (0: one vector per film); see passages()
+PASSAGE_WORDS = 40    # plot passages of at most this many words (0: one vector per film); see passages()
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\u201c])")
 
 

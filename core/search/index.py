@@ -106,6 +106,7 @@ class SearchIndex:
         return self.passage_vectors is not None and len(self.passage_vectors) > 0
 
 
+BM25_STEM = True           # Snowball stems in BM25 (PyStemmer): validation MRR@10, bench_search_quality.py
 EXACT_SUBSET = 20_000      # masks up to this many films are searched exactly (one product, < 5 ms)
 ANN_FROM = 200_000         # "auto" builds an approximate (HNSW) index from this many films up
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128
@@ -209,10 +210,11 @@ def embed_documents(documents: pd.DataFrame, encoder: Encoder, progress: Progres
 
 def assemble_index(documents: pd.DataFrame, vectors: np.ndarray, manifest: dict[str, Any] | None = None,
                    k1: float = 1.2, b: float = 0.75, ann: str = "auto", passage_vectors: np.ndarray | None = None,
-                   passage_rows: np.ndarray | None = None) -> SearchIndex:
+                   passage_rows: np.ndarray | None = None, stem: bool | None = None) -> SearchIndex:
     documents = documents.reset_index(drop=True)
+    stem = BM25_STEM if stem is None else stem
     return SearchIndex(documents=documents, vectors=vectors, faiss_index=_faiss_from(vectors, ann),
-                       bm25=BM25(k1=k1, b=b).fit(documents["text"].tolist()), manifest=manifest or {},
+                       bm25=BM25(k1=k1, b=b, stem=stem).fit(documents["text"].tolist()), manifest=manifest or {},
                        passage_vectors=passage_vectors, passage_rows=passage_rows)
 
 
@@ -241,15 +243,19 @@ def build_index(catalog_name: str, encoder: Encoder | None = None, progress: Pro
     previous = _previous_vectors(index_dir(catalog_name), encoder.model_id)
     t_docs = time.perf_counter()
     vectors, counts = embed_documents(documents, encoder, progress, cache, previous)
+    t_doc_embed = time.perf_counter()
     words = PASSAGE_WORDS if passage_words is None else int(passage_words)
     passage_vectors, passage_rows, passage_counts = embed_passages(documents, encoder, words, progress, cache)
     counts.update(passage_counts)
     t_embed = time.perf_counter()
     stats = {"catalog": catalog_name, "documents": len(documents), **counts,
-             "seconds": {"documents": round(t_docs - started, 3), "embedding": round(t_embed - t_docs, 3)}}
+             "seconds": {"documents": round(t_docs - started, 3), "embedding": round(t_embed - t_docs, 3),
+                         "passage_embedding": round(t_embed - t_doc_embed, 3)}}
+    embedded = counts["embedded"] + counts["passages_embedded"]
+    stats["texts_per_second"] = round(embedded / max(t_embed - t_docs, 1e-9), 1) if embedded else None
     manifest = build_manifest(
         "search-index", {"model": encoder.model_path, "model_id": encoder.model_id, "dim": encoder.dim,
-                         "doc_format_version": DOC_FORMAT_VERSION, "top_cast": TOP_CAST, "bm25": {"k1": 1.2, "b": 0.75},
+                         "doc_format_version": DOC_FORMAT_VERSION, "top_cast": TOP_CAST, "bm25": {"k1": 1.2, "b": 0.75, "stem": BM25_STEM},
                          "passage_words": words,
                          "dense_index": ann_kind(len(documents))},
         data_checksum=catalog.data_checksum, extra_versions=("faiss-cpu", "sentence-transformers", "torch", "scipy"),
@@ -396,6 +402,8 @@ def index_status(catalog_name: str, model_path: str | None = None) -> dict[str, 
         reasons.append("the embedding model changed")
     if manifest.get("parameters", {}).get("doc_format_version") != DOC_FORMAT_VERSION:
         reasons.append("the document format changed")
+    if bool(manifest.get("parameters", {}).get("bm25", {}).get("stem", False)) != BM25_STEM:
+        reasons.append("the BM25 setting changed")
     if manifest.get("parameters", {}).get("passage_words", 0) != PASSAGE_WORDS:
         reasons.append("the plot passage setting changed")
     return {"exists": True, "fresh": not reasons, "reason": "; ".join(reasons), "manifest": manifest}

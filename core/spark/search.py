@@ -18,9 +18,11 @@ from core.spark.embed import CHUNK_DOCS, embed_missing
 def build_index_spark(catalog_name: str, spark=None, progress: ProgressFn | None = None,
                       chunk_docs: int = CHUNK_DOCS) -> tuple[Any, dict[str, Any]]:
     """Build (incrementally) and save a catalog's search index with the embedding done by Spark."""
+    import pandas as pd
+
     from core.catalog import store
     from core.search import build_index
-    from core.search.documents import build_documents
+    from core.search.documents import PASSAGE_WORDS, build_documents, passages
     from core.search.embeddings import EmbeddingCache, Encoder
 
     progress = progress or null_progress
@@ -32,7 +34,10 @@ def build_index_spark(catalog_name: str, spark=None, progress: ProgressFn | None
     documents = build_documents(catalog)
     encoder = Encoder(config.embedding_model_path())
     cache = EmbeddingCache(encoder.model_id, encoder.dim)
-    spark_stats = embed_missing(spark, documents[["hash", "text"]], cache, encoder.model_path, encoder.model_id,
+    # plot passages (documents.passages, when on) are embedded on Spark with the documents
+    texts = pd.concat([documents[["hash", "text"]], passages(documents, PASSAGE_WORDS)[["hash", "text"]]],
+                      ignore_index=True)
+    spark_stats = embed_missing(spark, texts, cache, encoder.model_path, encoder.model_id,
                                 progress=progress, chunk_docs=chunk_docs)
     index, stats = build_index(catalog_name, encoder=encoder, progress=progress, cache=cache)
     return index, {**stats, "engine": "spark", "spark": spark_stats}

@@ -151,3 +151,15 @@ def test_the_encoder_is_part_of_the_cache_key(tmp_path):
     # a different dimension under the same name is not read either (no silent mix of shapes)
     _, other_dim = embed_texts(hashes, texts, BagOfWords("encoder-a", 128), None, EmbeddingCache("encoder-a", 128, tmp_path))
     assert other_dim["embedded"] == 2
+
+
+def test_pseudo_relevance_feedback_keeps_scores_bounded_and_checks_its_knobs():
+    docs, encoder = _docs(), BagOfWords()
+    searcher = Searcher(assemble_index(docs, encoder.encode(docs["text"].tolist())), encoder)
+    plain = searcher.search("jewel thief in Paris", SearchParams(method="hybrid"))
+    fed = searcher.search("jewel thief in Paris", SearchParams(method="hybrid", prf_docs=2, prf_weight=0.5))
+    assert fed.hits[0].movie_id == plain.hits[0].movie_id == 2
+    assert all(0.0 <= h.score <= 1.0 for h in fed.hits)
+    for bad in (dict(prf_docs=-1), dict(prf_docs=51), dict(prf_weight=1.5)):
+        with pytest.raises(MarqueeError):
+            SearchParams(**bad).validate()

@@ -34,7 +34,10 @@ def test_build_statistics_and_saved_files(wiki_build, wiki_slice, encoder):
     assert stats["documents"] == len(wiki_slice.movies) == len(index) > 2000
     assert stats["embedded"] + stats["from_cache"] + stats["from_previous_index"] >= len(set(index.documents["hash"]))
     folder = index_dir("wiki2010s")
-    assert {p.name for p in folder.iterdir()} == {"index.faiss", "documents.parquet", "bm25.npz", "manifest.json"}
+    assert {p.name for p in folder.iterdir()} == {"index.faiss", "documents.parquet", "bm25.npz", "passages.npz",
+                                                  "manifest.json"}
+    assert stats["passages"] == len(index.passage_rows) > len(index) // 2     # 40-word windows of long plots
+    assert index.manifest["parameters"]["passage_words"] == 40 and index.manifest["parameters"]["bm25"]["stem"]
     status = index_status("wiki2010s")
     assert status["fresh"], status
     assert status["manifest"]["parameters"]["model_id"] == encoder.model_id
