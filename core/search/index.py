@@ -55,6 +55,7 @@ class SearchIndex:
     manifest: dict[str, Any] = field(default_factory=dict)
     passage_vectors: np.ndarray | None = None   # one row per plot passage (documents.passages)
     passage_rows: np.ndarray | None = None      # the document row of each passage, ascending
+    passage_hashes: np.ndarray | None = None    # content hash of each passage (reused by the next build)
 
     def __len__(self) -> int:
         return len(self.documents)
@@ -219,13 +220,19 @@ def assemble_index(documents: pd.DataFrame, vectors: np.ndarray, manifest: dict[
 
 
 def embed_passages(documents: pd.DataFrame, encoder: Encoder, words: int, progress: ProgressFn | None = None,
-                   cache: EmbeddingCache | None = None) -> tuple[np.ndarray | None, np.ndarray | None, dict[str, int]]:
-    """Plot passage vectors and their document rows (``documents.passages``); None without any."""
+                   cache: EmbeddingCache | None = None, previous: dict[str, np.ndarray] | None = None,
+                   with_hashes: bool = False):
+    """Plot passage vectors and their document rows (``documents.passages``); None without any.
+    Like documents, only passages found in neither the cache nor ``previous`` are embedded.
+    ``with_hashes`` adds the passages' content hashes as a fourth value."""
     table = passages(documents, words)
     if table.empty:
-        return None, None, {"passages": 0, "passages_embedded": 0}
-    vectors, counts = embed_texts(table["hash"].tolist(), table["text"].tolist(), encoder, progress, cache)
-    return vectors, table["row"].to_numpy(dtype=np.int64), {"passages": len(table), "passages_embedded": counts["embedded"]}
+        out = (None, None, {"passages": 0, "passages_embedded": 0})
+        return out + (None,) if with_hashes else out
+    vectors, counts = embed_texts(table["hash"].tolist(), table["text"].tolist(), encoder, progress, cache, previous)
+    out = (vectors, table["row"].to_numpy(dtype=np.int64),
+           {"passages": len(table), "passages_embedded": counts["embedded"]})
+    return out + (np.asarray(table["hash"].tolist(), dtype=str),) if with_hashes else out
 
 
 def build_index(catalog_name: str, encoder: Encoder | None = None, progress: ProgressFn | None = None,
@@ -245,7 +252,8 @@ def build_index(catalog_name: str, encoder: Encoder | None = None, progress: Pro
     vectors, counts = embed_documents(documents, encoder, progress, cache, previous)
     t_doc_embed = time.perf_counter()
     words = PASSAGE_WORDS if passage_words is None else int(passage_words)
-    passage_vectors, passage_rows, passage_counts = embed_passages(documents, encoder, words, progress, cache)
+    passage_vectors, passage_rows, passage_counts, passage_hashes = embed_passages(
+        documents, encoder, words, progress, cache, previous, with_hashes=True)
     counts.update(passage_counts)
     t_embed = time.perf_counter()
     stats = {"catalog": catalog_name, "documents": len(documents), **counts,
@@ -262,6 +270,7 @@ def build_index(catalog_name: str, encoder: Encoder | None = None, progress: Pro
         catalog=catalog_name, documents=len(documents), build=counts,
         files={"faiss": FAISS_FILE, "documents": DOCS_FILE, "bm25": BM25_FILE})
     index = assemble_index(documents, vectors, manifest, passage_vectors=passage_vectors, passage_rows=passage_rows)
+    index.passage_hashes = passage_hashes
     if save:
         save_index(index, index_dir(catalog_name))
     stats["seconds"]["total"] = round(time.perf_counter() - started, 3)
@@ -285,8 +294,9 @@ def save_index(index: SearchIndex, folder: Path) -> None:
         names = INDEX_FILES
         if index.has_passages:
             with open(staging / PASSAGES_FILE, "wb") as handle:
+                extra = {} if index.passage_hashes is None else {"hashes": np.asarray(index.passage_hashes, dtype=str)}
                 np.savez(handle, rows=np.asarray(index.passage_rows, dtype=np.int64),
-                         vectors=np.asarray(index.passage_vectors, dtype=np.float32))
+                         vectors=np.asarray(index.passage_vectors, dtype=np.float32), **extra)
             names = names + (PASSAGES_FILE,)
         manifest = {**index.manifest, "checksums": {name: sha256_file(staging / name) for name in names}}
         write_json_atomic(staging / MANIFEST_FILE, manifest)
@@ -351,15 +361,16 @@ def load_index(catalog_name: str, folder: Path | None = None) -> SearchIndex:
         bm25 = BM25(**manifest.get("parameters", {}).get("bm25", {})).fit(documents["text"].tolist())
     if bm25.n_docs_ != len(documents):
         raise MarqueeError(f"{folder / BM25_FILE}: {bm25.n_docs_} documents, expected {len(documents)}; rebuild the index")
-    passage_vectors = passage_rows = None
+    passage_vectors = passage_rows = passage_hashes = None
     if PASSAGES_FILE in manifest["checksums"]:
         with np.load(folder / PASSAGES_FILE, allow_pickle=False) as saved:
             passage_rows, passage_vectors = saved["rows"], saved["vectors"]
+            passage_hashes = saved["hashes"] if "hashes" in saved.files else None
         if len(passage_rows) != len(passage_vectors) or (len(passage_rows) and (
                 passage_rows.min() < 0 or passage_rows.max() >= len(documents) or (np.diff(passage_rows) < 0).any())):
             raise MarqueeError(f"{folder / PASSAGES_FILE}: passage rows do not match the documents; rebuild the index")
     return SearchIndex(documents=documents, vectors=vectors, faiss_index=faiss_index, bm25=bm25, manifest=manifest,
-                       passage_vectors=passage_vectors, passage_rows=passage_rows)
+                       passage_vectors=passage_vectors, passage_rows=passage_rows, passage_hashes=passage_hashes)
 
 
 def _previous_vectors(folder: Path, model_id: str) -> dict[str, np.ndarray]:
@@ -374,7 +385,12 @@ def _previous_vectors(folder: Path, model_id: str) -> dict[str, np.ndarray]:
         faiss_index = faiss.read_index(str(folder / FAISS_FILE))
         if faiss_index.ntotal != len(hashes):
             return {}
-        return dict(zip(hashes, faiss_index.reconstruct_n(0, faiss_index.ntotal)))
+        known = dict(zip(hashes, faiss_index.reconstruct_n(0, faiss_index.ntotal)))
+        if PASSAGES_FILE in manifest.get("checksums", {}):   # plot passages of the previous index too
+            with np.load(folder / PASSAGES_FILE, allow_pickle=False) as saved:
+                if "hashes" in saved.files and len(saved["hashes"]) == len(saved["vectors"]):
+                    known.update(zip(saved["hashes"].tolist(), saved["vectors"]))
+        return known
     except FileNotFoundError:
         return {}
     except Exception as exc:  # a damaged previous index is only a lost cache, never fatal

@@ -103,6 +103,18 @@ def test_index_with_passages_saves_loads_and_refuses_an_edited_passage_file(tmp_
     assert np.array_equal(loaded.passage_rows, pr) and np.allclose(loaded.passage_vectors, pv)
     query = encoder.encode_query("storm floods the harbour town")
     assert np.allclose(loaded.film_cosines(query), index.film_cosines(query))
+    # with their hashes saved, the next build reuses the passage vectors even without a cache
+    table = passages(docs, 20)
+    index.passage_hashes = np.asarray(table["hash"].tolist(), dtype=str)
+    index.manifest = {"parameters": {"model_id": encoder.model_id}}
+    save_index(index, folder)
+    previous = search_index._previous_vectors(folder, encoder.model_id)
+    assert set(table["hash"]) <= set(previous) and set(docs["hash"]) <= set(previous)
+    again = BagOfWords()
+    _, _, counts = embed_passages(docs, again, 20, cache=EmbeddingCache("bow-test", 256, tmp_path / "empty"),
+                                  previous=previous)
+    assert counts["passages_embedded"] == 0 and again.calls == []
+    assert search_index._previous_vectors(folder, "another-model") == {}
     with np.load(folder / search_index.PASSAGES_FILE) as saved:
         data = dict(saved)
     data["vectors"] = data["vectors"] * 0.5

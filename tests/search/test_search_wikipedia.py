@@ -144,6 +144,9 @@ def test_incremental_rebuild_embeds_only_changed_documents(wiki_slice, wiki_buil
     assert reloaded.manifest["build"]["embedded"] == len(rows)
     changed = reloaded.documents["movie_id"].isin(movies.loc[rows, "movie_id"]).to_numpy()
     assert all("restored cut" in t for t in reloaded.documents["text"][changed])
+    # plot passages too: only those of changed films are embedded, the rest come from the previous index
+    of_changed = int(np.isin(index.passage_rows, np.flatnonzero(changed)).sum())
+    assert second["passages"] == len(index.passage_rows) and 0 < second["passages_embedded"] <= of_changed
 
 
 def test_saved_index_searches_like_the_built_one(wiki_searcher, encoder):
