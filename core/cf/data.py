@@ -28,6 +28,22 @@ def check_ratings(ratings: pd.DataFrame) -> pd.DataFrame:
     return ratings
 
 
+def recent_counts(ratings: pd.DataFrame, days: float, item_ids) -> np.ndarray | None:
+    """Ratings per film of ``item_ids`` in the last ``days`` days of ``ratings`` (aligned with
+    ``item_ids``, 0 for films not rated then); ``None`` without timestamps. Numeric timestamps
+    are epoch seconds (MovieLens), others are parsed as dates. The one place the recent window
+    is counted: the recommender's recent lists and the recent-most-rated baseline both use it."""
+    if "timestamp" not in ratings.columns or not ratings["timestamp"].notna().any():
+        return None
+    stamps = ratings["timestamp"]
+    if pd.api.types.is_numeric_dtype(stamps):
+        times = pd.to_datetime(stamps, unit="s", utc=True)
+    else:
+        times = pd.to_datetime(stamps, utc=True)
+    recent = ratings.loc[times > times.max() - pd.Timedelta(days=float(days)), "movie_id"]
+    return recent.value_counts().reindex(np.asarray(item_ids), fill_value=0).to_numpy(np.int64)
+
+
 def genre_table(movies: pd.DataFrame) -> pd.DataFrame:
     """One row per (movie_id, genre); films without genres are absent (the drift segments)."""
     table = movies[["movie_id", "genres"]].explode("genres").dropna(subset=["genres"])

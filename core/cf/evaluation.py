@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from core import metrics
-from core.cf.data import build_trainset, check_ratings, genre_table
+from core.cf.data import build_trainset, check_ratings, genre_table, recent_counts
 from core.cf.fallback import PopularityFallback
 from core.cf.params import BAYES_PARAMS, CHAMPION_PARAMS, SVD_TUNED_PARAMS
 from core.cf.recommender import CFRecommender
@@ -234,11 +234,11 @@ def popularity_lists(train: pd.DataFrame, user_ids, k: int, by: str = "most-rate
         raise MarqueeError(f"unknown popularity list {by!r}: use {', '.join(POPULARITY_LISTS)} or recent-most-rated")
     if by == "recent-most-rated":
         counts = train.groupby("movie_id").size()
-        times = pd.to_datetime(train["timestamp"], utc=True)
-        recent = train.loc[times > times.max() - pd.Timedelta(days=float(recent_days))].groupby("movie_id").size()
-        recent = recent.reindex(counts.index, fill_value=0)
         ids = counts.index.to_numpy()
-        ranking = ids[np.lexsort((ids, -counts.to_numpy(), -recent.to_numpy()))]
+        recent = recent_counts(train, recent_days, ids)
+        if recent is None:
+            raise MarqueeError("recent-most-rated: the training ratings carry no timestamp")
+        ranking = ids[np.lexsort((ids, -counts.to_numpy(), -recent))]
     elif by == "most-rated":
         counts = train.groupby("movie_id").size()
         ranking = counts.index.to_numpy()[np.lexsort((counts.index.to_numpy(), -counts.to_numpy()))]

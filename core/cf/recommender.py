@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.cf.data import build_trainset, check_ratings
+from core.cf.data import build_trainset, check_ratings, recent_counts
 from core.cf.bayes import fit_bayes_mf
 from core.cf.factors import ARRAYS, FactorModel
 from core.cf.implicit import fit_implicit_als, watch_strengths
@@ -238,10 +238,16 @@ class CFRecommender(Model):
         return FactorModel.average(bags)
 
     @classmethod
-    def blend_of(cls, members: list["CFRecommender"], weights, **params: Any) -> "CFRecommender":
+    def blend_of(cls, members: list["CFRecommender"], weights, ratings: pd.DataFrame | None = None,
+                 **params: Any) -> "CFRecommender":
         """The blend of already fitted ``members`` (trained on the same ratings) with ``weights``:
         the recommender ``fit(algorithm="blend", members=...)`` would build from them, without
-        training them again. ``params`` are the blend's own (``members``, ``min_ratings``, …)."""
+        training them again. ``params`` are the blend's own (``members``, ``min_ratings``, …).
+
+        The recent lists' counts are the blend's own window: recounted over ``ratings`` (the
+        members' training ratings) when given, else taken from the first member only if it
+        counted the same ``recent_days``; a ``list_by="recent"`` blend with a different window
+        and no ``ratings`` is refused rather than served with another window's counts."""
         if not members:
             raise MarqueeError("blend: no members")
         factors, neighbours, weight = blend_parts(members, weights)
@@ -249,7 +255,15 @@ class CFRecommender(Model):
         model = cls(**{"algorithm": BLEND, **params})
         model._install(factors, base.train_counts_, base.fallback_.sums_, base.fallback_.counts_,
                        sum(m.fit_seconds_ for m in members), neighbours, weight)
-        model.recent_counts_ = getattr(base, "recent_counts_", None)
+        if ratings is not None:
+            model.set_recent(ratings)
+        elif float(base.recent_days) == float(model.recent_days):
+            model.recent_counts_ = getattr(base, "recent_counts_", None)
+        elif model.list_by == "recent":
+            raise MarqueeError(f"blend_of: the members counted the last {base.recent_days:g} days, the blend lists "
+                               f"the last {model.recent_days:g}; pass ratings= to recount")
+        else:
+            model.recent_counts_ = None  # no recent lists; set_recent(ratings) counts the blend's window
         return model
 
     @classmethod
@@ -315,13 +329,7 @@ class CFRecommender(Model):
         lists' pool; done by ``fit`` on the training ratings). Without timestamps the pool is
         ranked by all-time counts."""
         self.check_fitted()
-        self.recent_counts_ = None
-        if "timestamp" in ratings.columns and ratings["timestamp"].notna().any():
-            stamps = ratings["timestamp"]
-            numeric = pd.api.types.is_numeric_dtype(stamps)  # epoch seconds
-            times = pd.to_datetime(stamps, unit="s", utc=True) if numeric else pd.to_datetime(stamps, utc=True)
-            recent = ratings.loc[times > times.max() - pd.Timedelta(days=float(self.recent_days)), "movie_id"]
-            self.recent_counts_ = recent.value_counts().reindex(self.model_.item_ids, fill_value=0).to_numpy(np.int64)
+        self.recent_counts_ = recent_counts(ratings, self.recent_days, self.model_.item_ids)
         return self
 
     def recent_order(self) -> np.ndarray:
