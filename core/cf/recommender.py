@@ -527,7 +527,8 @@ class CFRecommender(Model):
                                         "source": vectors.source[row], "flag": str(vectors.flag[row])}))
         if not frames:
             return pd.DataFrame(columns=RECOMMENDATION_COLUMNS)
-        return pd.concat(frames, ignore_index=True)[list(RECOMMENDATION_COLUMNS)]
+        result = pd.concat(frames, ignore_index=True)[list(RECOMMENDATION_COLUMNS)]
+        return result.sort_values(["user_id", "rank"], kind="stable").reset_index(drop=True)
 
     # ------------------------------------------------------------------ persistence (core.models)
     def _learned_arrays(self) -> dict[str, Any]:

@@ -62,3 +62,12 @@ def test_blend_of_counts_the_blends_own_window(ratings):
     same = CFRecommender.blend_of([svd, knn], [1.0, 1.0], list_by="recent")
     np.testing.assert_array_equal(same.recent_counts_, svd.recent_counts_)
 
+
+def test_recent_and_score_lists_come_back_in_the_same_order(ratings):
+    """Both list paths return rows sorted by (user_id, rank), whatever order the ids are asked in."""
+    users = [7, 3, 99999, 1]
+    for list_by in ("score", "recent"):
+        model = CFRecommender(n_factors=2, n_epochs=5, random_state=0, list_by=list_by, recent_days=0.1).fit(ratings)
+        recs = model.recommend(ratings, user_ids=users, n=3)
+        assert list(recs["user_id"].unique()) == sorted(users), list_by
+        assert recs.equals(recs.sort_values(["user_id", "rank"], kind="stable").reset_index(drop=True))
