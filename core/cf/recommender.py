@@ -398,6 +398,8 @@ class CFRecommender(Model):
             for row in np.flatnonzero(source == FOLD_IN):
                 rows = groups.get_group(user_ids[row])
                 profiles[row] = self.neighbours_.fold_in(rows["movie_id"].to_numpy(), rows["rating"].to_numpy(float))
+                if self.algorithm == KNN_BASELINE:  # one b_u for baseline and residuals: the neighbourhood's (λ_u 15)
+                    bu[row] = profiles[row].bu
         return UserVectors(user_ids=user_ids, bu=bu, pu=pu, source=source, flag=flag, profiles=profiles)
 
     def _neighbour_terms(self, vectors: UserVectors, rows: np.ndarray, items: np.ndarray) -> np.ndarray:

@@ -156,3 +156,20 @@ def test_recent_lists_rank_the_recent_pool_by_predicted_score(synthetic, tmp_pat
     assert np.all(np.diff(counts_all[plain.recent_order()]) <= 0)
     with pytest.raises(MarqueeError, match="list_by"):
         CFRecommender(list_by="newest").check_params()
+
+
+def test_knn_fold_in_uses_the_neighbourhoods_user_bias(synthetic):
+    """A pure knn-baseline model serves a folded-in user with one b_u (the neighbourhood's
+    least-squares step, λ_u = 15) in the baseline and in the residuals, as the module says."""
+    new_user = 5
+    without = CFRecommender(**KNN_PARAMS).fit(synthetic[synthetic["user_id"] != new_user])
+    mine = synthetic[synthetic["user_id"] == new_user]
+    vectors = without.resolve_users([new_user], history=synthetic)
+    profile = vectors.profiles[0]
+    assert str(vectors.flag[0]) == "fold_in" and vectors.bu[0] == pytest.approx(profile.bu, abs=1e-12)
+    films = np.sort(synthetic["movie_id"].unique())
+    items = without.model_.item_inner(films)
+    nb = without.neighbours_
+    expected = without.model_.clip(nb.baseline(profile, items) + nb.residual_term(profile, items))
+    np.testing.assert_allclose(without.predict(np.full(len(films), new_user), films, history=mine), expected,
+                               atol=1e-9)
