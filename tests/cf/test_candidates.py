@@ -97,21 +97,25 @@ def test_bayes_mf_learns_low_rank_taste_and_is_seeded(synthetic):
     assert model.model_.n_factors == 4 * ((40 - 10 + 1) // 2)  # kept samples, thinned by 2
 
 
+def fold_in_vs_refit(params: dict, ratings: pd.DataFrame, new_user: int):
+    """(folded, expected, popularity) for every film: ``new_user`` folded in over ``ratings`` by a
+    model trained without them, a refit with them, and the without-model's popularity answer."""
+    without = CFRecommender(**params).fit(ratings[ratings["user_id"] != new_user])
+    refit = CFRecommender(**params).fit(ratings)
+    films = np.sort(ratings["movie_id"].unique())
+    users = np.full(len(films), new_user)
+    folded = without.predict_flagged(users, films, history=ratings)
+    assert {str(f) for f in folded.flags} == {"fold_in"}
+    return folded.values, refit.predict(users, films), without.fallback_.predict(films)
+
+
 def test_fold_in_scores_like_a_refit(synthetic):
     """A user unknown at training time, folded in over fixed film factors, gets nearly the scores
     of a model refitted with their ratings (seeded, so deterministic)."""
-    new_user = 1
     params = {"n_factors": 4, "n_epochs": 60, "lr_all": 0.01, "reg_all": 0.05, "random_state": 0, "min_ratings": 5}
-    without = CFRecommender(**params).fit(synthetic[synthetic["user_id"] != new_user])
-    refit = CFRecommender(**params).fit(synthetic)
-    films = np.sort(synthetic["movie_id"].unique())
-    users = np.full(len(films), new_user)
-    folded = without.predict_flagged(users, films, history=synthetic)
-    assert {str(f) for f in folded.flags} == {"fold_in"}
-    expected = refit.predict(users, films)
-    popularity = without.fallback_.predict(films)
-    gap = np.abs(folded.values - expected)
-    assert np.corrcoef(folded.values, expected)[0, 1] > 0.95
+    folded, expected, popularity = fold_in_vs_refit(params, synthetic, new_user=1)
+    gap = np.abs(folded - expected)
+    assert np.corrcoef(folded, expected)[0, 1] > 0.95
     assert gap.mean() < 0.1
     assert gap.mean() < 0.5 * np.abs(popularity - expected).mean()  # far closer than the non-personal answer
 
