@@ -28,6 +28,13 @@ from core.errors import MarqueeError
 
 ARRAYS = "neighbours.npz"
 BASELINE_EPOCHS, REG_USER, REG_ITEM = 10, 15.0, 10.0  # Surprise's bsl_options defaults (ALS)
+BLOCK_BYTES = 64_000_000  # each dense films × films work array of a similarity block stays under this
+
+
+def block_rows(n_items: int, max_rows: int = 512) -> int:
+    """Films per similarity block: each dense float32 (rows × n_items) work array fits
+    ``BLOCK_BYTES`` (186 rows at 86k films; 512 below 31k films), at least one row."""
+    return int(max(1, min(max_rows, BLOCK_BYTES // (4 * max(int(n_items), 1)))))
 
 
 @dataclass
@@ -69,9 +76,11 @@ class Neighbourhood:
     # ------------------------------------------------------------------ training
     @classmethod
     def fit(cls, ratings: pd.DataFrame, k: int = 40, min_k: int = 1, shrinkage: float = 100.0,
-            max_neighbours: int = 1000, user_ids=None, item_ids=None, block: int = 512) -> "Neighbourhood":
+            max_neighbours: int = 1000, user_ids=None, item_ids=None, block: int | None = None) -> "Neighbourhood":
         """Baselines, similarities and each film's top neighbours from ``ratings`` (user_id,
-        movie_id, rating). ``user_ids``/``item_ids`` fix the inner order (a blend aligns members)."""
+        movie_id, rating). ``user_ids``/``item_ids`` fix the inner order (a blend aligns members).
+        Similarities are computed ``block`` films at a time (default :func:`block_rows`) in
+        float32, the precision they are kept in."""
         users = pd.Index(user_ids if user_ids is not None else pd.unique(ratings["user_id"].to_numpy()))
         items = pd.Index(item_ids if item_ids is not None else pd.unique(ratings["movie_id"].to_numpy()))
         u = users.get_indexer(ratings["user_id"].to_numpy())
@@ -87,21 +96,31 @@ class Neighbourhood:
             bi = np.bincount(i, r - mu - bu[u], minlength=n_items) / (REG_ITEM + item_n)
             bu = np.bincount(u, r - mu - bi[i], minlength=n_users) / (REG_USER + user_n)
         residual = r - mu - bu[u] - bi[i]
-        D = sparse.csc_matrix((residual, (u, i)), shape=(n_users, n_items))
-        B = sparse.csc_matrix((np.ones_like(r), (u, i)), shape=(n_users, n_items))
+        D = sparse.csc_matrix((residual.astype(np.float32), (u, i)), shape=(n_users, n_items))
+        B = sparse.csc_matrix((np.ones(len(r), dtype=np.float32), (u, i)), shape=(n_users, n_items))
         D2 = D.multiply(D).tocsc()
+        block = block_rows(n_items) if block is None else max(1, int(block))
         M = int(min(max_neighbours, max(n_items - 1, 1)))
         neighbours = np.full((n_items, M), -1, dtype=np.int32)
         similarity = np.zeros((n_items, M), dtype=np.float32)
         for start in range(0, n_items, block):
             cols = slice(start, min(start + block, n_items))
-            prods = (D[:, cols].T @ D).toarray()
-            freq = (B[:, cols].T @ B).toarray()
-            sq_i = (D2[:, cols].T @ B).toarray()
-            sq_j = (B[:, cols].T @ D2).toarray()
+            # float32 work arrays, combined in place: at most three rows × n_items arrays live at once
+            sim = (D[:, cols].T @ D).toarray()          # Σ residual products
+            norm = (D2[:, cols].T @ B).toarray()
+            norm *= (B[:, cols].T @ D2).toarray()
+            np.sqrt(norm, out=norm)
             with np.errstate(divide="ignore", invalid="ignore"):
-                sim = prods / np.sqrt(sq_i * sq_j) * (freq - 1) / (freq - 1 + shrinkage)
-            sim[~np.isfinite(sim) | (freq < 2)] = 0.0
+                np.divide(sim, norm, out=sim)
+                del norm
+                freq = (B[:, cols].T @ B).toarray()     # common raters
+                few = freq < 2
+                freq -= 1
+                sim *= freq
+                freq += np.float32(shrinkage)
+                np.divide(sim, freq, out=sim)
+                del freq
+            sim[~np.isfinite(sim) | few] = 0.0
             rows = np.arange(cols.stop - cols.start)
             sim[rows, rows + start] = 0.0  # a film is not its own neighbour
             top = np.argpartition(-sim, M - 1, axis=1)[:, :M] if M < n_items else np.tile(np.arange(n_items), (len(rows), 1))

@@ -166,3 +166,17 @@ def test_knn_fold_in_uses_the_neighbourhoods_user_bias(synthetic):
     expected = without.model_.clip(nb.baseline(profile, items) + nb.residual_term(profile, items))
     np.testing.assert_allclose(without.predict(np.full(len(films), new_user), films, history=mine), expected,
                                atol=1e-9)
+
+
+def test_similarity_blocks_are_sized_from_the_catalog_and_do_not_change_the_result(synthetic):
+    """Each dense work array of a similarity block stays under BLOCK_BYTES (float32): 512 films
+    per block held five 512 × n float64 arrays, ~1.8 GB at 86k films; the block size changes
+    nothing in the result."""
+    from core.cf.neighbours import BLOCK_BYTES, Neighbourhood, block_rows
+
+    assert block_rows(86_000) * 86_000 * 4 <= BLOCK_BYTES and block_rows(86_000) == 186
+    assert block_rows(1_000) == 512 and block_rows(10**9) == 1
+    whole = Neighbourhood.fit(synthetic)
+    blocked = Neighbourhood.fit(synthetic, block=7)
+    np.testing.assert_array_equal(blocked.neighbours, whole.neighbours)
+    np.testing.assert_array_equal(blocked.similarity, whole.similarity)
