@@ -403,6 +403,7 @@ class CastingFeaturizer:
             onehot = self.language_onehot(spec.language)
             for i, language in enumerate([*self.languages_, "other"]):
                 columns[language_slug(language)] = onehot[:, i]
+        if self.feature_set == "brief_co_stars":  # only this set has the co-star record in its contract
             if co_star is None:
                 co_star = {**{k: np.full(n, np.nan) for k in CO_STAR_SOURCES}, "co_stars": np.zeros(n)}
             columns.update({k: co_star[k] for k in CO_STAR_FEATURES})
@@ -427,7 +428,7 @@ class CastingFeaturizer:
                 runtime=films["runtime"].to_numpy(dtype=float)))
             film = {k: v[data.row_film] for k, v in per_film.items()}
         co_star = None
-        if self.feature_set != "seed":  # each row's co-stars: the film's other billed actors, same year
+        if self.feature_set == "brief_co_stars":  # each row's co-stars: the film's other billed actors, same year
             mine, theirs = co_star_pairs(rows["movie_id"].to_numpy(), rows["person_id"].to_numpy())
             co_star = self.co_star_record({k: np.asarray(state[k])[theirs] for k in CO_STAR_SOURCES.values()},
                                           mine, len(rows))

@@ -68,7 +68,7 @@ def score_actors(trained: TrainedCasting, brief: Brief, person_ids, director_id:
         film = {k: np.repeat(v, n) for k, v in featurizer.film_state(trained.hist, one).items()}
     co_star = None
     co_ids = resolve_co_stars(trained, brief)
-    if featurizer.feature_set != "seed" and len(co_ids):  # the named co-stars' records, as of the brief's year
+    if featurizer.feature_set == "brief_co_stars" and len(co_ids):  # the named co-stars' records, as of the brief's year
         others = featurizer.actor_state(trained.hist, co_ids, np.full(len(co_ids), brief.year))
         record = featurizer.co_star_record(others, np.zeros(len(co_ids), dtype=np.int64), 1)
         co_star = {k: np.repeat(v, n) for k, v in record.items()}

@@ -226,3 +226,22 @@ def test_co_star_record_is_the_other_billed_actors_as_of_record(demo_catalog, br
         assert X.at[i, "co_stars"] == len(others)
         assert X.at[i, "co_star_atr3"] == pytest.approx(X.loc[others, "atr3"].mean())
         assert X.at[i, "co_star_roles"] == pytest.approx(X.loc[others, "actor_roles_prior"].mean())
+
+
+def test_brief_features_skip_the_co_star_record_and_equal_brief_co_stars_without_it(demo_catalog, brief_featurizer,
+                                                                                    monkeypatch):
+    """The default 'brief' set has no co-star columns: transform builds no co-star pairs or records
+    (they would be dropped by the contract), and its features equal brief_co_stars' other columns."""
+    from core.casting import features
+
+    table = build_long_table(demo_catalog)
+    brief = CastingFeaturizer(cutoff=2010, n_genres=40, feature_set="brief").fit(table)
+    assert brief.feature_names_ == [n for n in brief_featurizer.feature_names_ if n not in features.CO_STAR_FEATURES]
+    with_co_stars = _features(demo_catalog, brief_featurizer)[3]
+
+    def not_for_brief(*args, **kwargs):
+        raise AssertionError("co-star pairs or records built for the 'brief' feature set")
+    monkeypatch.setattr(features, "co_star_pairs", not_for_brief)
+    monkeypatch.setattr(CastingFeaturizer, "co_star_record", not_for_brief)
+    X = _features(demo_catalog, brief)[3]
+    pd.testing.assert_frame_equal(X, with_co_stars[brief.feature_names_])
