@@ -27,7 +27,8 @@ def brief_form(trained, options: dict, shown):
         language = l1.selectbox("Original language", languages,
                                 index=languages.index(brief.language or options["default_language"])
                                 if (brief.language or options["default_language"]) in languages else 0)
-        runtime = l2.number_input("Runtime (minutes, 0 = not known yet)", 0, 600, int(brief.runtime or 0), step=5)
+        runtime = l2.number_input("Runtime (minutes, 0 = not known yet)", 0, 600, clamp(int(brief.runtime or 0), 0, 600),
+                                  step=5)
         co_stars = st.text_input("Co-stars already cast (optional, comma-separated names)", ", ".join(brief.co_stars),
                                  help="Their earlier records set the brief's base chance; they are left out of the slate.")
         d1, d2 = st.columns([3, 1])

@@ -58,7 +58,8 @@ def brief_from_url(options: dict, default_weight: float):
     params = st.query_params
     if "year" not in params or "genres" not in params:
         return None
-    # Only types here: the brief's ranges are checked by core (validate_brief) with the catalog's words.
+    # Only types here (and the runtime the form's 0..600 widget can hold): the brief's ranges are checked by
+    # core (validate_brief) with the catalog's words.
     year = validation.integer(params["year"], "year")
     budget = validation.finite_float(params.get("budget", "30"), "budget")
     genres = tuple(validation.plain_text(g, "genres", max_length=60) for g in params.get_all("genres"))
@@ -66,7 +67,7 @@ def brief_from_url(options: dict, default_weight: float):
     size = validation.integer(params.get("n", "5"), "n")
     director = validation.plain_text(params["director"], "director", 200) if params.get("director") else None
     language = validation.plain_text(params["language"], "language", 60) if params.get("language") else None
-    runtime = validation.finite_float(params["runtime"], "runtime") if params.get("runtime") else None
+    runtime = validation.finite_float(params["runtime"], "runtime", 1, 600) if params.get("runtime") else None
     co_stars = tuple(validation.plain_text(c, "co_star", max_length=200) for c in params.get_all("co_star"))
     weight = validation.finite_float(params.get("dw", default_weight), "dw", 0.0, 2.0)
     return Brief(year, budget, genres, bill, size, director, language, runtime, co_stars), weight

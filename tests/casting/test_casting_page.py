@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.catalog import store
@@ -76,14 +77,15 @@ def test_the_brief_lives_in_the_url_and_a_shared_link_reproduces_the_slate(casti
     assert _number(shared, "Runtime (minutes, 0 = not known yet)").value == 125
 
 
-def test_a_bad_link_says_which_parameter_is_wrong(casting_demo):
+@pytest.mark.parametrize("param, value", [("budget", "nan"), ("runtime", "5000"), ("runtime", "-5")])
+def test_a_bad_link_says_which_parameter_is_wrong(casting_demo, param, value):
     store.set_active("demo")
     at = AppTest.from_file(APP, default_timeout=300)
-    at.query_params.update({"year": "2019", "genres": "Action", "budget": "nan"})
+    at.query_params.update({"year": "2019", "genres": "Action", param: value})
     at.run()
     at.switch_page("pages/casting.py").run()
     assert not at.exception
-    assert any(e.value.startswith("The link's brief cannot be used: budget") and "nan" in e.value for e in at.error)
+    assert any(e.value.startswith(f"The link's brief cannot be used: {param}") and value in e.value for e in at.error)
     assert any("Fill in the brief" in i.value for i in at.info)
 
 
