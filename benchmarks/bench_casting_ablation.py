@@ -38,7 +38,7 @@ COSTAR = ["costar_films_prior", "costar_pct"]
 
 def candidate_groups(data, hist, X: pd.DataFrame) -> pd.DataFrame:
     """The candidate people groups for every long-table row, as of the row's year."""
-    from core.casting.features import pair_keys
+    from core.casting.features import co_star_pairs, pair_keys
     from core.casting.history import TrailingHistory
 
     rows = data.rows
@@ -51,10 +51,7 @@ def candidate_groups(data, hist, X: pd.DataFrame) -> pd.DataFrame:
     out["pair_films_prior"] = at.count.astype(float)
     out["pair_pct"] = (hist.pair.total("pct", at) + SHRINK * recent) / (hist.pair.valid_count("pct", at) + SHRINK)
     # every ordered pair of billed actors of one film is an event of that pair in the film's year
-    cast = pd.DataFrame({"movie": rows["movie_id"].to_numpy(), "person": person, "row": np.arange(len(rows))})
-    pairs = cast.merge(cast, on="movie")
-    pairs = pairs[pairs["person_x"] != pairs["person_y"]]
-    mine, theirs = pairs["row_x"].to_numpy(), pairs["row_y"].to_numpy()
+    mine, theirs = co_star_pairs(rows["movie_id"].to_numpy(), person)
     keys = [f"{a}|{b}" for a, b in zip(person[mine], person[theirs])]
     costar = TrailingHistory(keys, years[mine], {"pct": pct[mine]})
     at = costar.locate(keys, years[mine])

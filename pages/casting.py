@@ -1,7 +1,7 @@
 """Casting: a brief in; a calibrated, diverse slate out, with alternates, reasons, comparables, what-ifs."""
 import streamlit as st
 
-from core.casting import Brief, brief_options, with_weights
+from core.casting import Brief, brief_options, co_star_help, parse_co_stars, with_weights
 from core.errors import MarqueeError
 from pages.state import casting, catalogs, jobs, widgets
 
@@ -30,17 +30,21 @@ def brief_form(trained, options: dict, shown):
         runtime = l2.number_input("Runtime (minutes, 0 = not known yet)", 0, 600, clamp(int(brief.runtime or 0), 0, 600),
                                   step=5)
         co_stars = st.text_input("Co-stars already cast (optional, comma-separated names)", ", ".join(brief.co_stars),
-                                 help="Their earlier records set the brief's base chance; they are left out of the slate.")
+                                 help=co_star_help(trained.config.feature_set))
         d1, d2 = st.columns([3, 1])
         directors = ["(none)"] + options["directors"]
         director = d1.selectbox("Director (optional)", directors,
                                 index=directors.index(brief.director) if brief.director in directors else 0)
         weight = d2.number_input("Director synergy weight", 0.0, 2.0, float(weight), step=0.1)
         if st.form_submit_button("Cast this brief", type="primary"):
+            try:
+                names = parse_co_stars(co_stars)
+            except MarqueeError as exc:
+                st.error(str(exc))
+                return shown
             submitted = (Brief(int(year), float(budget), tuple(genres), int(bill), int(size),
                                None if director == "(none)" else director, language,
-                               float(runtime) if runtime else None,
-                               tuple(c.strip() for c in co_stars.split(",") if c.strip())), float(weight))
+                               float(runtime) if runtime else None, names), float(weight))
             casting.brief_to_url(*submitted)
             return submitted
     return shown

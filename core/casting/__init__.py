@@ -10,7 +10,7 @@ Pages, the API and other packages import from here only::
 """
 from core.casting.api import brief_options, get_model, holdout_predictions, train_and_save, train_casting
 from core.casting.artifacts import load_model, save_model
-from core.casting.brief import Brief
+from core.casting.brief import Brief, co_star_help, parse_co_stars
 from core.casting.config import ALPHA_CYCLE, TARGETS, TRAIN_CUTOFF_YEAR, CastingConfig
 from core.casting.export import brief_files, model_card_html, write_brief_exports
 from core.casting.heads import ActorHead, DirectorHead
@@ -24,7 +24,7 @@ from core.casting.whatif import what_if
 __all__ = [
     "ALPHA_CYCLE", "TARGETS", "TRAIN_CUTOFF_YEAR",
     "ActorHead", "Brief", "BriefResult", "CastingConfig", "CastingModel", "DirectorHead", "TrainedCasting",
-    "bind", "brief_files", "brief_options", "candidate_pool", "cast_brief", "get_model", "holdout_predictions",
-    "load_model", "model_card_html", "model_figures", "save_model", "train_and_save", "train_casting", "what_if",
-    "with_weights", "write_brief_exports",
+    "bind", "brief_files", "brief_options", "candidate_pool", "cast_brief", "co_star_help", "get_model",
+    "holdout_predictions", "load_model", "model_card_html", "model_figures", "parse_co_stars", "save_model",
+    "train_and_save", "train_casting", "what_if", "with_weights", "write_brief_exports",
 ]

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from core import validation
 from core.errors import MarqueeError
 
 MAX_SLATE = 50
@@ -99,17 +100,49 @@ def validate_brief(brief: Brief, trained) -> Brief:
                  director=director, language=language, runtime=runtime, co_stars=co_stars)
 
 
+def parse_co_stars(text: str | None) -> tuple[str, ...]:
+    """Co-star names from comma-separated text (None or blank: none). Control characters, or an
+    empty name between commas, are a ``ValidationError`` naming ``co_stars``."""
+    if text is None or not str(text).strip():
+        return ()
+    names = tuple(n.strip() for n in validation.plain_text(text, "co_stars", max_length=2000).split(","))
+    if not all(names):
+        raise validation.ValidationError("co_stars", text, "must name an actor between every two commas")
+    return names
+
+
+def co_star_help(feature_set: str | None = None) -> str:
+    """What naming co-stars does, true for a model of this feature set (None: any model)."""
+    if feature_set == "brief_co_stars":
+        return "They are left out of the slate; this model also sets the brief's base chance from their earlier records."
+    if feature_set is None:
+        return ("They are left out of the slate; with a brief_co_stars model their earlier records also set "
+                "the brief's base chance.")
+    return ("They are left out of the slate. This model does not use their records (only a brief_co_stars "
+            "model sets the base chance from them).")
+
+
+def most_credited_names(frame, name: str, id_column: str, kind=int) -> dict:
+    """Lower-case name -> (id as ``kind``, spelling) of the holder of that name with the most rows
+    of ``frame`` (the first seen wins a tie)."""
+    counts = frame.groupby([frame[name].str.lower(), id_column], sort=False).agg(
+        rows=(name, "size"), spelling=(name, "first")).reset_index()
+    counts = counts.sort_values("rows", ascending=False, kind="stable").drop_duplicates(name)
+    return {key: (kind(ident), str(spelling)) for key, ident, spelling in
+            zip(counts[name], counts[id_column].tolist(), counts["spelling"])}
+
+
+def _names(trained, key: str, build) -> dict:
+    """A name lookup, built once per bound catalog (kept in ``trained.extra``)."""
+    found = trained.extra.get(key)
+    if found is None:
+        found = trained.extra[key] = build()
+    return found
+
+
 def actors_by_name(trained) -> dict:
     """Lower-case actor name -> (person id, spelling) of its most credited holder; once per bound catalog."""
-    actors = trained.extra.get("actors_by_name")
-    if actors is None:
-        rows = trained.data.rows
-        counts = rows.groupby([rows["actor"].str.lower(), "person_id"], sort=False).agg(
-            roles=("actor", "size"), spelling=("actor", "first")).reset_index()
-        counts = counts.sort_values("roles", ascending=False, kind="stable").drop_duplicates("actor")
-        actors = {row.actor: (int(row.person_id), str(row.spelling)) for row in counts.itertuples(index=False)}
-        trained.extra["actors_by_name"] = actors
-    return actors
+    return _names(trained, "actors_by_name", lambda: most_credited_names(trained.data.rows, "actor", "person_id"))
 
 
 def resolve_co_stars(trained, brief: Brief) -> np.ndarray:
@@ -122,15 +155,11 @@ def resolve_director(trained, name: str | None) -> tuple[float, str | None]:
     """Director id for a name (case-insensitive; the most prolific namesake wins)."""
     if not name:
         return float("nan"), None
-    directors = trained.extra.get("directors_by_name")
-    if directors is None:  # once per bound catalog: lower-case name -> (id, spelling) of its most prolific holder
+    def build():
         films = trained.data.films
         directed = films[films["director"].notna() & films["director_id"].notna()]
-        counts = directed.groupby([directed["director"].str.lower(), "director_id"], sort=False).agg(
-            films=("director", "size"), spelling=("director", "first")).reset_index()
-        counts = counts.sort_values(["films"], ascending=False, kind="stable").drop_duplicates("director")
-        directors = {row.director: (float(row.director_id), str(row.spelling)) for row in counts.itertuples(index=False)}
-        trained.extra["directors_by_name"] = directors
+        return most_credited_names(directed, "director", "director_id", float)
+    directors = _names(trained, "directors_by_name", build)
     found = directors.get(name.strip().lower())
     if found is None:
         raise MarqueeError(f"no director named {name!r} in catalog {trained.catalog_name!r}")

@@ -39,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--director", type=arg_text(200), help="director's name (adds the director synergy bump)")
     p.add_argument("--language", type=arg_text(20), help="original language code (default: the catalog's most common)")
     p.add_argument("--runtime", type=arg_float(1, 600), help="runtime in minutes (default: not known yet)")
-    p.add_argument("--co-stars", type=arg_text(2000), help="comma-separated names of actors already cast (their records set the base chance)")
+    p.add_argument("--co-stars", type=arg_text(2000), help="comma-separated names of actors already cast: left out of the slate; with a "
+                   "brief_co_stars model their records also set the base chance")
     p.add_argument("--director-weight", type=arg_float(0, 5), help="weight of the director synergy bump (default 0.5)")
     p.add_argument("--alpha-cycle", type=arg_float(0, 5), help="weight of the cycle head in the ranking score (default 0: it cannot reorder a slate)")
     p.add_argument("--out", metavar="DIR", type=arg_output_folder(), help="write slate/alternates/reasons CSVs, manifest and model card here")
@@ -84,7 +85,7 @@ def _train(args) -> int:
 
 
 def _brief(args) -> int:
-    from core.casting import Brief, cast_brief, get_model, with_weights, write_brief_exports
+    from core.casting import Brief, cast_brief, get_model, parse_co_stars, with_weights, write_brief_exports
 
     catalog = load_catalog(args.catalog)
     name = catalog.name
@@ -93,7 +94,7 @@ def _brief(args) -> int:
     genres = tuple(g.strip() for g in args.genres.split(",") if g.strip())
     brief = Brief(year=args.year, budget_musd=args.budget, genres=genres, bill_order=args.bill_order, n=args.n,
                   director=args.director, language=args.language, runtime=args.runtime,
-                  co_stars=tuple(c.strip() for c in (args.co_stars or "").split(",") if c.strip()))
+                  co_stars=parse_co_stars(args.co_stars))
     result = cast_brief(trained, brief)
     written = [str(p) for p in write_brief_exports(result, trained, args.out)] if args.out else []
     payload = {

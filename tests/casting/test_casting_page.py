@@ -185,3 +185,17 @@ def test_co_stars_go_into_the_url_and_leave_the_slate(casting_demo):
     assert url["co_star"] == [star.upper()]
     slate = next(d for d in at.dataframe if "p_cal" in d.value.columns).value
     assert star not in set(slate["actor"])
+
+
+def test_co_star_help_and_a_bad_co_star_list(casting_demo):
+    from core.casting import co_star_help
+
+    at = _open(casting_demo)
+    box = next(t for t in at.text_input if t.label.startswith("Co-stars already cast"))
+    assert box.proto.help == co_star_help(casting_demo.config.feature_set)
+    assert "does not use their records" in box.proto.help
+    box.set_value("a,,b")
+    next(b for b in at.form_submit_button if b.label == "Cast this brief").click().run()
+    assert not at.exception
+    assert any(e.value.startswith("co_stars: must name an actor between every two commas") for e in at.error)
+    assert "co_star" not in at.query_params
