@@ -291,7 +291,9 @@ def main() -> int:
             "chosen_on_validation": {**chosen, "passage_words": words_choice, "sparse": sparse_choice},
             "test_confirms": after["mrr"] >= before["mrr"] and after["recall"] >= before["recall"] - 0.005,
             "rule": "the validation choice becomes the default only if test MRR@10 is not lower and recall@10 "
-                    "not lower by more than 0.005"}
+                    "not lower by more than 0.005",
+            "caveat": "a test veto of a validation choice is a use of the test split; confirm a vetoed choice "
+                      "on fresh queries before revisiting it"}
         chosen_sparse = searcher.index.bm25
         for name in ("bm25", "bm25 stemmed", "fielded stemmed"):   # ablation of the sparse side
             if sparse_variants[name] is chosen_sparse:
