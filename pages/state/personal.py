@@ -229,6 +229,7 @@ RECOMMENDATION_COLUMNS = {
     "reason": st.column_config.TextColumn("Why", help="The liked title it is most like, and what raised it most."),
     "flag": st.column_config.TextColumn("Flag", help="unreliable_model: the model is too weak to trust yet."),
 }
+UNRELIABLE_HELP = "The model is too weak to trust yet (see the warning above): a rough guess, not a probability."
 
 
 def train_job_key(profile: str, catalog_name: str) -> str:
@@ -257,13 +258,19 @@ def model_tab(catalog, profile: str) -> None:
     metrics = trained.report()["metrics"]
     st.write(f"Cross-validated ROC-AUC {metrics['roc_auc']:.3f} · PR-AUC {metrics['pr_auc']:.3f} · "
              f"{metrics['n']} labels")
-    if not trained.reliability().ok:  # a model too weak to trust is a warning, never a green check
+    reliable = trained.reliability().ok
+    if not reliable:  # a model too weak to trust is a warning, never a green check
         st.warning(trained.reliability().message)
     top = personal.recommend(trained, catalog, store=labels_store(), top=15).reset_index()
     shown = widgets.with_film_links(top.assign(p_watch=top["p_watch"] * 100), catalog)
+    columns = dict(RECOMMENDATION_COLUMNS)
+    if not reliable:  # no confident-looking bars from a model too weak to trust; the warning above says why
+        shown["p_watch"] = [f"{p:.0f}% (unreliable)" for p in shown["p_watch"]]
+        columns["p_watch"] = st.column_config.TextColumn("Would watch", help=UNRELIABLE_HELP)
+    columns.pop("flag")  # the flag's meaning is carried by the warning and the column above, not a raw code
     st.dataframe(shown, hide_index=True, width="stretch", key="labeling-recommendations",
-                 column_order=[c for c in (*RECOMMENDATION_COLUMNS, *widgets.FILM_LINK_COLUMNS) if c in shown],
-                 column_config={**RECOMMENDATION_COLUMNS, **widgets.FILM_LINK_COLUMNS})
+                 column_order=[c for c in (*columns, *widgets.FILM_LINK_COLUMNS) if c in shown],
+                 column_config={**columns, **widgets.FILM_LINK_COLUMNS})
     widgets.csv_download(top, f"recommendations-{profile}.csv", label="Download recommendations CSV")
 
 

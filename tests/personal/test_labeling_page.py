@@ -120,6 +120,10 @@ def test_a_model_trained_on_too_few_labels_is_a_warning_not_a_check(demo_catalog
     assert any("(unreliable)" in m.value for m in at.metric)
     ranked = next(d for d in at.dataframe if "p_watch" in d.value.columns).value
     assert (ranked["flag"] == "unreliable_model").all()
+    # no confident-looking bars: every percentage is text marked unreliable, the raw flag code is not shown
+    assert ranked["p_watch"].str.endswith("% (unreliable)").all()
+    table = next(d for d in at.dataframe if "p_watch" in d.value.columns)
+    assert "flag" not in table.proto.column_order
 
 
 def test_review_dialog_corrects_and_clears_labels(demo_catalog):
