@@ -136,8 +136,7 @@ class Filters:
         if self.languages:
             keep &= np.isin(searcher.languages, [c.lower() for c in self.languages])
         if self.genres:
-            wanted = set(self.genres)
-            keep &= np.fromiter((bool(wanted & g) for g in searcher.genre_sets), dtype=bool, count=len(keep))
+            keep &= searcher.has_any_genre(self.genres)
         return keep
 
 
@@ -216,6 +215,11 @@ class Searcher:
         self.votes = docs["vote_count"].to_numpy(dtype=float, na_value=np.nan)
         self.languages = docs["language"].fillna("").to_numpy(dtype=object)
         self.genre_sets = [set(g) for g in docs["genres"]]
+        # films x genres membership, so a genre filter is one column lookup, not a loop over films
+        self._genre_column = {g: i for i, g in enumerate(sorted(set().union(*self.genre_sets)))}
+        self._genre_members = np.zeros((len(self.genre_sets), len(self._genre_column)), dtype=bool)
+        for row, genres in enumerate(self.genre_sets):
+            self._genre_members[row, [self._genre_column[g] for g in genres]] = True
         self.recency = _unit_interval(self.years)
         self.popularity = _popularity_prior(docs)
         self.analyzer = QueryAnalyzer(docs)
@@ -404,6 +408,13 @@ class Searcher:
         order = order[:params.k]
         return rows[order], score[order], raw[order]
 
+    def has_any_genre(self, genres) -> np.ndarray:
+        """Per film: whether it has at least one of ``genres`` (unknown genres match no film)."""
+        columns = [self._genre_column[g] for g in set(genres) if g in self._genre_column]
+        if not columns:
+            return np.zeros(len(self.genre_sets), dtype=bool)
+        return self._genre_members[:, columns].any(axis=1)
+
     def _constraint_mask(self, intent: QueryIntent, soft_languages: list[str]) -> np.ndarray:
         """Films that meet every understood year/genre/language constraint (all films when none)."""
         keep = np.ones(len(self.index), dtype=bool)
@@ -412,8 +423,7 @@ class Searcher:
         if intent.year_max is not None:
             keep &= self.years <= intent.year_max
         if intent.genres:
-            wanted = set(intent.genres)
-            keep &= np.fromiter((bool(wanted & g) for g in self.genre_sets), dtype=bool, count=len(keep))
+            keep &= self.has_any_genre(intent.genres)
         if soft_languages:
             keep &= np.isin(self.languages, soft_languages)
         return keep
