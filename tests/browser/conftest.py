@@ -178,6 +178,14 @@ def wait_until_idle(tab, timeout: float = 120_000) -> None:
         " && !document.querySelector('[data-stale=\"true\"]')", timeout=timeout)
 
 
+def open_select(combobox) -> None:
+    """Open a select box's option list as a person does: click it, and when Streamlit 1.67's
+    combobox took the click as focus only (seen below the fold), press the down arrow."""
+    combobox.click()
+    if combobox.get_attribute("aria-expanded") != "true":
+        combobox.press("ArrowDown")
+
+
 def click_and_wait(tab, locator, timeout: float = 120_000) -> None:
     locator.click()
     wait_until_idle(tab, timeout)

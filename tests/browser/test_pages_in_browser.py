@@ -9,7 +9,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_no_exception, click_and_wait, screenshot, wait_until_idle
+from tests.browser.conftest import assert_no_exception, click_and_wait, open_select, screenshot, wait_until_idle
 
 PAGE_TITLES = ["Home", "Explore data", "Labeling", "Download", "Search", "Monitoring", "Casting"]
 
@@ -100,7 +100,7 @@ def test_casting_brief_gives_a_slate(page, app_server):
     # Details of another pick: the details part reruns alone and shows that actor.
     picker = page.get_by_role("combobox", name="Details for")
     first_pick = picker.input_value()
-    picker.click()
+    open_select(picker)
     options = page.get_by_role("option")
     expect(options.first).to_be_visible()
     assert options.count() >= 2, "a slate of one cannot switch picks"

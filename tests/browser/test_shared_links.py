@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_no_exception, click_and_wait, screenshot, wait_until_idle
+from tests.browser.conftest import assert_no_exception, click_and_wait, open_select, screenshot, wait_until_idle
 
 SEARCH_SUMMARY = re.compile(r"^\d+ results · mmr")
 HIT_LINE = re.compile(r"^\d+\. .+ · score -?\d")
@@ -32,13 +32,13 @@ def hit_lines(page) -> list[str]:
 
 def pick(page, label: str, option: str) -> None:
     """Choose ``option`` in the select box labelled ``label``, as a person does with the mouse."""
-    page.get_by_role("combobox", name=label).click()
+    open_select(page.get_by_role("combobox", name=label))
     click_and_wait(page, page.get_by_role("option", name=option, exact=True))
 
 
 def slate_actors(page) -> list[str]:
     """The slate's actors in rank order, read from the 'Details for' picker's options."""
-    page.get_by_role("combobox", name="Details for").click()
+    open_select(page.get_by_role("combobox", name="Details for"))
     options = page.get_by_role("option")
     expect(options.first).to_be_visible()
     names = [name.strip() for name in options.all_inner_texts()]
