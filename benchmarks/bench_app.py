@@ -231,8 +231,12 @@ def casting_brief():
 
 def casting_detail():
     def pick(tab, i):
-        tab.get_by_label("Details for").click()
+        picker = tab.get_by_role("combobox", name="Details for")
+        picker.click()
+        if picker.get_attribute("aria-expanded") != "true":
+            picker.press("ArrowDown")   # Streamlit 1.67's combobox can take the click as focus only
         options = tab.get_by_role("option")
+        options.first.wait_for()
         options.nth(i % max(options.count(), 1)).click()
 
     def prepare(tab, url):
