@@ -316,16 +316,23 @@ def input_file(path: str | os.PathLike, field: str) -> Path:
     return given
 
 
-def output_file(path: str | os.PathLike, field: str, suffixes: tuple[str, ...] = ()) -> Path:
-    """A path a command may write a file to: refused when it is a folder, a device or other
-    special file, under ``/proc``, ``/sys`` or ``/dev``, in a folder that does not exist or
-    cannot be written, or (with ``suffixes``) of another file type."""
+def _write_target(path: str | os.PathLike, field: str, kind: str) -> tuple[Path, Path]:
+    """The checks every write target shares: a non-empty path without NUL, outside ``/proc``,
+    ``/sys`` and ``/dev``; returns the path as given and resolved."""
     if isinstance(path, str) and (not path.strip() or "\x00" in path):
-        raise ValidationError(field, path, "must be a file path")
+        raise ValidationError(field, path, f"must be a {kind} path")
     given = Path(path)
     resolved = given.resolve()
     if _under_system_root(resolved):
         raise ValidationError(field, str(path), "is a system path; write to an ordinary folder")
+    return given, resolved
+
+
+def output_file(path: str | os.PathLike, field: str, suffixes: tuple[str, ...] = ()) -> Path:
+    """A path a command may write a file to: refused when it is a folder, a device or other
+    special file, under ``/proc``, ``/sys`` or ``/dev``, in a folder that does not exist or
+    cannot be written, or (with ``suffixes``) of another file type."""
+    given, resolved = _write_target(path, field, "file")
     if given.is_dir() or str(path).endswith(("/", os.sep)):
         raise ValidationError(field, str(path), "is a folder; give a file name inside it")
     if given.exists() and not given.is_file():
@@ -344,12 +351,7 @@ def output_folder(path: str | os.PathLike, field: str) -> Path:
     """A folder a command may write its files into (created when missing): refused when it is a
     file or special file, under ``/proc``, ``/sys`` or ``/dev``, when neither it nor its parent
     folder exists, or when it cannot be written."""
-    if isinstance(path, str) and (not path.strip() or "\x00" in path):
-        raise ValidationError(field, path, "must be a folder path")
-    given = Path(path)
-    resolved = given.resolve()
-    if _under_system_root(resolved):
-        raise ValidationError(field, str(path), "is a system path; write to an ordinary folder")
+    given, resolved = _write_target(path, field, "folder")
     if given.exists() and not given.is_dir():
         raise ValidationError(field, str(path), "is not a folder")
     existing = given if given.exists() else resolved.parent
