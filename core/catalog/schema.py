@@ -37,6 +37,11 @@ MOVIES = pa.schema([
     pa.field("tmdb_id", pa.int64()),
     pa.field("movielens_id", pa.int64()),
     pa.field("wikipedia_href", pa.string()),
+    # Known before release (brief-time facts a casting brief can state):
+    pa.field("country", pa.string()),             # main production country as the source names it ("USA", "UK")
+    pa.field("content_rating", pa.string()),      # certification given before release ("PG-13", "R", "Not Rated")
+    pa.field("color", pa.bool_()),                # True colour, False black and white
+    pa.field("aspect_ratio", pa.float32()),       # width / height of the frame, e.g. 1.85, 2.35
 ])
 
 PEOPLE = pa.schema([
@@ -190,6 +195,7 @@ def _check_values(table_data: pa.Table, table: str, where: str) -> None:
     checks = []
     if table == "movies":
         checks = [("year", *YEAR_RANGE), ("budget", 0, None), ("revenue", 0, None), ("runtime", 0, 2000),
+                  ("aspect_ratio", 0.5, 5.0),
                   ("vote_average", *RATING_RANGE), ("vote_count", 0, None), ("popularity", 0, None)]
     elif table == "ratings":
         checks = [("rating", *RATING_RANGE)]

@@ -13,6 +13,14 @@ Repairs, all counted in the report:
 - negative, non-finite (``inf``, ``1e400``) or impossible numbers (budget, gross, duration, year,
   score, votes) become null.
 
+Brief-time facts kept (all fixed before release): ``country``, ``content_rating`` ("Unrated" is
+spelled "Not Rated" like its twin), ``color`` (True colour, False black and white) and
+``aspect_ratio`` (the table writes 16:9 and 4:3 as 16 and 4: read as 1.78 and 1.33). These four
+columns are optional in the file; a value that is not a plain name or code (control characters,
+markup, over-long text, an unknown colour word, a ratio outside 0.5..5) becomes null and is counted.
+Post-release columns (IMDb score, votes, gross, critic/user review counts, Facebook likes and the
+poster's face count) are read only where the catalog already stores them (score, votes, gross).
+
 ``movie_id`` is the number in the IMDb id (tt0499549 -> 499549). Facebook likes are NOT used for
 ``popularity``: 43 % of films have 0 (not collected) and the scale is not TMDb's popularity.
 """
@@ -33,6 +41,7 @@ from core.catalog.languages import language_code
 from core.catalog.schema import RATING_RANGE, YEAR_RANGE
 from core.errors import CatalogImportError
 from core.logs import one_line
+from core.validation import shown
 from core.progress import ProgressFn
 
 log = logging.getLogger(__name__)
@@ -45,6 +54,12 @@ USD_COUNTRIES = {"USA"}
 COLUMNS = ("movie_title", "movie_imdb_link", "title_year", "director_name", "actor_1_name", "actor_2_name",
            "actor_3_name", "genres", "plot_keywords", "language", "country", "budget", "gross", "duration",
            "imdb_score", "num_voted_users")
+OPTIONAL_COLUMNS = ("content_rating", "color", "aspect_ratio")
+COLOR_WORDS = {"color": True, "colour": True, "black and white": False, "black & white": False}
+RATING_SYNONYMS = {"Unrated": "Not Rated"}
+ASPECT_SHORTHAND = {16.0: 1.78, 4.0: 1.33}   # "16" and "4" stand for 16:9 and 4:3
+_COUNTRY = re.compile(r"[^\W\d_](?:[^\W\d_]|[ .'\-])*")        # letters, spaces, dots, apostrophes, hyphens
+_RATING = re.compile(r"[A-Za-z0-9][A-Za-z0-9 +\-]*")
 _IMDB_ID = re.compile(r"(tt\d{7,9})")
 _EDGE_JUNK = "\ufffd\u00a0 \t"
 
@@ -64,6 +79,36 @@ def _clean_titles(raw: pd.Series, report: Report) -> pd.Series:
     report.repair("broken_byte_stripped_from_title", int((broken & ~still_broken).sum()),
                   example=next(iter(cleaned[broken & ~still_broken]), None))
     return cleaned
+
+
+def _plain_text(raw: pd.Series, pattern: re.Pattern, max_len: int, kind: str, report: Report) -> pd.Series:
+    """Stripped text matching ``pattern`` (at most ``max_len`` characters); anything else is nulled, counted."""
+    text = raw.map(lambda v: (" ".join(v.split()) or None) if isinstance(v, str) else None).astype(object)
+    ok = text.map(lambda v: not isinstance(v, str) or (len(v) <= max_len and pattern.fullmatch(v) is not None))
+    if (~ok).any():
+        report.repair(kind, int((~ok).sum()), example=shown(raw[~ok].iloc[0]))
+    return text.where(ok, None)
+
+
+def _brief_facts(raw: pd.Series | None, column: str, n: int, report: Report, path: Path) -> pd.Series:
+    """The optional brief-time columns, typed and checked (see the module doc)."""
+    if raw is None:
+        return pd.Series([None] * n, dtype=object)
+    if column == "content_rating":
+        rating = _plain_text(raw, _RATING, 16, "content_rating_not_a_code_nulled", report)
+        return rating.map(lambda v: RATING_SYNONYMS.get(v, v) if isinstance(v, str) else None)
+    if column == "color":
+        words = raw.map(lambda v: " ".join(str(v).lower().split()) if isinstance(v, str) else None)
+        value = words.map(lambda w: COLOR_WORDS.get(w) if w else None)
+        bad = words.notna() & (words != "") & value.isna()
+        if bad.any():
+            report.repair("color_not_a_colour_word_nulled", int(bad.sum()), example=shown(raw[bad].iloc[0]))
+        return value.astype(object)
+    ratio = numeric_column(pd.DataFrame({column: raw}), column, path)
+    shorthand = ratio.isin(list(ASPECT_SHORTHAND))
+    report.repair("aspect_ratio_shorthand_read", int(shorthand.sum()), example="16 -> 1.78, 4 -> 1.33")
+    ratio = ratio.mask(shorthand, ratio.map(ASPECT_SHORTHAND))
+    return null_out_of_range(ratio, 0.5, 5.0, "impossible_aspect_ratio_nulled", report, column=column)
 
 
 def _dedupe(frame: pd.DataFrame, report: Report) -> pd.DataFrame:
@@ -128,8 +173,11 @@ def import_imdb5000(csv_path: str | Path, progress: ProgressFn | None = None) ->
                                     ("imdb_score", *RATING_RANGE, "score_out_of_range_nulled"),
                                     ("num_voted_users", 0, MAX_VOTES, "impossible_votes_nulled")):
         frame[column] = null_out_of_range(frame[column], low, high, kind, report, frame["title"], column=column)
-    for column in ("director_name", "actor_1_name", "actor_2_name", "actor_3_name", "genres", "plot_keywords", "country"):
+    for column in ("director_name", "actor_1_name", "actor_2_name", "actor_3_name", "genres", "plot_keywords"):
         frame[column] = raw[column]
+    frame["country"] = _plain_text(raw["country"], _COUNTRY, 60, "country_not_a_name_nulled", report)
+    for column in OPTIONAL_COLUMNS:
+        frame[column] = _brief_facts(raw[column] if column in raw.columns else None, column, len(raw), report, path)
     frame["original_language"] = raw["language"].map(language_code)
     unknown = raw["language"].notna() & frame["original_language"].isna()
     report.repair("language_without_iso_code", int(unknown.sum()),
@@ -154,7 +202,8 @@ def import_imdb5000(csv_path: str | Path, progress: ProgressFn | None = None) ->
         "original_language": frame["original_language"], "genres": frame["genres"].map(_split_pipes),
         "keywords": frame["plot_keywords"].map(_split_pipes), "vote_average": frame["imdb_score"],
         "vote_count": frame["num_voted_users"].astype("Int64"), "budget": frame["budget"],
-        "revenue": frame["gross"], "imdb_id": frame["imdb_id"],
+        "revenue": frame["gross"], "imdb_id": frame["imdb_id"], "country": frame["country"],
+        "content_rating": frame["content_rating"], "color": frame["color"], "aspect_ratio": frame["aspect_ratio"],
     }).reset_index(drop=True)
     report.data["films"] = len(movies)
     progress(3, 3, "done")
