@@ -52,7 +52,7 @@ def load_ratings():
 def candidates() -> dict:
     """name -> (description, factory) or, for the champion, (description, ("blend", member names))."""
     from core.cf import CHAMPION_PARAMS, MODELS, PREVIOUS_CHAMPION_PARAMS, CFRecommender
-    from core.cf.params import BAYES_PARAMS, IMPLICIT_PARAMS, KNN_PARAMS, SVDPP_PARAMS
+    from core.cf.params import BAYES_CHAINS_PARAMS, BAYES_PARAMS, IMPLICIT_PARAMS, KNN_PARAMS, SVDPP_PARAMS
 
     table = {name: MODELS[name] for name in ("popularity", "baseline_only", "knn_baseline", "svd")}
     table["knn_baseline"] = ("reference: Surprise KNNBaseline (item-based pearson_baseline, k=40), Surprise's scorer",
@@ -64,6 +64,8 @@ def candidates() -> dict:
     table["implicit_als"] = (f"implicit ALS on the ratings as watch events {IMPLICIT_PARAMS}",
                              lambda: CFRecommender(**IMPLICIT_PARAMS))
     table["bayes_mf"] = (f"Bayesian MF (Gibbs) {BAYES_PARAMS}", lambda: CFRecommender(**BAYES_PARAMS))
+    table["bayes_mf2"] = (f"Bayesian MF, two Gibbs chains averaged {BAYES_CHAINS_PARAMS}",
+                          lambda: CFRecommender(**BAYES_CHAINS_PARAMS))
     table["knn"] = (f"item KNN with baselines, trained and served by CFRecommender {KNN_PARAMS}",
                     lambda: CFRecommender(**KNN_PARAMS))
     members = [name_of(m) for m in CHAMPION_PARAMS["members"]]
@@ -75,10 +77,11 @@ def candidates() -> dict:
 def name_of(member: dict) -> str:
     """The candidate name of a blend member's parameters (the bench fits each candidate once)."""
     from core.cf import PREVIOUS_CHAMPION_PARAMS
-    from core.cf.params import BAYES_PARAMS, KNN_PARAMS, SVDPP_PARAMS
+    from core.cf.params import BAYES_CHAINS_PARAMS, BAYES_PARAMS, KNN_PARAMS, SVDPP_PARAMS
 
     params = {k: v for k, v in member.items() if k != "weight"}
-    for name, known in (("bayes_mf", BAYES_PARAMS), ("svd_tuned", PREVIOUS_CHAMPION_PARAMS), ("knn", KNN_PARAMS),
+    for name, known in (("bayes_mf", BAYES_PARAMS), ("bayes_mf2", BAYES_CHAINS_PARAMS),
+                        ("svd_tuned", PREVIOUS_CHAMPION_PARAMS), ("knn", KNN_PARAMS),
                         ("svdpp", SVDPP_PARAMS)):
         if params == known:
             return name
@@ -123,6 +126,7 @@ def cross_validate(ratings, models: list[str], table: dict, folds: int, seed: in
                 members = factory[1]
                 weights = fit_blend_weights({m: inner[m] for m in members}, inner_valid["rating"].to_numpy())
                 weights_per_fold[name].append(weights)
+                members = [m for m in members if weights[m] > 0]  # a blend takes positive weights
                 model = CFRecommender.blend_of([fitted[m] for m in members], [weights[m] for m in members])
                 fit_seconds = sum(fitted[m].fit_seconds_ for m in members)
             else:
@@ -147,6 +151,50 @@ def cross_validate(ratings, models: list[str], table: dict, folds: int, seed: in
     return rows
 
 
+def inner_blend_params(train, seed: int = 0, inner_fraction: float = 0.2, label: str = "") -> tuple[dict, dict]:
+    """The champion's configuration with blend weights fitted on ``train`` only: its members are
+    fitted on a seeded random ``1 - inner_fraction`` of ``train`` and the weights on the rest
+    (``fit_blend_weights``), as the 5-fold table does inside each training fold. A member whose
+    weight comes out 0 is left out (a blend takes positive weights). Returns (params, record)."""
+    from core import metrics
+    from core.cf import CHAMPION_PARAMS, CFRecommender, fit_blend_weights
+
+    order = np.random.default_rng(seed).permutation(len(train))
+    cut = int(round(len(train) * (1 - inner_fraction)))
+    inner_train, inner_valid = train.iloc[np.sort(order[:cut])], train.iloc[np.sort(order[cut:])]
+    members = CHAMPION_PARAMS["members"]
+    predictions = {}
+    for number, member in enumerate(members):
+        params = {k: v for k, v in member.items() if k != "weight"}
+        model = CFRecommender(**params).fit(inner_train)
+        predictions[str(number)] = model.predict(inner_valid["user_id"].to_numpy(), inner_valid["movie_id"].to_numpy())
+    y = inner_valid["rating"].to_numpy()
+    weights = fit_blend_weights(predictions, y)
+    blended = sum(weights[n] * p for n, p in predictions.items())
+    fitted = [{**member, "weight": weights[str(number)]} for number, member in enumerate(members)
+              if weights[str(number)] > 0]
+    record = {"fitted_on": label, "train_ratings": int(len(train)), "inner_fraction": inner_fraction,
+              "weights": [member["weight"] for member in fitted],
+              "members": [member.get("algorithm", "svd") for member in fitted],
+              "inner_valid_rmse": metrics.rmse(y, np.clip(blended, train["rating"].min(), train["rating"].max()))}
+    print(f"blend weights fitted on {label} ({len(train):,} ratings): {record['weights']}  inner RMSE "
+          f"{record['inner_valid_rmse']:.4f}", file=sys.stderr, flush=True)
+    return {**CHAMPION_PARAMS, "members": fitted}, record
+
+
+def paired_bootstrap(per_user: dict, served: str, baseline: str, n_boot: int = 2000, seed: int = 0) -> dict:
+    """Mean per-user NDCG difference ``served`` − ``baseline`` over the same users, with a 95 %
+    percentile interval from ``n_boot`` resamples of the users (seeded)."""
+    users = sorted(per_user[served])
+    diff = np.array([per_user[served][u] - per_user[baseline][u] for u in users])
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(len(diff), size=(n_boot, len(diff)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return {"served": served, "baseline": baseline, "users": len(users), "margin": float(diff.mean()),
+            "ci95": [float(low), float(high)], "bootstrap": n_boot, "share_of_users_better": float((diff > 0).mean()),
+            "share_of_users_worse": float((diff < 0).mean())}
+
+
 LIST_GRID = [{"list_by": "score"}] + [{"list_by": "recent", "recent_days": d, "recent_pool": m}
                                       for d in (7, 14, 30, 60) for m in (10, 20, 50)]
 
@@ -154,10 +202,11 @@ LIST_GRID = [{"list_by": "score"}] + [{"list_by": "recent", "recent_days": d, "r
 def select_lists(ratings, movies, k: int, test_fraction: float = 0.2, valid_fraction: float = 0.25) -> dict:
     """Choose how the champion makes its top-k lists on a validation period: the latest
     ``valid_fraction`` of the temporal training part (the test part is never read). The champion
-    is fitted once on the rest; every list configuration of ``LIST_GRID`` is scored by NDCG@k over
+    is fitted once on the rest (its blend weights fitted on an inner split of that rest,
+    :func:`inner_blend_params`); every list configuration of ``LIST_GRID`` is scored by NDCG@k over
     the validation users (new and returning), next to the popularity lists and implicit ALS."""
     from core import metrics
-    from core.cf import CHAMPION_PARAMS, IMPLICIT_PARAMS, CFRecommender, popularity_lists, split_ratings
+    from core.cf import IMPLICIT_PARAMS, CFRecommender, popularity_lists, split_ratings
 
     train_all, _ = split_ratings(ratings, "temporal", test_fraction)
     train, valid = split_ratings(train_all, "temporal", valid_fraction)
@@ -184,7 +233,8 @@ def select_lists(ratings, movies, k: int, test_fraction: float = 0.2, valid_frac
     score("implicit_als", als.recommend(train, user_ids=users, n=k).groupby("user_id")["movie_id"].agg(list).to_dict(),
           None)
     started = time.perf_counter()
-    champion = CFRecommender(**CHAMPION_PARAMS).fit(train)
+    params, weights = inner_blend_params(train, label="the part before the validation period")
+    champion = CFRecommender(**params).fit(train)
     print(f"validation: champion fitted in {time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
     for config in LIST_GRID:
         for name, value in config.items():
@@ -195,7 +245,7 @@ def select_lists(ratings, movies, k: int, test_fraction: float = 0.2, valid_frac
     best = max((row for row in rows if row["config"] is not None), key=lambda row: row[f"ndcg@{k}"])
     return {"train_ratings": int(len(train)), "valid_ratings": int(len(valid)), "users": int(len(users)),
             "users_returning": int(len(returning)), "k": k, "relevance": relevance,
-            "chosen": best["config"], "table": rows}
+            "chosen": best["config"], "blend_weights": weights, "table": rows}
 
 
 def main() -> None:
@@ -238,15 +288,24 @@ def main() -> None:
               f"{row['fit_seconds']:>8.1f}{row['predict_seconds']:>8.2f}  {row['description']}")
     if not args.skip_ranking:
         ranked = [m.strip() for m in args.ranking_models.split(",") if m.strip()]
-        from core.cf import CFRecommender
+        from core.cf import CFRecommender, split_ratings
         selection = select_lists(ratings, movies, args.k)
         result["list_selection"] = selection
         chosen = selection["chosen"]
+        # every weight from ratings before the test period: an inner split of the temporal training part
+        params, weights = inner_blend_params(split_ratings(ratings, "temporal", 0.2)[0],
+                                             label="the temporal training part")
+        result["ranking_blend_weights"] = weights
+        # the recent-most-rated list over the chosen window and over 30 days (the one to beat before)
+        windows = sorted({float(chosen["recent_days"]), 30.0} if chosen.get("recent_days") else {30.0})
         estimators = {name: table[name][1]() for name in ranked if not isinstance(table[name][1], tuple)}
-        estimators["champion (lists by score)"] = CFRecommender(**{**CHAMPION_PARAMS, "list_by": "score"})
-        estimators["champion (chosen lists)"] = CFRecommender(**{**CHAMPION_PARAMS, **chosen})
+        estimators["champion (lists by score)"] = CFRecommender(**{**params, "list_by": "score"})
+        estimators["champion (chosen lists)"] = CFRecommender(**{**params, **chosen})
         ranking = ranking_comparison(ratings, movies, estimators, "temporal", 0.2, args.k,
-                                     progress=StderrProgress("ranking"), recent_days=chosen.get("recent_days"))
+                                     progress=StderrProgress("ranking"), recent_days=windows, per_user=True)
+        per_user = ranking.pop("per_user_ndcg")
+        ranking["served_vs_baselines"] = [paired_bootstrap(per_user, "champion (chosen lists)", baseline)
+                                          for baseline in ["most-rated"] + [f"recent-most-rated-{d:g}d" for d in windows]]
         result["ranking"] = ranking
         k = args.k
         print(f"\ntemporal split (latest 20 % of ratings as test; {ranking['users_ranked']} users with a film rated "
@@ -257,6 +316,9 @@ def main() -> None:
             print(f"{name:<30}{row[f'precision@{k}']:>8.4f}{row[f'recall@{k}']:>8.4f}{row[f'ndcg@{k}']:>9.4f}"
                   f"{row['coverage']:>8.3f}{row['diversity']:>8.3f}{row['personalization']:>8.3f}"
                   f"   {row[f'returning_precision@{k}']:.4f} {row[f'returning_ndcg@{k}']:.4f}")
+        for pair in ranking["served_vs_baselines"]:
+            print(f"served lists - {pair['baseline']}: NDCG@{k} {pair['margin']:+.4f} "
+                  f"[{pair['ci95'][0]:+.4f}, {pair['ci95'][1]:+.4f}] (95 %, bootstrap over {pair['users']} users)")
     result["seconds"] = round(time.perf_counter() - started, 1)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -262,13 +262,16 @@ def popularity_lists(train: pd.DataFrame, user_ids, k: int, by: str = "most-rate
 def ranking_comparison(ratings: pd.DataFrame, movies: pd.DataFrame, estimators: dict[str, Any],
                        split: str = "temporal", test_fraction: float = 0.2, k: int = 10,
                        relevance: float | None = None, seed: int = 0,
-                       progress: ProgressFn | None = None, recent_days: float | None = None) -> dict[str, Any]:
+                       progress: ProgressFn | None = None, recent_days: float | list[float] | None = None,
+                       per_user: bool = False) -> dict[str, Any]:
     """Top-``k`` lists of every estimator (fitted here on the training part of one split, lists
     from :meth:`CFRecommender.recommend`, the serving code) and of the two popularity lists, all
     scored on the same test users: precision/recall/NDCG@k against the test films each user rated
     at least ``relevance`` (default 80 % of the scale's top), catalog coverage, genre diversity and
     personalization. Users are the test users with at least one relevant test film. With
-    ``recent_days`` the recent-most-rated list is scored too."""
+    ``recent_days`` (one window or several) the recent-most-rated list of each window is scored
+    too. With ``per_user`` the result also holds every list's NDCG@k per ranked user
+    (``per_user_ndcg``: name -> user -> value, for intervals by resampling users)."""
     progress = progress or null_progress
     ratings = check_ratings(ratings)
     train, test = split_ratings(ratings, split, test_fraction, seed)
@@ -278,11 +281,14 @@ def ranking_comparison(ratings: pd.DataFrame, movies: pd.DataFrame, estimators: 
     relevant = test[test["rating"] >= relevance].groupby("user_id")["movie_id"].agg(set).to_dict()
     users = np.sort(np.fromiter(relevant, dtype=np.int64))
     known = set(train["user_id"].unique())
-    rows = {}
+    rows, per_user_ndcg = {}, {}
 
     returning = {u: r for u, r in relevant.items() if u in known}
 
     def score(name: str, lists: dict, extra: dict) -> None:
+        if per_user:
+            per_user_ndcg[name] = {int(u): metrics.ndcg_at_k({u: lists.get(u, [])}, {u: rel}, k)
+                                   for u, rel in relevant.items()}
         rows[name] = {f"precision@{k}": metrics.precision_at_k(lists, relevant, k),
                       f"recall@{k}": metrics.recall_at_k(lists, relevant, k),
                       f"ndcg@{k}": metrics.ndcg_at_k(lists, relevant, k), **beyond_accuracy(lists, movies),
@@ -292,8 +298,8 @@ def ranking_comparison(ratings: pd.DataFrame, movies: pd.DataFrame, estimators: 
 
     for name in POPULARITY_LISTS:
         score(name, popularity_lists(train, users, k, name), {"fit_seconds": 0.0})
-    if recent_days is not None:
-        score(f"recent-most-rated-{recent_days:g}d", popularity_lists(train, users, k, "recent-most-rated", recent_days),
+    for days in ([] if recent_days is None else np.atleast_1d(recent_days).tolist()):
+        score(f"recent-most-rated-{days:g}d", popularity_lists(train, users, k, "recent-most-rated", days),
               {"fit_seconds": 0.0})
     total = len(estimators)
     for number, (name, estimator) in enumerate(estimators.items()):
@@ -310,7 +316,10 @@ def ranking_comparison(ratings: pd.DataFrame, movies: pd.DataFrame, estimators: 
         score(name, lists, {"fit_seconds": fitted, "test_rmse": test_rmse,
                             "sources": recs.drop_duplicates("user_id")["source"].value_counts().to_dict()})
     progress(total, total, "ranked")
-    return {"split": split, "test_fraction": test_fraction, "k": k, "relevance": relevance,
-            "train_ratings": int(len(train)), "test_ratings": int(len(test)), "users_ranked": int(len(users)),
-            "users_unknown_in_train": int(sum(1 for u in users if u not in known)),
-            "users_returning": int(len(returning)), "models": rows}
+    result = {"split": split, "test_fraction": test_fraction, "k": k, "relevance": relevance,
+              "train_ratings": int(len(train)), "test_ratings": int(len(test)), "users_ranked": int(len(users)),
+              "users_unknown_in_train": int(sum(1 for u in users if u not in known)),
+              "users_returning": int(len(returning)), "models": rows}
+    if per_user:
+        result["per_user_ndcg"] = per_user_ndcg
+    return result

@@ -190,8 +190,15 @@ def test_ranking_comparison_scores_every_list_on_the_same_users(synthetic):
 
     movies = pd.DataFrame({"movie_id": np.sort(synthetic["movie_id"].unique())})
     movies["genres"] = [["A"] if m % 2 else ["B"] for m in movies["movie_id"]]
-    report = ranking_comparison(synthetic, movies, {"svd": CFRecommender(n_factors=3, n_epochs=10)}, split="random", k=5)
-    assert set(report["models"]) == {"most-rated", "best-rated", "svd"}
+    report = ranking_comparison(synthetic, movies, {"svd": CFRecommender(n_factors=3, n_epochs=10)}, split="random", k=5,
+                                per_user=True, recent_days=[30, 365])
+    assert set(report["models"]) == {"most-rated", "best-rated", "recent-most-rated-30d", "recent-most-rated-365d", "svd"}
+    per_user = report.pop("per_user_ndcg")  # one NDCG per ranked user and list, averaging to the list's NDCG
+    assert set(per_user) == set(report["models"])
+    for name, values in per_user.items():
+        assert len(values) == report["users_ranked"]
+        assert np.mean(list(values.values())) == pytest.approx(report["models"][name]["ndcg@5"])
+    assert len({tuple(sorted(v.items())) for v in per_user.values()}) > 1  # the lists do differ per user
     assert report["users_ranked"] > 0 and report["users_returning"] == report["users_ranked"]  # random split
     for row in report["models"].values():
         assert 0 <= row["ndcg@5"] <= 1 and 0 <= row["returning_ndcg@5"] <= 1 and 0 < row["coverage"] <= 1
