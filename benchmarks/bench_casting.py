@@ -176,12 +176,15 @@ def main() -> int:
         out[key] = _measure(name, args.repeat, args.briefs, args.feature_set)
         r = out[key]
         lift = (r["baselines_and_lift"] or {}).get("casting_lift", {})
+        actor = (r["baselines_and_lift"] or {}).get("actor_lift", {})
         interval = r["baselines_and_lift"]["full_auroc_interval"]
         print(f"{name}: AUROC {r['holdout']['auroc']:.3f} [{interval['low']:.3f}, {interval['high']:.3f}] "
               f"ECE {r['holdout']['ece']:.3f} "
               f"(seed {r['baselines_and_lift']['seed']['auroc']:.3f}, film-only "
               f"{r['baselines_and_lift']['film_only']['auroc']:.3f}, lift {lift.get('difference', 0):+.3f} "
-              f"[{lift.get('low', 0):+.3f}, {lift.get('high', 0):+.3f}]); train {r['train_seconds']['median']:.1f}s; "
+              f"[{lift.get('low', 0):+.3f}, {lift.get('high', 0):+.3f}]; film+director "
+              f"{r['baselines_and_lift']['film_director']['auroc']:.3f}, actor lift {actor.get('difference', 0):+.3f} "
+              f"[{actor.get('low', 0):+.3f}, {actor.get('high', 0):+.3f}]); train {r['train_seconds']['median']:.1f}s; "
               f"brief median {r['brief_latency_seconds']['median'] * 1000:.0f} ms, p95 "
               f"{r['brief_latency_seconds']['p95'] * 1000:.0f} ms", flush=True)
         if r.get("without_co_stars"):

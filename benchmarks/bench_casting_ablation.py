@@ -15,6 +15,10 @@ Candidate groups (computed here, strictly as of the row's year, like every contr
   actor left out). The same for every candidate of a brief naming those co-stars, so it is
   film-level for a slate. "all" below is the default contract, "+ co-star record" adds it
   (with every co-star known: the training-time masking of ``CastingModel.fit`` is not applied).
+- film facts (country, content rating, picture format; ``features.FACT_GROUPS``): each group and
+  all three added to the contract as it was before them ("all (the brief contract before the film
+  facts)"), and to the film-only model (``features.film_attribute_columns``: nothing derived from
+  a person). "film + director" is everything fixed for a brief, the director's history included.
 
     MARQUEE_DATA_DIR=... python benchmarks/bench_casting_ablation.py imdb5000 wiki_imdb
 """
@@ -67,14 +71,15 @@ def candidate_groups(data, hist, X: pd.DataFrame) -> pd.DataFrame:
 def ablate(name: str, heads=("logit", "gbm")) -> dict:
     from threadpoolctl import threadpool_limits
 
-    from core.casting.features import (ACTOR_FEATURES, CO_STAR_FEATURES, DIRECTOR_EXTRA, PEOPLE_EXTRA,
-                                       CastingFeaturizer)
+    from core.casting.features import (ACTOR_FEATURES, CO_STAR_FEATURES, DIRECTOR_EXTRA, FACT_GROUPS, PEOPLE_EXTRA,
+                                       CastingFeaturizer, film_attribute_columns)
     from core.casting.heads import make_head, per_year_auroc
     from core.casting.longtable import build_long_table
     from core.catalog import store
 
     table = build_long_table(store.load_catalog(name))
-    featurizer = CastingFeaturizer(cutoff=2010, n_genres=40, feature_set="brief_co_stars").fit(table)
+    featurizer = CastingFeaturizer(cutoff=2010, n_genres=40, feature_set="brief_co_stars",
+                                   fact_groups=FACT_GROUPS).fit(table)
     data = featurizer.annotate(table)
     hist = featurizer.histories(data)
     X = featurizer.transform(data, hist)
@@ -82,10 +87,20 @@ def ablate(name: str, heads=("logit", "gbm")) -> dict:
     rows = data.rows
     keep = (rows["label"].notna() & (rows["year"] <= 2010)).to_numpy()
     X, y, years = X[keep], rows.loc[keep, "label"].astype(int).to_numpy(), rows.loc[keep, "year"].to_numpy()
-    names = [n for n in featurizer.feature_names_ if n not in CO_STAR_FEATURES]
+    facts = {g: featurizer.fact_columns((g,)) for g in FACT_GROUPS}
+    every_fact = [c for cols in facts.values() for c in cols]
+    names = [n for n in featurizer.feature_names_ if n not in CO_STAR_FEATURES and n not in every_fact]
+    film = film_attribute_columns(names)
     drop = lambda *cols: [n for n in names if n not in cols and not n.startswith(tuple(c for c in cols if c.endswith("_")))]
     variants = {
-        "all (the default brief contract)": names, "film_only (no actor-derived features, no co-star record)": [n for n in names if n not in ACTOR_FEATURES],
+        "all (the brief contract before the film facts)": names,
+        "film + director (no actor-derived features, no co-star record)": [n for n in names if n not in ACTOR_FEATURES],
+        "film_only (no person-derived feature)": film,
+        **{f"film_only + {g}": film + facts[g] for g in FACT_GROUPS},
+        "film_only + all film facts": film + every_fact,
+        **{f"+ {g}": names + facts[g] for g in FACT_GROUPS},
+        "+ all film facts": names + every_fact,
+        "+ country and content_rating": names + facts["country"] + facts["content_rating"],
         "+ actor-director pair history": names + PAIR, "+ co-star pair history": names + COSTAR,
         "+ both pair histories": names + PAIR + COSTAR, "+ co-star record": names + list(CO_STAR_FEATURES),
         "without step-B people features": drop(*PEOPLE_EXTRA),

@@ -29,6 +29,9 @@ def brief_form(trained, options: dict, shown):
                                 if (brief.language or options["default_language"]) in languages else 0)
         runtime = l2.number_input("Runtime (minutes, 0 = not known yet)", 0, 600, clamp(int(brief.runtime or 0), 0, 600),
                                   step=5)
+        f1, f2 = st.columns(2)
+        country = _optional_select(f1, "Production country (optional)", options["countries"], brief.country)
+        rating = _optional_select(f2, "Content rating (optional)", options["content_ratings"], brief.content_rating)
         co_stars = st.text_input("Co-stars already cast (optional, comma-separated names)", ", ".join(brief.co_stars),
                                  help=co_star_help(trained.config.feature_set))
         d1, d2 = st.columns([3, 1])
@@ -44,10 +47,18 @@ def brief_form(trained, options: dict, shown):
                 return shown
             submitted = (Brief(int(year), float(budget), tuple(genres), int(bill), int(size),
                                None if director == "(none)" else director, language,
-                               float(runtime) if runtime else None, names), float(weight))
+                               float(runtime) if runtime else None, names, country, rating), float(weight))
             casting.brief_to_url(*submitted)
             return submitted
     return shown
+
+
+def _optional_select(column, label: str, values: list[str], current: str | None) -> str | None:
+    """A select box of the catalog's values with '(not known)' first; None when it is chosen."""
+    choices = ["(not known)"] + list(values)
+    picked = column.selectbox(label, choices, index=choices.index(current) if current in choices else 0,
+                              disabled=not values, help=None if values else "this catalog records none")
+    return None if picked == "(not known)" else picked
 
 
 @st.fragment

@@ -105,5 +105,7 @@ def brief_options(trained: TrainedCasting) -> dict:
         "year_min": first + 1, "year_max": last + 1, "default_year": last,
         "directors": sorted(directors.index[directors >= 2]), "languages": list(featurizer.known_languages_),
         "default_language": featurizer.default_language_,
+        "countries": list(getattr(featurizer, "known_countries_", [])),
+        "content_ratings": list(getattr(featurizer, "known_ratings_", [])),
     }
 

@@ -28,6 +28,8 @@ class Brief:
     language: str | None = None
     runtime: float | None = None      # minutes; optional (the model treats it as unknown)
     co_stars: tuple[str, ...] = ()    # actors already cast (names as in the catalog); optional
+    country: str | None = None        # main production country as the catalog names it ("USA"); optional
+    content_rating: str | None = None  # the certification aimed for ("PG-13"); optional
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -96,8 +98,30 @@ def validate_brief(brief: Brief, trained) -> Brief:
         raise MarqueeError(f"no actor named {', '.join(map(repr, unknown))} in catalog {trained.catalog_name!r} "
                            f"(co-stars are named as in the catalog)")
     co_stars = tuple(dict.fromkeys(names[c.strip().lower()][1] for c in co_stars if c.strip()))
+    country = _known_value(brief.country, getattr(featurizer, "known_countries_", []), "country", "countries")
+    rating = _known_value(brief.content_rating, getattr(featurizer, "known_ratings_", []), "content rating",
+                          "content ratings")
     return Brief(year=year, budget_musd=budget, genres=genres, bill_order=int(brief.bill_order), n=int(brief.n),
-                 director=director, language=language, runtime=runtime, co_stars=co_stars)
+                 director=director, language=language, runtime=runtime, co_stars=co_stars, country=country,
+                 content_rating=rating)
+
+
+def _known_value(value, known: list[str], what: str, plural: str) -> str | None:
+    """``value`` in the catalog's spelling (matched case-insensitively), None when blank; a value the
+    catalog never recorded is a ``MarqueeError`` listing the known ones."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise MarqueeError(f"{what} must be text, got {value!r}")
+    text = value.strip()
+    if not text:
+        return None
+    spelled = {k.lower(): k for k in known}
+    if text.lower() not in spelled:
+        shown_known = ", ".join(known[:40]) + (" ..." if len(known) > 40 else "")
+        raise MarqueeError(f"unknown {what} {validation.shown(text)}: catalog {plural} are "
+                           f"{shown_known or 'none recorded'}")
+    return spelled[text.lower()]
 
 
 def parse_co_stars(text: str | None) -> tuple[str, ...]:

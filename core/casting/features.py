@@ -59,6 +59,18 @@ FEATURE_SETS = ("seed", "brief", "brief_co_stars")  # brief_co_stars: brief + th
 GENRE_BUDGET_YEARS = 5     # budget relative to films of the same genre released in the five years before
 DIRECTOR_SHRINK = 3.0      # pseudo-films pulling a short directing record towards the base rate
 ALL_GENRES_KEY = "*"
+# Brief-time facts of the film beyond genres/runtime/language/budget (IMDB-5000 has them; other
+# catalogs leave them unknown): main production country and content rating as one-hot columns over
+# the most frequent training values plus "other", and the picture format (black and white, aspect
+# ratio). All three are in the "brief" contract, chosen on validation years 2008-10
+# (benchmarks/bench_casting_ablation.py, IMDB-5000 ens 0.803 -> 0.809 with all three, the best of
+# each group alone and all together; content rating alone -0.000).
+N_COUNTRIES = 8
+N_RATINGS = 8
+MIN_RATING_FILMS = 20      # a content rating needs this many training films for its own column
+FORMAT_FEATURES = ["black_and_white", "aspect_ratio"]
+FACT_GROUPS = ("country", "content_rating", "format")
+DIRECTOR_FEATURES = ["dtr3", "director_films_prior", *DIRECTOR_EXTRA]
 
 
 @dataclass
@@ -72,6 +84,10 @@ class FilmSpec:
     director_id: np.ndarray
     bill_order: np.ndarray
     runtime: np.ndarray | None = None
+    country: np.ndarray | None = None          # None: unknown for every row
+    content_rating: np.ndarray | None = None
+    black_and_white: np.ndarray | None = None  # 1.0 / 0.0 / NaN
+    aspect_ratio: np.ndarray | None = None
 
 
 @dataclass
@@ -100,9 +116,25 @@ def language_slug(language: str) -> str:
     return "lang_" + re.sub(r"[^a-z0-9]+", "_", str(language).lower()).strip("_")
 
 
+def country_slug(country: str) -> str:
+    return "country_" + re.sub(r"[^a-z0-9]+", "_", str(country).lower()).strip("_")
+
+
+def rating_slug(rating: str) -> str:
+    return "rating_" + re.sub(r"[^a-z0-9]+", "_", str(rating).lower()).strip("_")
+
+
 def film_level_columns(names: list[str]) -> list[str]:
-    """The columns that are the same for every candidate of one brief (film, director, billing)."""
+    """The columns that are the same for every candidate of one brief (film, director, billing).
+    The model on these is the "film + director" baseline: it includes the director's history."""
     return [n for n in names if n not in ACTOR_FEATURES]
+
+
+def film_attribute_columns(names: list[str]) -> list[str]:
+    """The film's own brief-time attributes and nothing derived from a person: no actor, director or
+    co-star history, no billing position. The model on these is the issue's "film-only" model."""
+    person = set(ACTOR_FEATURES) | set(DIRECTOR_FEATURES) | set(CO_STAR_FEATURES) | {"bill_order"}
+    return [n for n in names if n not in person]
 
 
 def pair_keys(person_ids, director_ids) -> list[str]:
@@ -121,7 +153,8 @@ class CastingFeaturizer:
     """Training-years-only transforms plus as-of feature assembly (scikit-learn style)."""
 
     def __init__(self, target: str = "vote_average", quantile: float = 0.75, cutoff: int = 2010,
-                 n_genres: int = 24, n_languages: int = 8, feature_set: str = "seed"):
+                 n_genres: int = 24, n_languages: int = 8, feature_set: str = "seed",
+                 fact_groups: tuple[str, ...] = FACT_GROUPS):
         if feature_set not in FEATURE_SETS:
             raise MarqueeError(f"unknown casting feature set {feature_set!r}: choose {' or '.join(FEATURE_SETS)}")
         self.target = target
@@ -130,6 +163,10 @@ class CastingFeaturizer:
         self.n_genres = n_genres
         self.n_languages = n_languages
         self.feature_set = feature_set
+        unknown = set(fact_groups) - set(FACT_GROUPS)
+        if unknown:
+            raise MarqueeError(f"unknown film fact groups {', '.join(sorted(unknown))}: choose among {', '.join(FACT_GROUPS)}")
+        self.fact_groups = tuple(fact_groups)
 
     # ------------------------------------------------------------------ fitting
     def fit(self, table: LongTable) -> "CastingFeaturizer":
@@ -146,10 +183,19 @@ class CastingFeaturizer:
         self.languages_ = sorted(lang_counts.index[: self.n_languages], key=lambda l: (-lang_counts[l], l))
         self.default_language_ = self.languages_[0] if self.languages_ else UNKNOWN_LANGUAGE
         self.known_languages_ = sorted(set(table.films["language"]) - {UNKNOWN_LANGUAGE})
+        self.countries_ = _top_values(train["country"], N_COUNTRIES, 1)
+        self.ratings_ = _top_values(train["content_rating"], N_RATINGS, MIN_RATING_FILMS)
+        self.known_countries_ = sorted(set(table.films["country"]) - {UNKNOWN_LANGUAGE})
+        self.known_ratings_ = sorted(set(table.films["content_rating"]) - {UNKNOWN_LANGUAGE})
+        # a fact group joins the contract only when training films record it (a catalog without
+        # countries, ratings or picture formats, such as Wikipedia alone, gets no empty columns)
+        recorded = {"country": bool(self.countries_), "content_rating": bool(self.ratings_),
+                    "format": bool(np.isfinite(train[FORMAT_FEATURES].to_numpy(dtype=float)).any())}
+        self.fact_groups_ = [g for g in self.fact_groups if recorded[g]]
         self.feature_names_ = BASE_FEATURES + [genre_slug(g) for g in self.genres_]
         if self.feature_set != "seed":
             self.feature_names_ += (FILM_FEATURES + DIRECTOR_EXTRA + [language_slug(l) for l in self.languages_]
-                                    + ["lang_other"] + PEOPLE_EXTRA)
+                                    + ["lang_other"] + PEOPLE_EXTRA + self.fact_columns(self.fact_groups_))
         if self.feature_set == "brief_co_stars":
             self.feature_names_ += CO_STAR_FEATURES
         labels = self.target_.label(train[self.target])
@@ -167,13 +213,15 @@ class CastingFeaturizer:
                   "known_genres": self.known_genres_, "languages": self.languages_,
                   "default_language": self.default_language_, "known_languages": self.known_languages_,
                   "feature_names": self.feature_names_, "year_range": list(self.year_range_),
-                  "feature_set": self.feature_set, "base_rate": self.base_rate_}
+                  "feature_set": self.feature_set, "base_rate": self.base_rate_,
+                  "fact_groups": list(self.fact_groups), "fact_groups_fitted": self.fact_groups_, "countries": self.countries_, "ratings": self.ratings_,
+                  "known_countries": self.known_countries_, "known_ratings": self.known_ratings_}
         return values, {"train_values": self.target_.train_values_, "budget_edges": self.budget_edges_}
 
     @classmethod
     def from_state(cls, values: dict, arrays: dict[str, np.ndarray]) -> "CastingFeaturizer":
         featurizer = cls(values["target"], values["quantile"], values["cutoff"], values["n_genres"], values["n_languages"],
-                         values.get("feature_set", "seed"))
+                         values.get("feature_set", "seed"), tuple(values.get("fact_groups", ())))
         featurizer.base_rate_ = float(values.get("base_rate", 1.0 - values["quantile"]))
         target = ResonanceTarget(values["target"], values["quantile"], values["cutoff"])
         target.train_values_ = np.asarray(arrays["train_values"], dtype=float)
@@ -187,8 +235,40 @@ class CastingFeaturizer:
         featurizer.default_language_ = values["default_language"]
         featurizer.known_languages_ = list(values["known_languages"])
         featurizer.feature_names_ = list(values["feature_names"])
+        featurizer.fact_groups_ = list(values.get("fact_groups_fitted", []))  # models saved before these facts: none
+        featurizer.countries_ = list(values.get("countries", []))
+        featurizer.ratings_ = list(values.get("ratings", []))
+        featurizer.known_countries_ = list(values.get("known_countries", []))
+        featurizer.known_ratings_ = list(values.get("known_ratings", []))
         featurizer.year_range_ = tuple(int(y) for y in values["year_range"])
         return featurizer
+
+    def fact_columns(self, groups) -> list[str]:
+        """Contract columns of the film fact groups (country / content_rating / format)."""
+        out = []
+        if "country" in groups:
+            out += [country_slug(c) for c in self.countries_] + ["country_other"]
+        if "content_rating" in groups:
+            out += [rating_slug(r) for r in self.ratings_] + ["rating_other"]
+        if "format" in groups:
+            out += FORMAT_FEATURES
+        return out
+
+    def fact_frame(self, spec: FilmSpec) -> dict[str, np.ndarray]:
+        """Every fact group's columns for ``spec`` (unknown country / rating: all zeros)."""
+        n = len(spec.year)
+        out = {}
+        for values, vocab, slug, other in ((spec.country, self.countries_, country_slug, "country_other"),
+                                           (spec.content_rating, self.ratings_, rating_slug, "rating_other")):
+            values = np.full(n, UNKNOWN_LANGUAGE, dtype=object) if values is None else np.asarray(values, dtype=object)
+            known = np.array([isinstance(v, str) and v != UNKNOWN_LANGUAGE and v != "" for v in values])
+            for item in vocab:
+                out[slug(item)] = (values == item).astype(float)
+            out[other] = (known & ~np.isin(values, vocab)).astype(float)
+        for name, values in (("black_and_white", spec.black_and_white), ("aspect_ratio", spec.aspect_ratio)):
+            values = np.full(n, np.nan) if values is None else np.asarray(values, dtype=float)
+            out[name] = np.where(np.isfinite(values), values, np.nan)
+        return out
 
     def budget_decile(self, budget) -> np.ndarray:
         budget = np.asarray(budget, dtype=float)
@@ -403,6 +483,7 @@ class CastingFeaturizer:
             onehot = self.language_onehot(spec.language)
             for i, language in enumerate([*self.languages_, "other"]):
                 columns[language_slug(language)] = onehot[:, i]
+            columns.update(self.fact_frame(spec))
         if self.feature_set == "brief_co_stars":  # only this set has the co-star record in its contract
             if co_star is None:
                 co_star = {**{k: np.full(n, np.nan) for k in CO_STAR_SOURCES}, "co_stars": np.zeros(n)}
@@ -415,7 +496,10 @@ class CastingFeaturizer:
         years = rows["year"].to_numpy(dtype=np.int64)
         spec = FilmSpec(year=years, budget=rows["budget"].to_numpy(dtype=float), genres=list(rows["genres"]),
                         language=rows["language"].to_numpy(), director_id=rows["director_id"].to_numpy(dtype=float),
-                        bill_order=rows["bill_order"].to_numpy(), runtime=rows["runtime"].to_numpy(dtype=float))
+                        bill_order=rows["bill_order"].to_numpy(), runtime=rows["runtime"].to_numpy(dtype=float),
+                country=rows["country"].to_numpy(), content_rating=rows["content_rating"].to_numpy(),
+                black_and_white=rows["black_and_white"].to_numpy(dtype=float),
+                aspect_ratio=rows["aspect_ratio"].to_numpy(dtype=float))
         state = self.actor_state(hist, rows["person_id"].to_numpy(), years, spec.director_id)
         director = self.director_state(hist, spec.director_id, years)
         film = None
@@ -444,6 +528,13 @@ def co_star_pairs(movie_ids, person_ids) -> tuple[np.ndarray, np.ndarray]:
     pairs = cast.merge(cast, on="movie", sort=False)
     pairs = pairs[pairs["person_x"] != pairs["person_y"]]
     return pairs["row_x"].to_numpy(np.int64), pairs["row_y"].to_numpy(np.int64)
+
+
+def _top_values(values: pd.Series, top: int, min_count: int) -> list[str]:
+    """The ``top`` most frequent known values with at least ``min_count`` films (ties by name)."""
+    counts = values[values != UNKNOWN_LANGUAGE].value_counts()
+    ranked = sorted(((v, int(c)) for v, c in counts.items() if c >= min_count), key=lambda vc: (-vc[1], vc[0]))
+    return [v for v, _ in ranked[:top]]
 
 
 def _share(counts: np.ndarray) -> np.ndarray:

@@ -19,8 +19,9 @@ from core.splitting import split_by_year
 log = logging.getLogger(__name__)
 
 UNKNOWN_LANGUAGE = "unknown"
+BRIEF_FACTS = ["country", "content_rating", "color", "aspect_ratio"]  # known before release (catalog.schema)
 FILM_COLUMNS = ["movie_id", "title", "year", "release_date", "budget", "runtime", "genres", "language",
-                "director_id", "director", "vote_average", "popularity", "roi"]
+                "country", "content_rating", "black_and_white", "aspect_ratio", "director_id", "director", "vote_average", "popularity", "roi"]
 
 
 @dataclass
@@ -42,13 +43,20 @@ def build_films(catalog: Catalog) -> tuple[pd.DataFrame, int]:
     movies = catalog.movies
     if "runtime" not in movies.columns:  # a partial catalog (the Spark path reads fewer columns)
         movies = movies.assign(runtime=np.nan)
+    missing = [c for c in BRIEF_FACTS if c not in movies.columns]  # catalogs saved before these columns
+    if missing:
+        movies = movies.assign(**{c: None for c in missing})
     dated = movies["year"].notna()
     films = movies.loc[dated, ["movie_id", "title", "year", "release_date", "budget", "runtime", "genres",
-                               "original_language", "vote_average", "popularity", "revenue"]].copy()
+                               "original_language", *BRIEF_FACTS, "vote_average", "popularity", "revenue"]].copy()
     films = films.rename(columns={"original_language": "language"})
     films["year"] = films["year"].astype(int)
     films["genres"] = films["genres"].map(_as_tuple)
     films["language"] = films["language"].fillna(UNKNOWN_LANGUAGE).astype(str)
+    for column in ("country", "content_rating"):
+        films[column] = films[column].map(lambda v: v if isinstance(v, str) and v else UNKNOWN_LANGUAGE)
+    films["black_and_white"] = films["color"].map(lambda v: float(v is False or v == 0) if v is not None and v == v else np.nan)
+    films["aspect_ratio"] = pd.to_numeric(films["aspect_ratio"], errors="coerce").astype(float)
     budget = films["budget"].where(films["budget"] > 0)
     films["budget"] = budget
     films["roi"] = (films["revenue"] / budget).where(films["revenue"] > 0)

@@ -22,7 +22,7 @@ from core.casting.config import ALPHA_CYCLE, CastingConfig
 from core.casting.calibration import prior_shift
 from core.metrics import expected_calibration_error
 from core.casting.evaluation import auroc_interval, holdout_metrics, importance, paired_auroc_difference, probability_metrics
-from core.casting.features import BASE_FEATURES, CO_STAR_FEATURES, Annotated, CastingFeaturizer, Histories, film_level_columns, genre_slug
+from core.casting.features import BASE_FEATURES, CO_STAR_FEATURES, Annotated, CastingFeaturizer, Histories, film_attribute_columns, film_level_columns, genre_slug
 from core.casting.heads import ActorHead, DirectorHead
 from core.casting.longtable import build_long_table
 from core.catalog.store import Catalog
@@ -35,7 +35,7 @@ from core.splitting import split_by_year
 log = logging.getLogger(__name__)
 CO_STAR_MASK_SHARE = 0.25  # share of training films whose co-stars are hidden (a design choice, not tuned)
 HOLDOUT_COLUMNS = ["movie_id", "title", "year", "person_id", "actor", "bill_order", "label", "p_base", "p_cal", "atr3"]
-BASELINE_COLUMNS = ["p_seed", "p_film_only"]  # present when the baselines were measured
+BASELINE_COLUMNS = ["p_seed", "p_film_only", "p_film_director"]  # present when the baselines were measured
 CYCLE_REASON = ("the cycle term depends on the release year only, so it is one constant for every candidate of a "
                 "brief and cannot change a slate's order (within-year validation AUROC is the same with and "
                 "without it); it would only move the ranking score away from the calibrated chance.")
@@ -284,13 +284,19 @@ def seed_columns(featurizer: CastingFeaturizer) -> list[str]:
 
 def _baselines(config: CastingConfig, featurizer: CastingFeaturizer, X: pd.DataFrame, rows: pd.DataFrame,
                train_idx, test_idx, holdout: pd.DataFrame) -> dict:
-    """The seed-style model and the film-only model, trained and scored exactly like the full one,
-    and the casting lift (full minus film-only holdout AUROC) with a bootstrap interval over films."""
+    """The seed-style model and two film models, trained and scored exactly like the full one:
+
+    - ``film_only``: the film's own attributes, nothing derived from a person (the issue's film-only
+      model); ``casting_lift`` = full minus it, the people signal (actors, co-stars and director);
+    - ``film_director``: everything fixed for a brief, the director's history included (what this
+      report called film-only before); ``actor_lift`` = full minus it, what the candidates' own
+      records add. Both lifts with a bootstrap interval over films."""
     y_train, years = rows.loc[train_idx, "label"], rows.loc[train_idx, "year"]
     out = {}
     for name, columns, candidates in (
             ("seed", seed_columns(featurizer), ("hgb", "rf")),
-            ("film_only", film_level_columns(featurizer.feature_names_), config.candidates)):
+            ("film_only", film_attribute_columns(featurizer.feature_names_), config.candidates),
+            ("film_director", film_level_columns(featurizer.feature_names_), config.candidates)):
         head = ActorHead(candidates, config.calib_years, config.flip_margin, config.calibration,
                          config.random_state).fit(X.loc[train_idx, columns], y_train, years)
         p_base = head.predict_base(X.loc[test_idx, columns])
@@ -302,6 +308,8 @@ def _baselines(config: CastingConfig, featurizer: CastingFeaturizer, X: pd.DataF
                                                 random_state=config.random_state)
     out["casting_lift"] = paired_auroc_difference(holdout["label"], holdout["p_base"], holdout["p_film_only"],
                                                   holdout["movie_id"], random_state=config.random_state)
+    out["actor_lift"] = paired_auroc_difference(holdout["label"], holdout["p_base"], holdout["p_film_director"],
+                                                holdout["movie_id"], random_state=config.random_state)
     out["gain_over_seed"] = paired_auroc_difference(holdout["label"], holdout["p_base"], holdout["p_seed"],
                                                     holdout["movie_id"], random_state=config.random_state)
     return out

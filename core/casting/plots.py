@@ -79,9 +79,17 @@ def model_notes(trained) -> list[str]:
     if baselines:
         lift = baselines["casting_lift"]
         notes.append(f"Same run: seed-style model AUROC {_fmt(baselines['seed']['auroc'])}, film-only model "
-                     f"(everything fixed for a brief) {_fmt(baselines['film_only']['auroc'])}. Casting lift (full "
-                     f"minus film-only) {_fmt(lift['difference'], '+.3f')}, 95% bootstrap over films "
-                     f"[{_fmt(lift['low'], '+.3f')}, {_fmt(lift['high'], '+.3f')}].")
+                     f"(the film's own brief-time attributes, nothing derived from a person) "
+                     f"{_fmt(baselines['film_only']['auroc'])}. Casting lift (full minus film-only: what the "
+                     f"people add, director history included) {_fmt(lift['difference'], '+.3f')}, 95% bootstrap "
+                     f"over films [{_fmt(lift['low'], '+.3f')}, {_fmt(lift['high'], '+.3f')}].")
+        actor = baselines.get("actor_lift")
+        if actor and "film_director" in baselines:
+            notes.append(f"Film + director model (everything fixed for a brief, the director's history included) "
+                         f"{_fmt(baselines['film_director']['auroc'])}; actor lift (full minus it: what the "
+                         f"candidates' own records add, the part that orders a slate) "
+                         f"{_fmt(actor['difference'], '+.3f')} [{_fmt(actor['low'], '+.3f')}, "
+                         f"{_fmt(actor['high'], '+.3f')}].")
     cycle = m.get("cycle_head")
     if cycle:
         notes.append(f"Cycle head weight {cycle['weight']:g}: {cycle['reason']}")

@@ -14,6 +14,7 @@ import pandas as pd
 
 from core.casting.brief import Brief, resolve_co_stars, resolve_director
 from core.casting.features import ACTOR_FEATURES, FilmSpec, pair_keys
+from core.casting.longtable import UNKNOWN_LANGUAGE
 from core.casting.model import director_frame
 from core.casting.trained import TrainedCasting
 
@@ -50,7 +51,9 @@ def film_spec(trained: TrainedCasting, brief: Brief, n: int, director_id: float)
     return FilmSpec(year=np.full(n, brief.year), budget=np.full(n, brief.budget_musd * 1e6),
                     genres=[brief.genres] * n, language=np.full(n, brief.language, dtype=object),
                     director_id=np.full(n, director_id), bill_order=np.full(n, brief.bill_order - 1),
-                    runtime=np.full(n, np.nan if brief.runtime is None else float(brief.runtime)))
+                    runtime=np.full(n, np.nan if brief.runtime is None else float(brief.runtime)),
+                    country=np.full(n, brief.country or UNKNOWN_LANGUAGE, dtype=object),
+                    content_rating=np.full(n, brief.content_rating or UNKNOWN_LANGUAGE, dtype=object))
 
 
 def score_actors(trained: TrainedCasting, brief: Brief, person_ids, director_id: float = float("nan"),

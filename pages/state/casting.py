@@ -47,7 +47,8 @@ def forget_models(_snapshot=None) -> None:
 
 
 # ------------------------------------------------------------------ the brief in the URL
-BRIEF_PARAMS = ("year", "budget", "genres", "bill", "n", "director", "language", "runtime", "co_star", "dw")
+BRIEF_PARAMS = ("year", "budget", "genres", "bill", "n", "director", "language", "runtime", "co_star", "country",
+                "rating", "dw")
 
 
 def brief_from_url(options: dict, default_weight: float):
@@ -69,8 +70,10 @@ def brief_from_url(options: dict, default_weight: float):
     language = validation.plain_text(params["language"], "language", 60) if params.get("language") else None
     runtime = validation.finite_float(params["runtime"], "runtime", 1, 600) if params.get("runtime") else None
     co_stars = tuple(validation.plain_text(c, "co_star", max_length=200) for c in params.get_all("co_star"))
+    country = validation.plain_text(params["country"], "country", 60) if params.get("country") else None
+    rating = validation.plain_text(params["rating"], "rating", 16) if params.get("rating") else None
     weight = validation.finite_float(params.get("dw", default_weight), "dw", 0.0, 2.0)
-    return Brief(year, budget, genres, bill, size, director, language, runtime, co_stars), weight
+    return Brief(year, budget, genres, bill, size, director, language, runtime, co_stars, country, rating), weight
 
 
 def brief_to_url(brief, weight: float) -> None:
@@ -82,7 +85,9 @@ def brief_to_url(brief, weight: float) -> None:
                             **({"director": brief.director} if brief.director else {}),
                             **({"language": brief.language} if brief.language else {}),
                             **({"runtime": f"{brief.runtime:g}"} if brief.runtime else {}),
-                            **({"co_star": list(brief.co_stars)} if brief.co_stars else {})})
+                            **({"co_star": list(brief.co_stars)} if brief.co_stars else {}),
+                            **({"country": brief.country} if brief.country else {}),
+                            **({"rating": brief.content_rating} if brief.content_rating else {})})
 
 
 SLATE_COLUMNS = {

@@ -77,7 +77,8 @@ def test_the_brief_lives_in_the_url_and_a_shared_link_reproduces_the_slate(casti
     assert _number(shared, "Runtime (minutes, 0 = not known yet)").value == 125
 
 
-@pytest.mark.parametrize("param, value", [("budget", "nan"), ("runtime", "5000"), ("runtime", "-5")])
+@pytest.mark.parametrize("param, value", [("budget", "nan"), ("runtime", "5000"), ("runtime", "-5"), ("country", "A" * 61),
+                                          ("rating", "R" * 40)])
 def test_a_bad_link_says_which_parameter_is_wrong(casting_demo, param, value):
     store.set_active("demo")
     at = AppTest.from_file(APP, default_timeout=300)
@@ -85,7 +86,7 @@ def test_a_bad_link_says_which_parameter_is_wrong(casting_demo, param, value):
     at.run()
     at.switch_page("pages/casting.py").run()
     assert not at.exception
-    assert any(e.value.startswith(f"The link's brief cannot be used: {param}") and value in e.value for e in at.error)
+    assert any(e.value.startswith(f"The link's brief cannot be used: {param}") and value[:30] in e.value for e in at.error)
     assert any("Fill in the brief" in i.value for i in at.info)
 
 

@@ -129,9 +129,10 @@ def _brief_features(catalog, featurizer):
 
 
 def _groups(names):
-    from core.casting.features import ACTOR_FEATURES, CO_STAR_FEATURES, DIRECTOR_EXTRA, FILM_FEATURES
+    from core.casting.features import ACTOR_FEATURES, CO_STAR_FEATURES, DIRECTOR_EXTRA, FILM_FEATURES, FORMAT_FEATURES
 
     return {
+        "film_facts": [n for n in names if n.startswith(("country_", "rating_")) or n in FORMAT_FEATURES],
         "co_star_record": list(CO_STAR_FEATURES),
         "actor": [n for n in names if n in ACTOR_FEATURES],
         "director": ["dtr3", "director_films_prior", *DIRECTOR_EXTRA],
@@ -146,6 +147,55 @@ def brief_featurizer(demo_catalog):
     return CastingFeaturizer(cutoff=2010, n_genres=40, feature_set="brief_co_stars").fit(build_long_table(demo_catalog))
 
 
+COUNTRIES = np.array(["USA", "UK", "France", "India", "Japan", None], dtype=object)
+RATINGS = np.array(["R", "PG-13", "PG", "G", "Not Rated", None], dtype=object)
+
+
+def _with_facts(movies, rng):
+    """Random brief-time facts (country, content rating, colour, aspect ratio) for every film."""
+    n = len(movies)
+    return movies.assign(country=rng.choice(COUNTRIES, n, p=[.5, .15, .1, .1, .1, .05]),
+                         content_rating=rng.choice(RATINGS, n, p=[.35, .3, .15, .05, .1, .05]),
+                         color=rng.choice(np.array([True, False, None], dtype=object), n, p=[.85, .1, .05]),
+                         aspect_ratio=rng.choice([1.33, 1.85, 2.35, np.nan], n))
+
+
+@pytest.fixture(scope="module")
+def facts_catalog(demo_catalog):
+    """The demo catalog with brief-time facts (the demo builder has none)."""
+    return catalog_with(demo_catalog, movies=_with_facts(demo_catalog.movies, np.random.default_rng(5)))
+
+
+@pytest.fixture(scope="module")
+def facts_featurizer(facts_catalog):
+    return CastingFeaturizer(cutoff=2010, n_genres=40, feature_set="brief_co_stars").fit(build_long_table(facts_catalog))
+
+
+def test_film_facts_are_in_the_contract_with_training_years_vocabularies(facts_catalog, facts_featurizer):
+    names = facts_featurizer.feature_names_
+    assert {"country_usa", "country_uk", "country_other", "rating_r", "rating_pg_13", "rating_other"} <= set(names)
+    assert set(facts_featurizer.fact_columns(("country", "content_rating", "format"))) <= set(names)
+    # later films' facts never move the vocabularies (fitted on years <= cutoff)
+    movies = facts_catalog.movies.copy()
+    later = movies["year"] > 2010
+    movies.loc[later, "country"] = "Narnia"
+    movies.loc[later, "content_rating"] = "TV-MA"
+    refit = CastingFeaturizer(cutoff=2010, n_genres=40, feature_set="brief_co_stars").fit(
+        build_long_table(catalog_with(facts_catalog, movies=movies)))
+    assert refit.countries_ == facts_featurizer.countries_ and refit.ratings_ == facts_featurizer.ratings_
+    assert refit.feature_names_ == names
+    # a film's facts land in its own row: unknown country counts in no country column
+    data, X = _brief_features(facts_catalog, facts_featurizer)
+    rows = data.rows.reset_index(drop=True)
+    X = X.reset_index(drop=True)
+    usa = rows["country"] == "USA"
+    assert (X.loc[usa, "country_usa"] == 1).all() and (X.loc[~usa, "country_usa"] == 0).all()
+    unknown = rows["country"] == "unknown"
+    assert unknown.any() and (X.loc[unknown, [c for c in names if c.startswith("country_")]].sum(axis=1) == 0).all()
+    bw = rows["black_and_white"] == 1
+    assert bw.any() and (X.loc[bw, "black_and_white"] == 1).all()
+
+
 def test_feature_groups_cover_the_brief_contract(brief_featurizer):
     names = brief_featurizer.feature_names_
     covered = [c for cols in _groups(names).values() for c in cols]
@@ -153,11 +203,13 @@ def test_feature_groups_cover_the_brief_contract(brief_featurizer):
 
 
 @pytest.mark.parametrize("year", [1998, 2012])
-@pytest.mark.parametrize("group", ["actor", "director", "film", "billing_and_year", "co_star_record"])
-def test_no_peek_per_feature_group(demo_catalog, brief_featurizer, year, group):
-    """Change every film of year ≥ Y (outcomes, budget, genres, runtime, language, half its cast)
-    except a kept half of year Y's films: no feature of the group changes for rows before Y or
-    rows of the kept films (films of the same year never see each other)."""
+@pytest.mark.parametrize("group", ["actor", "director", "film", "film_facts", "billing_and_year", "co_star_record"])
+def test_no_peek_per_feature_group(facts_catalog, facts_featurizer, year, group):
+    """Change every film of year ≥ Y (outcomes, budget, genres, runtime, language, country, content
+    rating, colour, aspect ratio, half its cast) except a kept half of year Y's films: no feature of
+    the group changes for rows before Y or rows of the kept films (films of the same year never see
+    each other)."""
+    demo_catalog, brief_featurizer = facts_catalog, facts_featurizer
     rng = np.random.default_rng(year)
     movies = demo_catalog.movies.astype({"runtime": float, "budget": float, "popularity": float})
     in_year = movies.index[movies["year"] == year]
@@ -171,6 +223,9 @@ def test_no_peek_per_feature_group(demo_catalog, brief_featurizer, year, group):
     movies.loc[changed, "original_language"] = rng.choice(["en", "fr", "ja"], k)
     movies.loc[changed, "genres"] = pd.Series([["Horror"] if i % 2 else ["Drama", "War"] for i in range(k)],
                                               index=movies.index[changed])
+    facts = _with_facts(movies.loc[changed], rng)
+    for column in ("country", "content_rating", "color", "aspect_ratio"):
+        movies.loc[changed, column] = facts[column]
     credits = demo_catalog.credits
     drop = credits["movie_id"].isin(set(movies.loc[changed, "movie_id"])) & (np.arange(len(credits)) % 2 == 0)
     perturbed = catalog_with(demo_catalog, movies=movies, credits=credits[~drop])
@@ -245,3 +300,19 @@ def test_brief_features_skip_the_co_star_record_and_equal_brief_co_stars_without
     monkeypatch.setattr(CastingFeaturizer, "co_star_record", not_for_brief)
     X = _features(demo_catalog, brief)[3]
     pd.testing.assert_frame_equal(X, with_co_stars[brief.feature_names_])
+
+
+def test_post_release_columns_never_reach_the_catalog_or_the_contract(facts_featurizer):
+    """IMDB-5000's post-release columns have no place in the movies schema, and no contract column is
+    built from a film's own score, votes, popularity, gross or keywords (only earlier films' labels)."""
+    from core.catalog.importers.imdb5000 import COLUMNS, OPTIONAL_COLUMNS
+    from core.catalog.schema import MOVIES
+
+    post_release = {"num_critic_for_reviews", "num_user_for_reviews", "movie_facebook_likes", "director_facebook_likes",
+                    "actor_1_facebook_likes", "actor_2_facebook_likes", "actor_3_facebook_likes",
+                    "cast_total_facebook_likes", "facenumber_in_poster"}
+    assert not post_release & set(MOVIES.names)
+    assert not post_release & (set(COLUMNS) | set(OPTIONAL_COLUMNS))
+    assert set(OPTIONAL_COLUMNS) == {"content_rating", "color", "aspect_ratio"}
+    leaky = ("vote", "popularity", "revenue", "gross", "roi", "keyword", "likes", "imdb_score", "critic", "facenumber")
+    assert not [n for n in facts_featurizer.feature_names_ if any(w in n for w in leaky)]

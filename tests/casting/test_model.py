@@ -147,6 +147,6 @@ def test_holdout_predictions_for_monitoring(casting_demo):
     champion = holdout_predictions(catalog_name="demo")  # the champion: this one or a later retrain
     from core.casting.model import HOLDOUT_COLUMNS
 
-    # a retrain from the CLI also carries the baselines' columns (p_seed, p_film_only)
+    # a retrain from the CLI also carries the baselines' columns (p_seed, p_film_only, p_film_director)
     assert [c for c in champion.columns if c in HOLDOUT_COLUMNS] == HOLDOUT_COLUMNS == list(frame.columns)[:10]
     assert set(champion["year"]) == set(frame["year"])
