@@ -19,7 +19,9 @@ left stale. Fragment reruns count the same way. Two clocks, both read inside the
   actionability checks (element visible, stable over two animation frames, scrolled into view)
   before it clicks; this is the clock of the runs before 2026-12-07 (benchmarks/app_before_after.json).
 
-Summaries are median / p95 / min per version.
+Summaries are median / p95 / min per version; ``timed_out`` counts runs that never ended and
+``input_dropped`` steps whose input the page did not act on (a casting brief step must change
+the brief in the URL), which are not timed.
 
 Targets (issue 15): median under 300 ms for a label click, a search, a casting brief and a
 casting detail switch; opening the EDA page under 700 ms. First page after server start under
@@ -96,6 +98,10 @@ class Version:
     url: str = ""
     server: subprocess.Popen | None = None
     tab: object = None
+
+
+class NotANewRun(Exception):
+    """The step's input did not reach the page (e.g. a dropped form edit): not timed, counted."""
 
 
 class Timing(float):
@@ -223,9 +229,15 @@ def casting_brief():
         timed(tab, tab.get_by_role("button", name="Cast this brief").click)
 
     def step(tab, i):
-        # A new brief each time (another budget), so no version can answer from a cache.
-        tab.get_by_label("Budget (millions of US$)").first.fill(str(31 + i))
-        return timed(tab, tab.get_by_role("button", name="Cast this brief").click)
+        # A new brief each time (another budget), so no version can answer from a cache; checked in
+        # the URL the page writes. Before the keyed brief form the page dropped every second edit (its unkeyed form
+        # widgets took the last brief as new defaults), re-serving the previous brief from its cache.
+        budget = 31 + i
+        tab.get_by_label("Budget (millions of US$)").first.fill(str(budget))
+        timing = timed(tab, tab.get_by_role("button", name="Cast this brief").click)
+        if f"budget={budget}&" not in f"{tab.url}&":
+            raise NotANewRun(f"the page cast the previous brief again, not budget {budget}")
+        return timing
     return prepare, step
 
 
@@ -341,6 +353,7 @@ def main() -> int:
                 prepare, step = make()
                 samples: dict[str, list[float]] = {v.name: [] for v in versions}
                 lost: dict[str, int] = {v.name: 0 for v in versions}
+                dropped: dict[str, int] = {v.name: 0 for v in versions}
                 try:
                     for version in versions:
                         prepare(version.tab, version.url)
@@ -351,13 +364,16 @@ def main() -> int:
                             except PlaywrightTimeout:  # counted, not hidden: a run that never ended
                                 lost[version.name] += 1
                                 open_and_arm(version.tab, version.tab.url, "")
+                            except NotANewRun:  # counted, not timed: the run did not do the step's work
+                                dropped[version.name] += 1
                 except Exception as exc:  # one broken scenario must not lose the others
                     results["errors"][scenario] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
                     traceback.print_exc()
                     continue
                 results["interactions"][scenario] = {
-                    name: {**summary(s), "from_action": summary([t.from_action for t in s]), "timed_out": lost[name]}
-                    if s else {"timed_out": lost[name]} for name, s in samples.items()}
+                    name: {**summary(s), "from_action": summary([t.from_action for t in s]), "timed_out": lost[name],
+                           "input_dropped": dropped[name]}
+                    if s else {"timed_out": lost[name], "input_dropped": dropped[name]} for name, s in samples.items()}
                 print(scenario, json.dumps(results["interactions"][scenario]), flush=True)
     finally:
         for version in versions:

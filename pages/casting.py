@@ -13,32 +13,44 @@ def brief_form(trained, options: dict, shown):
     def clamp(value, low, high):
         return min(max(value, low), high)
 
+    # Keyed widgets: a widget's identity is its key, not its default, so the next run (whose defaults
+    # come from the URL the last brief wrote) keeps what the person typed since. Unkeyed, every second
+    # submit lost the edits: the new defaults made new widgets that took their defaults.
+    key = f"casting-brief-{trained.catalog_name}-"
+
     with st.form("casting-brief"):
         c1, c2, c3, c4 = st.columns(4)
         year = c1.number_input("Release year", options["year_min"], options["year_max"],
-                               clamp(brief.year, options["year_min"], options["year_max"]), step=1)
+                               clamp(brief.year, options["year_min"], options["year_max"]), step=1,
+                               key=key + "year")
         budget = c2.number_input("Budget (millions of US$)", 0.0, 1000.0, clamp(float(brief.budget_musd), 0.0, 1000.0),
-                                 step=5.0)
-        bill = c3.number_input("Bill order (1 = top billed)", 1, 50, clamp(brief.bill_order, 1, 50), step=1)
-        size = c4.number_input("Slate size", 1, 20, clamp(brief.n, 1, 20), step=1)
-        genres = st.multiselect("Genres", options["genres"], default=[g for g in brief.genres if g in options["genres"]])
+                                 step=5.0, key=key + "budget")
+        bill = c3.number_input("Bill order (1 = top billed)", 1, 50, clamp(brief.bill_order, 1, 50), step=1,
+                               key=key + "bill")
+        size = c4.number_input("Slate size", 1, 20, clamp(brief.n, 1, 20), step=1, key=key + "n")
+        genres = st.multiselect("Genres", options["genres"], default=[g for g in brief.genres if g in options["genres"]],
+                                key=key + "genres")
         l1, l2 = st.columns(2)
         languages = options["languages"] or [options["default_language"]]
         language = l1.selectbox("Original language", languages,
                                 index=languages.index(brief.language or options["default_language"])
-                                if (brief.language or options["default_language"]) in languages else 0)
+                                if (brief.language or options["default_language"]) in languages else 0,
+                                key=key + "language")
         runtime = l2.number_input("Runtime (minutes, 0 = not known yet)", 0, 600, clamp(int(brief.runtime or 0), 0, 600),
-                                  step=5)
+                                  step=5, key=key + "runtime")
         f1, f2 = st.columns(2)
-        country = _optional_select(f1, "Production country (optional)", options["countries"], brief.country)
-        rating = _optional_select(f2, "Content rating (optional)", options["content_ratings"], brief.content_rating)
+        country = _optional_select(f1, "Production country (optional)", options["countries"], brief.country,
+                                   key=key + "country")
+        rating = _optional_select(f2, "Content rating (optional)", options["content_ratings"], brief.content_rating,
+                                  key=key + "rating")
         co_stars = st.text_input("Co-stars already cast (optional, comma-separated names)", ", ".join(brief.co_stars),
-                                 help=co_star_help(trained.config.feature_set))
+                                 help=co_star_help(trained.config.feature_set), key=key + "co-stars")
         d1, d2 = st.columns([3, 1])
         directors = ["(none)"] + options["directors"]
         director = d1.selectbox("Director (optional)", directors,
-                                index=directors.index(brief.director) if brief.director in directors else 0)
-        weight = d2.number_input("Director synergy weight", 0.0, 2.0, float(weight), step=0.1)
+                                index=directors.index(brief.director) if brief.director in directors else 0,
+                                key=key + "director")
+        weight = d2.number_input("Director synergy weight", 0.0, 2.0, float(weight), step=0.1, key=key + "dw")
         if st.form_submit_button("Cast this brief", type="primary"):
             try:
                 names = parse_co_stars(co_stars)
@@ -53,11 +65,11 @@ def brief_form(trained, options: dict, shown):
     return shown
 
 
-def _optional_select(column, label: str, values: list[str], current: str | None) -> str | None:
+def _optional_select(column, label: str, values: list[str], current: str | None, key: str) -> str | None:
     """A select box of the catalog's values with '(not known)' first; None when it is chosen."""
     choices = ["(not known)"] + list(values)
     picked = column.selectbox(label, choices, index=choices.index(current) if current in choices else 0,
-                              disabled=not values, help=None if values else "this catalog records none")
+                              disabled=not values, help=None if values else "this catalog records none", key=key)
     return None if picked == "(not known)" else picked
 
 
@@ -92,9 +104,33 @@ def results(trained, brief: Brief, options: dict) -> None:
                  column_config=casting.SLATE_COLUMNS)
     details(result)
     with st.expander("Downloads"):
-        for i, (file_name, payload) in enumerate(casting.brief_downloads(result, trained).items()):
-            st.download_button(file_name, payload, file_name=file_name, key=f"casting-dl-{i}")
+        for i, (file_name, build) in enumerate(casting.brief_downloads(result, trained).items()):
+            st.download_button(file_name, build, file_name=file_name, key=f"casting-dl-{i}", on_click="ignore")
+    what_if(trained, result, options)
+
+
+@st.fragment
+@widgets.guarded("casting what-if")
+def what_if(trained, result, options: dict) -> None:
+    """Comparing a swap, year or budget reruns only this part."""
     casting.what_if_form(trained, result, options)
+
+
+@st.fragment
+@widgets.guarded("casting brief")
+def brief_and_slate(trained, options: dict) -> None:
+    """The brief form and its slate: casting a brief reruns only this part (not the model card's
+    charts or the retrain form below). The brief is read from the URL on every run of it."""
+    try:
+        shown = casting.brief_from_url(options, trained.config.director_weight)
+    except MarqueeError as exc:
+        st.error(f"The link's brief cannot be used: {exc}")
+        shown = None
+    shown = brief_form(trained, options, shown)
+    if shown is None:
+        st.info("Fill in the brief and press **Cast this brief**.")
+    else:
+        results(with_weights(trained, director_weight=shown[1]), shown[0], options)
 
 
 @widgets.guarded("page Casting")  # one line on the page, the traceback in the log
@@ -110,16 +146,7 @@ def render() -> None:
     options = brief_options(trained)
     if trained.synthetic:
         st.warning("Synthetic demo catalog: actors and outcomes are generated, not real.", icon=":material/science:")
-    try:
-        shown = casting.brief_from_url(options, trained.config.director_weight)
-    except MarqueeError as exc:
-        st.error(f"The link's brief cannot be used: {exc}")
-        shown = None
-    shown = brief_form(trained, options, shown)
-    if shown is None:
-        st.info("Fill in the brief and press **Cast this brief**.")
-    else:
-        results(with_weights(trained, director_weight=shown[1]), shown[0], options)
+    brief_and_slate(trained, options)
     casting.model_card(trained)
     casting.retrain_form(name, trained.config, options)
 

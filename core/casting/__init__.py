@@ -12,7 +12,7 @@ from core.casting.api import brief_options, get_model, holdout_predictions, trai
 from core.casting.artifacts import load_model, save_model
 from core.casting.brief import Brief, co_star_help, parse_co_stars
 from core.casting.config import ALPHA_CYCLE, TARGETS, TRAIN_CUTOFF_YEAR, CastingConfig
-from core.casting.export import brief_files, model_card_html, write_brief_exports
+from core.casting.export import BRIEF_FILE_NAMES, brief_files, model_card_html, write_brief_exports
 from core.casting.heads import ActorHead, DirectorHead
 from core.casting.model import CastingModel
 from core.casting.plots import model_figures
@@ -22,7 +22,7 @@ from core.casting.trained import TrainedCasting, bind, with_weights
 from core.casting.whatif import what_if
 
 __all__ = [
-    "ALPHA_CYCLE", "TARGETS", "TRAIN_CUTOFF_YEAR",
+    "ALPHA_CYCLE", "BRIEF_FILE_NAMES", "TARGETS", "TRAIN_CUTOFF_YEAR",
     "ActorHead", "Brief", "BriefResult", "CastingConfig", "CastingModel", "DirectorHead", "TrainedCasting",
     "bind", "brief_files", "brief_options", "candidate_pool", "cast_brief", "co_star_help", "get_model",
     "holdout_predictions", "load_model", "model_card_html", "model_figures", "parse_co_stars", "save_model",

@@ -23,8 +23,12 @@ def brief_manifest(result: BriefResult, trained: TrainedCasting) -> dict:
         files=["slate.csv", "alternates.csv", "reasons.csv", "comparables.csv", "model_card.html"])
 
 
+BRIEF_FILE_NAMES = ("slate.csv", "alternates.csv", "reasons.csv", "comparables.csv", "manifest.json")
+
+
 def brief_files(result: BriefResult, trained: TrainedCasting, with_plots: bool = True) -> dict[str, bytes]:
-    """Every export as bytes, keyed by file name (the page offers each as a download)."""
+    """Every export as bytes, keyed by file name (``BRIEF_FILE_NAMES``, plus ``model_card.html`` with
+    the plots; the page offers each as a download)."""
     files = {
         "slate.csv": result.slate.to_csv(index=False).encode("utf-8"),
         "alternates.csv": result.alternates.to_csv(index=False).encode("utf-8"),

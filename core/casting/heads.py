@@ -12,6 +12,7 @@ predicts resonance (the director synergy bump); saved exactly as coefficients.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,21 @@ def single_thread():
     """One OpenMP thread: on a shared 2-core machine libgomp's spinning threads made
     HistGradientBoosting ten times slower than a single thread (measured 25 s vs 2 s).
     The loaded libraries are scanned once per process: ``threadpool_limits`` re-scans them on every
-    call (28 ms each at load 12, three calls per brief)."""
+    call (28 ms each at load 12, three calls per brief). Only the OpenMP ones are asked for their
+    thread counts on entry: each ask is a ctypes call that gives up the GIL, and in the app's server
+    getting it back behind Streamlit's other threads took ~16 ms per ask (145 ms of a 485 ms brief
+    run in a profiled server at load ~6, with the BLAS libraries asked too)."""
     if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="openmp")
+        _CONTROLLER.append(ThreadpoolController().select(user_api="openmp"))
+    return _CONTROLLER[0].limit(limits=1)
+
+
+OPENMP_HEADS = ("gbm", "hgb", "ens")  # histogram gradient boosting (alone or in the ensemble) runs on OpenMP
+
+
+def single_thread_for(head_name: str):
+    """``single_thread()`` for a head that runs on OpenMP; nothing to limit for the others."""
+    return single_thread() if head_name in OPENMP_HEADS else nullcontext()
 
 
 HEAD_NAMES = ("logit", "gbm", "ens", "hgb", "rf")
@@ -254,7 +266,7 @@ class ActorHead(Model):
     def predict_base(self, X: pd.DataFrame) -> np.ndarray:
         """p_base: the chosen head's uncalibrated probability."""
         self.check_fitted()
-        with single_thread():
+        with single_thread_for(self.head_name_):
             return self.head_.predict_proba(X[self.feature_names_])[:, 1]
 
     def calibrate(self, p_base) -> np.ndarray:

@@ -42,7 +42,7 @@ def start_retrain(name: str, cfg: CastingConfig):
 
 def forget_models(_snapshot=None) -> None:
     """A retrained model replaces the saved one: reload it (and what was drawn from it)."""
-    for cached in (_model, _brief_result, _card_html, _figures, _downloads):
+    for cached in (_model, _brief_result, _card_html, _figures):
         cached.clear()
 
 
@@ -159,8 +159,8 @@ def model_card(trained) -> None:
     left, right = st.columns(2)
     for i, fig in enumerate(_figures(model_version(trained), trained).values()):
         (left if i % 2 == 0 else right).plotly_chart(fig, width="stretch", key=f"casting-fig-{i}")
-    st.download_button("Download model card (HTML)", model_card_html(trained), file_name="casting_model_card.html",
-                       key="casting-card")
+    st.download_button("Download model card (HTML)", partial(model_card_html, trained),
+                       file_name="casting_model_card.html", key="casting-card", on_click="ignore")
 
 ALTERNATE_COLUMNS = {
     "alternate": st.column_config.TextColumn("Alternate"),
@@ -189,16 +189,13 @@ def result_caption(result) -> str:
             + "".join(f" · ⚠️ {flags[k]}" for k in ("warning", "short_slate") if k in flags))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _downloads(version: str, brief_json: str, _result, _trained) -> dict[str, bytes]:
-    from core.casting import brief_files
+def brief_downloads(result, trained) -> dict:
+    """The brief's export files by name, each a callable that builds it when its button is clicked
+    (not on every run that shows the buttons)."""
+    from core.casting import BRIEF_FILE_NAMES, brief_files
 
-    return brief_files(_result, _trained, with_plots=False)
-
-
-def brief_downloads(result, trained) -> dict[str, bytes]:
-    """The brief's export files, built once per (model, brief)."""
-    return _downloads(model_version(trained), json.dumps(result.brief.to_dict(), sort_keys=True), result, trained)
+    return {name: partial(lambda n: brief_files(result, trained, with_plots=False)[n], name)
+            for name in BRIEF_FILE_NAMES}
 
 WHAT_IF_COLUMNS = {
     "position": st.column_config.NumberColumn("#", width="small"),

@@ -90,6 +90,19 @@ def test_a_bad_link_says_which_parameter_is_wrong(casting_demo, param, value):
     assert any("Fill in the brief" in i.value for i in at.info)
 
 
+def test_every_submit_casts_what_the_form_holds(casting_demo):
+    """A person changing the budget brief after brief gets each new brief. The form's widgets were
+    unkeyed: after a brief went into the URL, the next run made new widgets with it as defaults and
+    dropped the person's edit, so every second submit re-served the previous slate."""
+    at = _open(casting_demo)
+    for budget in (80, 90, 100, 110):
+        _number(at, "Budget (millions of US$)").set_value(float(budget))
+        next(b for b in at.form_submit_button if b.label == "Cast this brief").click().run()
+        assert not at.exception
+        url = at.query_params["budget"]
+        assert (url if isinstance(url, list) else [url]) == [str(budget)]
+
+
 def test_detail_switch_shows_another_pick_without_recasting(casting_demo, monkeypatch):
     at = _open(casting_demo)
     next(b for b in at.form_submit_button if b.label == "Cast this brief").click().run()

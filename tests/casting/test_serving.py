@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.casting import Brief, cast_brief, what_if, with_weights, write_brief_exports
+from core.casting import BRIEF_FILE_NAMES, Brief, brief_files, cast_brief, what_if, with_weights, write_brief_exports
 from core.casting.scoring import MIN_PRIOR_ROLES
 from core.errors import MarqueeError
 
@@ -148,6 +148,7 @@ def test_exports_write_csvs_manifest_and_model_card(casting_demo, result, tmp_pa
     written = write_brief_exports(result, casting_demo, tmp_path / "brief")
     names = {p.name for p in written}
     assert names == {"slate.csv", "alternates.csv", "reasons.csv", "comparables.csv", "manifest.json", "model_card.html"}
+    assert list(brief_files(result, casting_demo, with_plots=False)) == list(BRIEF_FILE_NAMES)  # the page's buttons
     slate = pd.read_csv(tmp_path / "brief" / "slate.csv")
     assert slate["actor"].tolist() == result.slate["actor"].tolist()
     assert len(pd.read_csv(tmp_path / "brief" / "reasons.csv")) == len(result.reasons)
