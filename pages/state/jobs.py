@@ -30,8 +30,12 @@ def estimate(kind: str, items: int, unit: str) -> str:
     return f"{items:,} {unit}, about {format_duration(items / rate)} at the last measured {rate:,.1f} {unit}/s"
 
 
-def panel(key: str, note: str = LEAVE_NOTE, on_done: Callable[[Snapshot], None] | None = None) -> Snapshot | None:
+def panel(key: str, note: str = LEAVE_NOTE, on_done: Callable[[Snapshot], None] | None = None,
+          done_caveat: str | None = None) -> Snapshot | None:
     """The job of ``key`` (if any): live while it runs, then its outcome.
+
+    ``done_caveat`` (e.g. "but the model is too weak to trust yet"): what the finished job produced
+    needs a warning, so its "done" line is a warning carrying it, never a green success above it.
 
     When a running job finishes, the whole page reruns once so it can use the result; a success
     is shown on that rerun only (``on_done`` is called then, once per job and session), while a
@@ -60,7 +64,11 @@ def panel(key: str, note: str = LEAVE_NOTE, on_done: Callable[[Snapshot], None] 
                     st.button("Cancel", key=f"job-cancel-{key}", on_click=job.cancel,
                               disabled=snap.status == "cancelling")
             elif snap.status == "complete":
-                st.success(f"{snap.title}: done in {format_duration(snap.elapsed_s)}.")
+                done = f"{snap.title}: done in {format_duration(snap.elapsed_s)}"
+                if done_caveat:
+                    st.warning(f"{done}, {done_caveat}.")
+                else:
+                    st.success(f"{done}.")
             else:
                 (st.warning if snap.status == "cancelled" else st.error)(snap.outcome())
                 left, right, _ = st.columns([1, 1, 4])

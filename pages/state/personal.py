@@ -243,12 +243,13 @@ def model_tab(catalog, profile: str) -> None:
     shared_section(catalog, profile)
     st.subheader("Your own model", anchor=False)
     key = train_job_key(profile, catalog.name)
-    snap = jobs.panel(key)
+    trained, problem = model_and_problem(profile, catalog)
+    weak = trained is not None and not trained.reliability().ok  # its "done" line is a warning, not a green check
+    snap = jobs.panel(key, done_caveat="but the model is too weak to trust yet (see below)" if weak else None)
     if (snap is None or not snap.running) and st.button("Train model", key="labeling_train"):
         jobs.start("personal-train", key, personal.train, title=f"Taste model of {profile}", profile=profile,
                    catalog=catalog, store=labels_store())
         st.rerun()
-    trained, problem = model_and_problem(profile, catalog)
     if trained is None:
         if problem:
             st.warning(problem)

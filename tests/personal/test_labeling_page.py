@@ -117,6 +117,9 @@ def test_a_model_trained_on_too_few_labels_is_a_warning_not_a_check(demo_catalog
     assert not at.exception
     warnings = [w.value for w in at.warning]
     assert any("trained on 13 labels (needs at least 30)" in w and "Label about 17 more titles" in w for w in warnings)
+    # the finished job's line carries the caveat as a warning: no green "done" above the model's warning
+    assert any(w.startswith("Taste model of page-few: done in") and "too weak to trust" in w for w in warnings)
+    assert not any("done in" in s.value for s in at.success)
     assert any("(unreliable)" in m.value for m in at.metric)
     ranked = next(d for d in at.dataframe if "p_watch" in d.value.columns).value
     assert (ranked["flag"] == "unreliable_model").all()
