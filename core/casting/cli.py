@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="brief (default); brief_co_stars adds the record of the co-stars a brief names; seed: the first model's")
     add_engine_arg(p)
     p.add_argument("--no-baselines", action="store_true",
-                   help="skip the seed-style and film-only models measured beside the full one")
+                   help="skip the seed-style, film-only and film + director models measured beside the full one")
     add_json_flag(p)
     p.set_defaults(handler=_train)
 

@@ -41,7 +41,7 @@ class CastingConfig:
     n_languages: int = 8
     feature_set: str = "brief"        # "brief": film + director + people features; "seed": the first model's set;
                                       # "brief_co_stars": brief + the named co-stars' record (opt-in)
-    baselines: bool = False           # also measure the seed-style and film-only models (CLI train: on)
+    baselines: bool = False           # also measure the seed-style, film-only and film + director models (CLI train: on)
     random_state: int = 0
 
     def __post_init__(self) -> None:

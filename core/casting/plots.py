@@ -78,6 +78,15 @@ def model_notes(trained) -> list[str]:
     baselines = m.get("baselines")
     if baselines:
         lift = baselines["casting_lift"]
+        if "film_director" not in baselines:  # a model trained before 2026-12-07: its film-only kept the director
+            notes.append(f"Same run: seed-style model AUROC {_fmt(baselines['seed']['auroc'])}, film + director "
+                         f"model (everything fixed for a brief, the director's history included; this model "
+                         f"predates the film-only baseline without any person) {_fmt(baselines['film_only']['auroc'])}."
+                         f" Actor lift (full minus it) {_fmt(lift['difference'], '+.3f')}, 95% bootstrap over films "
+                         f"[{_fmt(lift['low'], '+.3f')}, {_fmt(lift['high'], '+.3f')}].")
+            baselines = {}
+    if baselines:
+        lift = baselines["casting_lift"]
         notes.append(f"Same run: seed-style model AUROC {_fmt(baselines['seed']['auroc'])}, film-only model "
                      f"(the film's own brief-time attributes, nothing derived from a person) "
                      f"{_fmt(baselines['film_only']['auroc'])}. Casting lift (full minus film-only: what the "
