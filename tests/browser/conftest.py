@@ -7,44 +7,21 @@ under CI=true. Screenshots go to ``test-output/screenshots/``.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.driving import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_health, wait_until_idle
 from tests.conftest import PROJECT_ROOT
 
 # Playwright's expect() waits 5 s by default: far too short on a machine shared by many busy
 # processes (a widget's code chunk alone can take longer to arrive). Generous, never flaky.
 expect.set_options(timeout=120_000)
 
-CHROMIUM = Path(os.environ.get("MARQUEE_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_health(url: str, timeout: float = 60.0) -> float:
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.read().strip() == b"ok":
-                    return time.monotonic() - start
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"no healthy answer from {url} within {timeout:.0f}s")
 
 
 def start_streamlit(port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen:
@@ -156,34 +133,6 @@ def screenshot(tab, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     tab.screenshot(path=str(path), full_page=True)
     return path
-
-
-SCRIPT_STATE = '[data-testid="stApp"]'
-
-
-def wait_until_idle(tab, timeout: float = 120_000) -> None:
-    """Wait for the script run a click or key press starts, then for it to finish.
-
-    Streamlit marks the app root with ``data-test-script-state`` and keeps the previous run's
-    elements on screen (``data-stale``) until the new run replaces them; both must settle.
-    """
-    try:
-        tab.wait_for_function(
-            f"() => document.querySelector('{SCRIPT_STATE}')?.getAttribute('data-test-script-state') === 'running'",
-            timeout=1_000)
-    except Exception:  # the run may already be over (or never needed to start)
-        pass
-    tab.wait_for_function(
-        f"() => document.querySelector('{SCRIPT_STATE}')?.getAttribute('data-test-script-state') !== 'running'"
-        " && !document.querySelector('[data-stale=\"true\"]')", timeout=timeout)
-
-
-def open_select(combobox) -> None:
-    """Open a select box's option list as a person does: click it, and when Streamlit 1.67's
-    combobox took the click as focus only (seen below the fold), press the down arrow."""
-    combobox.click()
-    if combobox.get_attribute("aria-expanded") != "true":
-        combobox.press("ArrowDown")
 
 
 def click_and_wait(tab, locator, timeout: float = 120_000) -> None:

@@ -9,7 +9,8 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_no_exception, click_and_wait, open_select, screenshot, wait_until_idle
+from tests.browser.conftest import assert_no_exception, click_and_wait, screenshot
+from tests.browser.driving import open_select, wait_until_idle
 
 PAGE_TITLES = ["Home", "Explore data", "Labeling", "Download", "Search", "Monitoring", "Casting"]
 

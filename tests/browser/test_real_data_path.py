@@ -16,8 +16,9 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_no_exception, click_and_wait, serve_app, wait_until_idle
+from tests.browser.conftest import assert_no_exception, click_and_wait, serve_app
 from tests.browser.conftest import screenshot as full_screenshot
+from tests.browser.driving import wait_until_idle
 from tests.conftest import require_shared_data
 
 FIRST_RENDER_TIMEOUT = 240_000  # ms: the server's first run imports pandas, plotly, sklearn under load

@@ -13,7 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_no_exception, click_and_wait, open_select, screenshot, wait_until_idle
+from tests.browser.conftest import assert_no_exception, click_and_wait, screenshot
+from tests.browser.driving import open_select, wait_until_idle
 
 SEARCH_SUMMARY = re.compile(r"^\d+ results · mmr")
 HIT_LINE = re.compile(r"^\d+\. .+ · score -?\d")

@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.browser.conftest import (CHROMIUM, CHROMIUM_ARGS, assert_no_exception, screenshot, serve_app,
-                                    wait_until_idle)
+from tests.browser.conftest import assert_no_exception, screenshot, serve_app
+from tests.browser.driving import CHROMIUM, CHROMIUM_ARGS, wait_until_idle
 from tests.conftest import _skip_or_fail_in_ci
 
 CATALOG = "hostile"
