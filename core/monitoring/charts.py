@@ -19,6 +19,10 @@ ROUND_COLUMNS = ["round", "ratings", "users", "rmse", "mae", "r2", "baseline_r2"
                  "challenger", "promoted", "seconds"]
 
 
+# Under the whole figure (container coordinates), so a legend that wraps onto more rows never
+# climbs onto the x-axis title, as one placed at a fraction of the plot's height below it did.
+BOTTOM_LEGEND = {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0, "x": 0}
+
 def rounds_frame(rounds: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per round: accuracy, both baselines, beyond-accuracy metrics, champion and decision."""
     rows = []
@@ -96,7 +100,7 @@ def r2_figure(frame: pd.DataFrame) -> go.Figure:
                                 text=frame["champion"], hovertemplate="round %{x}: %{text} baseline %{y:.3f}"))
     _decision_markers(figure, frame, "r2")
     figure.update_layout(title={"text": "R² of the champion on each round's new ratings"}, yaxis_title="R²",
-                         height=380, legend={"orientation": "h", "y": -0.3})
+                         height=380, legend=BOTTOM_LEGEND)
     _round_axis(figure, frame)
     return figure
 
@@ -113,7 +117,7 @@ def rmse_figure(frame: pd.DataFrame) -> go.Figure:
                                 name="serving champion's baseline (since last promotion)"))
     _decision_markers(figure, frame, "rmse")
     figure.update_layout(title={"text": "RMSE of the champion on each round's new ratings (lower is better)"},
-                         yaxis_title="RMSE (stars)", height=360, legend={"orientation": "h", "y": -0.3})
+                         yaxis_title="RMSE (stars)", height=360, legend=BOTTOM_LEGEND)
     _round_axis(figure, frame)
     return figure
 
@@ -145,6 +149,6 @@ def trends_figure(frame: pd.DataFrame) -> go.Figure:
         figure.add_trace(go.Scatter(x=frame["round"], y=frame[column], mode="lines+markers", name=column))
     figure.update_layout(title={"text": "Coverage, diversity and personalization of the shown lists"},
                          height=340, yaxis_title="share (0–1)", yaxis_range=[0, 1],
-                         legend={"orientation": "h", "y": -0.3})
+                         legend=BOTTOM_LEGEND)
     _round_axis(figure, frame)
     return figure

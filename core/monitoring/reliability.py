@@ -106,5 +106,7 @@ def reliability_figure(found: list[dict[str, Any]]) -> go.Figure:
                                         "(bars: 95% intervals)"},
                          xaxis_title="mean predicted probability in the bin", yaxis_title="observed frequency",
                          xaxis_range=[0, 1], yaxis_range=[0, 1.02], height=460,
-                         legend={"orientation": "h", "y": -0.25})
+                         # under the whole figure, not at a fraction of the plot's height below the axis:
+                         # a long legend shrank the plot until its first row covered the x-axis title
+                         legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0, "x": 0})
     return figure
