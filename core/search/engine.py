@@ -34,7 +34,7 @@ other languages only when fewer than ``k`` films match.
 from __future__ import annotations
 
 import math
-
+import re
 import time
 import unicodedata
 from collections import OrderedDict
@@ -50,12 +50,14 @@ from core.search.explain import explain
 from core.search.index import SearchIndex
 from core.search.intent import QueryAnalyzer, QueryIntent
 from core.search.rerank import load_cross_encoder, rerank
-from core.search.text import terms, tokens
+from core.search.spelling import Speller
+from core.search.text import fold_token, terms, tokens
 
 METHODS = ("retrieval", "bm25", "hybrid", "blend", "mmr", "ce")
 LANGUAGE_POLICIES = ("off", "auto-soft", "auto-hard")
 MAX_QUERY_CHARS = 2000
 QUERY_CACHE = 64
+TYPED_WORDS_RULE = True   # "no word known as typed" (numbers, corrections don't count) vs "no word known"; validation
 
 
 @dataclass
@@ -79,11 +81,12 @@ class SearchParams:
     genre_weight: float = 0.4      # weight of the understood genres
     cos_low: float = 0.20          # dense cosine mapped to 0 (MiniLM: nonsense tops ~0.1-0.25)...
     cos_high: float = 0.70         # ... and to 1 (a close paraphrase: ~0.6-0.65)
-    min_score: float = 0.05        # below this the answer is "no good match" (0 = always list films)
+    min_score: float = 0.11        # below this the answer is "no good match" (0 = always list films); validation, bench_search_no_match.py
     rerank_depth: int = 30
     prf_docs: int = 0              # pseudo-relevance feedback: move the query vector towards the top films (0 = off)
     prf_weight: float = 0.5        # ... by this weight of their mean vector
     ignore: tuple = ()             # understood parts (chip keys) to leave out
+    spelling: bool = True          # correct words unknown to the catalog one edit from a common one
 
     def validate(self) -> "SearchParams":
         if self.method not in METHODS:
@@ -234,6 +237,9 @@ class Searcher:
         if params.method == "ce" and self.cross_encoder is None:
             self.cross_encoder = load_cross_encoder()
         intent = self.analyzer.analyze(text, params.ignore)
+        intent, fixes = self._spell(text, intent, params)
+        if fixes:
+            notices = notices + ["searched for " + ", ".join(f"'{b}' instead of '{a}'" for a, b in fixes.items())]
         mask = (filters or Filters()).mask(self)
         reason = self._unsearchable(intent)
         if reason:
@@ -275,6 +281,29 @@ class Searcher:
         moved = np.asarray(qvec, dtype=np.float32) + params.prf_weight * self.index.vectors[rows].mean(axis=0)
         return (moved / max(float(np.linalg.norm(moved)), 1e-12)).astype(np.float32)
 
+    @property
+    def speller(self) -> Speller | None:
+        """Typo correction against this index's BM25 vocabulary (rebuilt if the model is swapped)."""
+        bm25 = self.index.bm25
+        if getattr(self, "_speller", None) is None or self._speller.bm25 is not bm25:
+            self._speller = Speller(bm25) if hasattr(bm25, "vocabulary_") and hasattr(bm25, "matrix_") else None
+        return self._speller
+
+    def _spell(self, text: str, intent: QueryIntent, params: SearchParams) -> tuple[QueryIntent, dict[str, str]]:
+        """Words left to match (not years, genres, names...) that the catalog does not know and that
+        are one edit from a common catalog word are replaced by it, and the query is read again
+        (so a corrected title or name is understood as one)."""
+        speller = self.speller if params.spelling else None
+        if speller is None or not intent.content:
+            return intent, {}
+        fixes = speller.corrections(terms(intent.content))
+        if not fixes:
+            return intent, {}
+        fixed = re.sub(r"\w+", lambda m: fixes.get(fold_token(m.group(0)), m.group(0)), text)
+        intent = self.analyzer.analyze(fixed, params.ignore)
+        intent.corrections = fixes
+        return intent, fixes
+
     def analyze(self, query: str, ignore=()) -> QueryIntent:
         """What the query was understood to ask (chips for the page), without searching."""
         text, _ = clean_query(query)
@@ -289,13 +318,20 @@ class Searcher:
         return ""
 
     def _unknown_words(self, intent: QueryIntent, qvec, rows: np.ndarray, params: SearchParams) -> str:
-        """Nonsense ("xqzvbn flurgle"): no word of the query occurs in any film and nothing was
-        understood, so only the dense side could answer; it must then be clearly similar
-        (cosine at least halfway up the map, 0.45 by default) or the answer is no good match.
-        Real but hard descriptions keep known words and are never cut by this rule. ``min_score``
-        0 asks for the closest films whatever they score, so it turns this rule off too."""
-        if params.min_score <= 0 or intent.has_constraints or self.index.bm25.query_terms(intent.content) \
-                or not len(rows):
+        """Nonsense ("xqzvbn flurgle", "tedmu gikere", "678"): nothing was understood and no word of
+        the query is a catalog word as typed (numbers and spelling corrections do not count, unless
+        every word was corrected: "godfathr"), so only the dense side could answer; it must then be
+        clearly similar (cosine at least halfway up the map, 0.45 by default) or the answer is no
+        good match. Real but hard descriptions keep known words and are never cut by this rule.
+        ``min_score`` 0 asks for the closest films whatever they score, so it turns this rule off too."""
+        if params.min_score <= 0 or intent.has_constraints or not len(rows):
+            return ""
+        known = self.index.bm25.query_terms(intent.content)
+        corrected = set(intent.corrections.values())
+        typed = [w for w in known if w not in corrected and not w.isdigit()]
+        unknown = [w for w in terms(intent.content) if w not in known]
+        if typed or (TYPED_WORDS_RULE and known and not unknown and any(not w.isdigit() for w in known)) \
+                or (not TYPED_WORDS_RULE and known):
             return ""
         best = float(((self.index.film_cosines(qvec)[rows] if self.index.has_passages
                        else self.index.vectors[rows] @ qvec)).max()) if qvec is not None else -1.0

@@ -66,6 +66,7 @@ class QueryIntent:
     dense_text: str = ""      # what the encoder reads: the description with genre/language words
     words: int = 0            # word tokens in the query
     chips: list[dict] = field(default_factory=list)           # {"key", "label", "kind"}
+    corrections: dict[str, str] = field(default_factory=dict)  # typed word -> spelling correction
 
     @property
     def has_constraints(self) -> bool:
@@ -76,7 +77,7 @@ class QueryIntent:
         return {"languages": self.languages, "language_words": self.language_words,
                 "people": sorted(self.people.values()), "exact_title": bool(self.title_rows), "genres": self.genres,
                 "year_min": self.year_min, "year_max": self.year_max, "like_rows": self.like_rows,
-                "content": self.content, "chips": self.chips}
+                "content": self.content, "chips": self.chips, "corrections": self.corrections}
 
 
 def _key(text: str) -> tuple[str, ...]:

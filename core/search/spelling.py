@@ -1,0 +1,78 @@
+"""Typo correction against the catalog's own vocabulary ("jurasic park", "godfathr", "fictoin").
+
+A query word is corrected only when it is unknown to the index's BM25 vocabulary, is at least
+``MIN_LENGTH`` letters long, and one edit away (a letter deleted, inserted, replaced, or two
+neighbours swapped) from a word whose term occurs in at least ``MIN_DF`` films; among several,
+the term in the most films wins. No vocabulary copy is kept: the edits of the typed word
+(~50 per letter) are stemmed and looked up in the BM25 vocabulary, a few dozen microseconds.
+
+Gibberish ("qnhibbaev xnpzsq") rarely lies one edit from a word that common, and a query whose
+words stay unknown is answered "no good match" by the searcher (``engine._unknown_words``);
+``MIN_LENGTH`` and ``MIN_DF`` were chosen on the validation typo and nonsense sets of
+``benchmarks/bench_search_no_match.py``.
+"""
+from __future__ import annotations
+
+import string
+
+import numpy as np
+
+MIN_LENGTH = 5
+MIN_DF = 1
+LETTERS = string.ascii_lowercase
+
+
+def edits1(word: str) -> set[str]:
+    """Every string one delete, transpose, replace or insert away from ``word`` (a-z only)."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = [a + b[1:] for a, b in splits if b]
+    transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+    replaces = [a + c + b[1:] for a, b in splits if b for c in LETTERS if c != b[0]]
+    inserts = [a + c + b for a, b in splits for c in LETTERS]
+    return set(deletes + transposes + replaces + inserts)
+
+
+class Speller:
+    """Corrections for one BM25 model (``BM25`` with ``vocabulary_``, ``matrix_`` and ``terms``)."""
+
+    def __init__(self, bm25, min_length: int | None = None, min_df: int | None = None):
+        self.bm25 = bm25
+        self.min_length = int(MIN_LENGTH if min_length is None else min_length)
+        self.min_df = int(MIN_DF if min_df is None else min_df)
+        matrix = bm25.matrix_
+        self.df = np.diff(matrix.indptr) if matrix.format == "csc" else np.bincount(matrix.indices, minlength=matrix.shape[1])
+        self._stem = getattr(bm25, "_stem", None)
+        self._memo: dict[str, str | None] = {}
+
+    def _key(self, words: list[str]) -> list[str]:
+        return self._stem(words) if self._stem else words
+
+    def known(self, word: str) -> bool:
+        return self._key([word])[0] in self.bm25.vocabulary_
+
+    def correct(self, word: str) -> str | None:
+        """The correction of one folded word, or None (known, too short, not letters, no match)."""
+        if word in self._memo:
+            return self._memo[word]
+        best = None
+        if len(word) >= self.min_length and word.isascii() and word.isalpha() and not self.known(word):
+            variants = sorted(edits1(word))
+            keys = self._key(variants)
+            vocabulary, best_df = self.bm25.vocabulary_, 0
+            for variant, key in zip(variants, keys):
+                column = vocabulary.get(key)
+                if column is not None and self.df[column] >= max(self.min_df, best_df + 1):
+                    best, best_df = variant, int(self.df[column])
+        if len(self._memo) > 10_000:
+            self._memo.clear()
+        self._memo[word] = best
+        return best
+
+    def corrections(self, words: list[str]) -> dict[str, str]:
+        """{typed word: correction} for the words of ``words`` that get one."""
+        out = {}
+        for word in dict.fromkeys(words):
+            fixed = self.correct(word)
+            if fixed:
+                out[word] = fixed
+        return out
