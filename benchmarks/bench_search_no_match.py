@@ -205,13 +205,12 @@ def main() -> int:
 
     # 1. selection on validation
     grid = {}
-    for typed_rule in (True, False):
-        for df in (1, 3, 10):
-            key = f"min_df={df}, typed-words rule={'on' if typed_rule else 'off'}"
-            grid[key] = {"min_df": df, "typed_rule": typed_rule,
-                         **summary(measure(SearchParams(min_score=tiny), df, typed_rule))}
-            print(key, grid[key], flush=True)
-    for typed_rule in (True, False):
+    for typed_rule, df in ((True, 1), (True, 3), (False, 1)):   # (min_df 10 and 30: typo hit@10 0.76 and 0.73 in a first run)
+        key = f"min_df={df}, typed-words rule={'on' if typed_rule else 'off'}"
+        grid[key] = {"min_df": df, "typed_rule": typed_rule,
+                     **summary(measure(SearchParams(min_score=tiny), df, typed_rule))}
+        print(key, grid[key], flush=True)
+    for typed_rule in (True,):
         key = f"spelling off, typed-words rule={'on' if typed_rule else 'off'}"
         grid[key] = {"min_df": None, "typed_rule": typed_rule,
                      **summary(measure(SearchParams(min_score=tiny, spelling=False), 1, typed_rule))}

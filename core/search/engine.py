@@ -286,8 +286,16 @@ class Searcher:
         """Typo correction against this index's BM25 vocabulary (rebuilt if the model is swapped)."""
         bm25 = self.index.bm25
         if getattr(self, "_speller", None) is None or self._speller.bm25 is not bm25:
-            self._speller = Speller(bm25) if hasattr(bm25, "vocabulary_") and hasattr(bm25, "matrix_") else None
+            self._speller = (Speller(bm25, words=self._encoder_words()) if hasattr(bm25, "vocabulary_")
+                             and hasattr(bm25, "matrix_") else None)
         return self._speller
+
+    def _encoder_words(self) -> frozenset:
+        """Whole-word pieces of the encoder's tokenizer (real words; empty without a tokenizer)."""
+        model = getattr(self.encoder, "model", None) or getattr(getattr(self.encoder, "inner", None), "model", None)
+        tokenizer = getattr(model, "tokenizer", None)
+        vocab = tokenizer.get_vocab() if hasattr(tokenizer, "get_vocab") else {}
+        return frozenset(w for w in vocab if w.isascii() and w.isalpha())
 
     def _spell(self, text: str, intent: QueryIntent, params: SearchParams) -> tuple[QueryIntent, dict[str, str]]:
         """Words left to match (not years, genres, names...) that the catalog does not know and that

@@ -3,8 +3,12 @@
 A query word is corrected only when it is unknown to the index's BM25 vocabulary, is at least
 ``MIN_LENGTH`` letters long, and one edit away (a letter deleted, inserted, replaced, or two
 neighbours swapped) from a word whose term occurs in at least ``MIN_DF`` films; among several,
-the term in the most films wins. No vocabulary copy is kept: the edits of the typed word
+a real word (a whole piece of the encoder's vocabulary) wins, then the term in the most films. No vocabulary copy is kept: the edits of the typed word
 (~50 per letter) are stemmed and looked up in the BM25 vocabulary, a few dozen microseconds.
+
+A real word the catalog happens not to contain ("piano" in a catalog without pianos) is left
+alone: words that are whole pieces of the encoder's vocabulary (~20k common English words) are
+never corrected, so "piano" does not become the rare "pano".
 
 Gibberish ("qnhibbaev xnpzsq") rarely lies one edit from a word that common, and a query whose
 words stay unknown is answered "no good match" by the searcher (``engine._unknown_words``);
@@ -35,8 +39,9 @@ def edits1(word: str) -> set[str]:
 class Speller:
     """Corrections for one BM25 model (``BM25`` with ``vocabulary_``, ``matrix_`` and ``terms``)."""
 
-    def __init__(self, bm25, min_length: int | None = None, min_df: int | None = None):
+    def __init__(self, bm25, min_length: int | None = None, min_df: int | None = None, words=frozenset()):
         self.bm25 = bm25
+        self.words = words   # real words never corrected (the encoder's whole-word pieces: "piano")
         self.min_length = int(MIN_LENGTH if min_length is None else min_length)
         self.min_df = int(MIN_DF if min_df is None else min_df)
         matrix = bm25.matrix_
@@ -55,14 +60,19 @@ class Speller:
         if word in self._memo:
             return self._memo[word]
         best = None
-        if len(word) >= self.min_length and word.isascii() and word.isalpha() and not self.known(word):
+        if len(word) >= self.min_length and word.isascii() and word.isalpha() and word not in self.words \
+                and not self.known(word):
             variants = sorted(edits1(word))
             keys = self._key(variants)
-            vocabulary, best_df = self.bm25.vocabulary_, 0
+            vocabulary, best_key = self.bm25.vocabulary_, None
             for variant, key in zip(variants, keys):
                 column = vocabulary.get(key)
-                if column is not None and self.df[column] >= max(self.min_df, best_df + 1):
-                    best, best_df = variant, int(self.df[column])
+                if column is None or self.df[column] < self.min_df:
+                    continue
+                # a real word first ("detective", not "detecte" of the same stem), then the most films
+                rank = (variant in self.words, int(self.df[column]))
+                if best_key is None or rank > best_key:
+                    best, best_key = variant, rank
         if len(self._memo) > 10_000:
             self._memo.clear()
         self._memo[word] = best

@@ -36,6 +36,17 @@ def test_speller_corrects_one_edit_to_a_catalog_word_only(searcher):
     assert speller.correct("samur4i") is None                # not letters
 
 
+def test_real_words_are_never_corrected(searcher):
+    assert searcher.speller.correct("astronats") == "astronauts"
+    protected = Speller(searcher.index.bm25, min_df=1, words=frozenset({"astronats"}))
+    assert protected.correct("astronats") is None
+
+
+def test_the_real_encoders_words_are_protected(wiki_searcher):
+    assert "piano" in wiki_searcher.speller.words and wiki_searcher.speller.correct("piano") is None
+    assert wiki_searcher.speller.correct("detectve") == "detective"
+
+
 def test_min_df_keeps_rare_words_out(searcher):
     strict = Speller(searcher.index.bm25, min_df=3)
     assert strict.correct("samurii") is None   # "samurai" is in one film only
