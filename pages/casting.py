@@ -81,8 +81,9 @@ def details(result) -> None:
     rank = int(result.slate.loc[result.slate["actor"] == pick, "rank"].iloc[0])
     left, right = st.columns([3, 2])
     left.markdown("**Why**")
-    for reason in result.reasons.loc[result.reasons["rank"] == rank, "reason"]:
-        left.text(f"• {reason}")
+    reasons = result.reasons.loc[result.reasons["rank"] == rank, "reason"]
+    if len(reasons):  # one element, not one per line: each element is one more message to the browser
+        left.text("\n".join(f"• {reason}" for reason in reasons))
     right.markdown("**Alternates (similar, less exposed)**")
     right.dataframe(result.alternates.loc[result.alternates["rank"] == rank,
                                           ["alternate", "similarity", "prior_roles", "p_cal"]],
