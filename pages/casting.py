@@ -55,7 +55,7 @@ def brief_form(trained, options: dict, shown):
             try:
                 names = parse_co_stars(co_stars)
             except MarqueeError as exc:
-                st.error(str(exc))
+                st.error(widgets.plain_line(exc))
                 return shown
             submitted = (Brief(int(year), float(budget), tuple(genres), int(bill), int(size),
                                None if director == "(none)" else director, language,
@@ -97,7 +97,7 @@ def results(trained, brief: Brief, options: dict) -> None:
     try:
         result = casting.brief_result(trained, brief)
     except MarqueeError as exc:
-        st.error(str(exc))
+        st.error(widgets.plain_line(exc))
         return
     st.caption(casting.result_caption(result))
     st.subheader("Slate", anchor=False)
@@ -125,7 +125,7 @@ def brief_and_slate(trained, options: dict) -> None:
     try:
         shown = casting.brief_from_url(options, trained.config.director_weight)
     except MarqueeError as exc:
-        st.error(f"The link's brief cannot be used: {exc}")
+        st.error(f"The link's brief cannot be used: {widgets.plain_line(exc)}")
         shown = None
     shown = brief_form(trained, options, shown)
     if shown is None:

@@ -24,14 +24,14 @@ with st.expander("Connection", expanded=True):
         server = tmdb.api_base()
     except MarqueeError as exc:
         server = None
-        st.error(f"The server's TMDb setting is unusable: {user_message(exc)}")
+        st.error(f"The server's TMDb setting is unusable: {widgets.plain_line(user_message(exc))}")
     typed = st.text_input("API key or read access token (this session only; never stored, logged or shown)",
                           type="password", key="tmdb_key")
     try:
         credentials = tmdb.find_credentials(typed, download.secrets_key()) if server else None
     except MarqueeError as exc:
         credentials = None
-        st.error(user_message(exc))
+        st.error(widgets.plain_line(user_message(exc)))
     if credentials is None:
         st.warning(download.NO_KEY, icon=":material/key:")
     else:

@@ -63,7 +63,7 @@ def confirm_or_start(name: str, start) -> None:
         else:
             start()
     except MarqueeError as exc:
-        st.error(str(exc))
+        st.error(widgets.plain_line(exc))
 
 
 @st.dialog("Replace the catalog?")

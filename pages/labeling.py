@@ -13,7 +13,7 @@ def pick_title(catalog) -> None:
         return
     hits = taste.search_titles(catalog, query)
     if hits.empty:
-        st.info(f"No title contains “{query}”.")
+        st.info(f"No title contains “{widgets.plain_line(query)}”.")
         return
     choice = st.selectbox("Matches", hits["movie_id"], key="labeling_match", format_func=lambda m: "{} ({})".format(
         *hits.set_index("movie_id").loc[m, ["title", "year"]].tolist()))
@@ -54,7 +54,7 @@ def labels_tab(catalog, profile: str) -> None:
             count = labels.import_csv(profile, catalog.name, upload, known_movie_ids=set(catalog.movies["movie_id"]))
             st.success(f"Imported {count} labels.")
         except MarqueeError as exc:
-            st.error(f"Nothing imported: {exc}")
+            st.error(f"Nothing imported: {widgets.plain_line(exc)}")
     export = st.file_uploader("Import from a Letterboxd, IMDb or Trakt export (ratings.csv, diary.csv, …)",
                               type="csv", key="labeling_export")
     if export is not None:

@@ -57,7 +57,7 @@ def drift_tab(catalog) -> None:
     try:
         simulation = monitoring.open_simulation(catalog, run)
     except MarqueeError as exc:
-        st.error(str(exc))
+        st.error(widgets.plain_line(exc))
         return
     st.caption(f"{simulation.config['scenario_text']} · seed {simulation.config['seed']} · real held-out R² "
                f"{simulation.config['target_r2']:.3f} · noise sd {simulation.config['sigma']:.3f}")

@@ -97,7 +97,7 @@ def render() -> None:
                 params.min_score = 0.0
         response = searcher.more_like(seeds, params, filters) if seeds else searcher.search(query, params, filters)
     except MarqueeError as exc:
-        st.warning(str(exc))
+        st.warning(widgets.plain_line(exc))
         return
     st.caption(widgets.escape_markdown(response.summary()))
     if not response.hits:

@@ -231,7 +231,7 @@ def what_if_form(trained, result, options: dict) -> None:
             table, summary = what_if(trained, result.brief, result.slate["person_id"], swap_out if swapping else None,
                                      swap_in if swapping else None, int(new_year), float(new_budget))
         except MarqueeError as exc:
-            st.error(str(exc))
+            st.error(widgets.plain_line(exc))
             return
         st.dataframe(table, hide_index=True, width="stretch", key="casting-whatif-table",
                      column_config=WHAT_IF_COLUMNS)
@@ -278,7 +278,7 @@ def confirm_retrain(name: str, settings: dict) -> None:
         try:
             start_retrain(name, CastingConfig(**settings))
         except MarqueeError as exc:
-            st.error(str(exc))
+            st.error(widgets.plain_line(exc))
             return
         widgets.close_dialog(RETRAIN)
         st.rerun()
@@ -290,7 +290,7 @@ def confirm_retrain(name: str, settings: dict) -> None:
 def cannot_cast(name: str, error: Exception) -> None:
     """Casting on a catalog that cannot support it: why in one line, and the fixes."""
     catalog = catalogs.load(name)
-    st.error(f"Casting cannot train on catalog {name}: {error}")
+    st.error(f"Casting cannot train on catalog {name}: {widgets.plain_line(error)}")
     scored = catalog.movies[["vote_average", "popularity", "budget", "revenue"]].notna().sum()
     hints = []
     if scored["vote_average"] == 0 and scored["popularity"] == 0:

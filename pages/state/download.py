@@ -7,6 +7,7 @@ import streamlit as st
 from core import tmdb
 from core.errors import MarqueeError
 from core.logs import user_message
+from pages.state import widgets
 
 NO_KEY = ("**No TMDb key set.** Paste a v3 API key or a v4 read access token above (kept for this session "
           "only), or set `TMDB_API_KEY` / `TMDB_BEARER_TOKEN` on the server (environment, `.env` or "
@@ -53,7 +54,7 @@ def launch(credentials, server: str | None, kind: str, catalog: str, **kwargs) -
         return
     outcome = check(credentials, server)
     if not outcome["ok"]:
-        st.error(f"The key did not check out, so nothing was started: {outcome['error']}")
+        st.error(f"The key did not check out, so nothing was started: {widgets.plain_line(outcome['error'])}")
         return
     options = tmdb.CrawlOptions(concurrency=int(st.session_state.tmdb_concurrency),
                                 batch_size=int(st.session_state.tmdb_batch))
@@ -61,7 +62,7 @@ def launch(credentials, server: str | None, kind: str, catalog: str, **kwargs) -
     try:
         job = tmdb.start_job(kind, catalog, connection=connection, options=options, **kwargs)
     except MarqueeError as exc:
-        st.error(user_message(exc))
+        st.error(widgets.plain_line(user_message(exc)))
         return
     st.session_state["tmdb_job"] = job.id
 
@@ -88,7 +89,7 @@ def progress_panel() -> None:
     elif snap["status"] in ("stopped", "failed", "incomplete") and st.button("Resume", key="tmdb_resume"):
         st.session_state["tmdb_job"] = tmdb.resume_job(job).id
     if snap["error"]:
-        st.error(snap["error"])
+        st.error(widgets.plain_line(snap["error"]))
     if snap["status"] == "complete":
         st.success(f"Catalog `{snap['catalog']}` written in {snap['elapsed']}s; pick it in the sidebar.")
         st.json(snap["result"], expanded=False)

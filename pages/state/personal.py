@@ -212,7 +212,7 @@ def review_labels(profile: str, catalog_name: str) -> None:
         try:
             save_review(labels, profile, catalog_name, frame, changed, cleared)
         except MarqueeError as exc:
-            st.error(str(exc))
+            st.error(widgets.plain_line(exc))
             return
         st.session_state["labeling_message"] = f"Saved {len(changed)} changed and {len(cleared)} cleared labels"
         widgets.close_dialog(REVIEW)
@@ -341,7 +341,7 @@ def export_import(catalog, profile: str, upload) -> None:
     try:
         preview = personal.preview_import(catalog, io.BytesIO(upload.getvalue()), name=upload.name)
     except MarqueeError as exc:
-        st.error(f"Nothing imported: {exc}")
+        st.error(f"Nothing imported: {widgets.plain_line(exc)}")
         return
     st.text(preview.summary())
     st.dataframe(preview.matched[["title", "year", "rating", "label", "catalog_title", "matched_by"]], hide_index=True,
@@ -357,4 +357,4 @@ def export_import(catalog, profile: str, upload) -> None:
             count = personal.apply_import(labels_store(), profile, catalog.name, preview)
             st.success(f"Imported {count} labels from {preview.source}.")
         except MarqueeError as exc:
-            st.error(f"Nothing imported: {exc}")
+            st.error(f"Nothing imported: {widgets.plain_line(exc)}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import re
 from contextlib import contextmanager
 from functools import wraps
 from urllib.parse import quote
@@ -76,6 +77,20 @@ def escape_markdown(text: str) -> str:
     return "".join(f"\\{c}" if c in _MARKDOWN_SPECIALS else c for c in " ".join(str(text).split()))
 
 
+_LINE_SPECIALS = re.compile(r"([\\`*\[\]<>!$|~#])")
+_AUTOLINK = re.compile(r"(?i)(:)(?=//)|\b(www)(\.)")
+
+
+def plain_line(text) -> str:
+    """A message for ``st.error``/``st.warning``/``st.info`` (which render Markdown) that may quote
+    a URL parameter, a typed query, a file's or the catalog's text: one line in which no link,
+    image, HTML, LaTeX or Streamlit directive can start (``[Verify](https://evil)`` shows as typed
+    and is not clickable). Unlike ``escape_markdown`` it leaves ``_``, ``:``, ``-`` and ``.`` as
+    they are, except that ``://`` and ``www.`` are broken up so no bare URL becomes a link."""
+    line = _LINE_SPECIALS.sub(r"\\\1", " ".join(str(text).split()))
+    return _AUTOLINK.sub(lambda m: "\\:" if m.group(1) else m.group(2) + "\\.", line)
+
+
 FILM_LINK_COLUMNS = {
     "imdb": st.column_config.LinkColumn("IMDb", display_text="IMDb", width="small"),
     "tmdb": st.column_config.LinkColumn("TMDb", display_text="TMDb", width="small"),
@@ -120,7 +135,7 @@ def show_error(exc: BaseException, context: str) -> None:
     from core.logs import log_exception, user_message
 
     incident = log_exception(exc, context)
-    st.error(user_message(exc, context, None if isinstance(exc, MarqueeError) else incident), icon="⚠️")
+    st.error(plain_line(user_message(exc, context, None if isinstance(exc, MarqueeError) else incident)), icon="⚠️")
 
 
 @contextmanager
