@@ -8,7 +8,6 @@ import pytest
 from core.catalog.importers.base import save_import
 from core.catalog.importers.imdb5000 import import_imdb5000
 from core.catalog import store
-from core.errors import MarqueeError
 from tests.catalog.test_bad_input import _imdb, _imdb_row
 
 
@@ -60,10 +59,20 @@ def test_hostile_values_are_nulled_and_counted(tmp_path, column, value, repair):
     save_import(result, "hostile", tmp_path / "data")   # and the catalog still passes the schema gate
 
 
-def test_aspect_ratio_that_is_not_a_number_names_line_and_column(tmp_path):
-    path = _imdb(tmp_path, [_film(1, aspect_ratio="1.85"), _film(2, aspect_ratio="wide")])
-    with pytest.raises(MarqueeError, match=r"line 3, column 'aspect_ratio': not a number \('wide'\)"):
-        import_imdb5000(path)
+def test_aspect_ratio_that_is_not_a_number_is_nulled_and_counted(tmp_path):
+    """The column is optional: one odd value (``wide``) must not abort the whole import (it did:
+    ``not a number``), and the usual ``x:1`` / ``16:9`` spellings are read as ratios."""
+    path = _imdb(tmp_path, [_film(1, aspect_ratio="1.85"), _film(2, aspect_ratio="wide"),
+                            _film(3, aspect_ratio=" 2.35:1 "), _film(4, aspect_ratio="16:9"), _film(5, aspect_ratio="Widescreen 1.85"),
+                            _film(6, aspect_ratio="2.35:0")])
+    result = import_imdb5000(path)
+    ratios = result.tables["movies"].set_index("imdb_id")["aspect_ratio"]
+    assert ratios["tt0000001"] == 1.85 and ratios["tt0000003"] == 2.35 and ratios["tt0000004"] == 1.78
+    assert ratios[["tt0000002", "tt0000005", "tt0000006"]].isna().all()
+    repairs = result.report["repairs"]
+    assert repairs["aspect_ratio_not_a_number_nulled"] == 3 and repairs["aspect_ratio_pair_read"] == 2
+    assert "'wide'" in result.report["repair_examples"]["aspect_ratio_not_a_number_nulled"][0]
+    save_import(result, "ratios", tmp_path / "data")   # the schema gate accepts them
 
 
 def test_files_without_the_optional_columns_still_import(tmp_path):

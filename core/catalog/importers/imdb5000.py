@@ -15,9 +15,10 @@ Repairs, all counted in the report:
 
 Brief-time facts kept (all fixed before release): ``country``, ``content_rating`` ("Unrated" is
 spelled "Not Rated" like its twin), ``color`` (True colour, False black and white) and
-``aspect_ratio`` (the table writes 16:9 and 4:3 as 16 and 4: read as 1.78 and 1.33). These four
-columns are optional in the file; a value that is not a plain name or code (control characters,
-markup, over-long text, an unknown colour word, a ratio outside 0.5..5) becomes null and is counted.
+``aspect_ratio`` (the table writes 16:9 and 4:3 as 16 and 4: read as 1.78 and 1.33; ``2.35:1`` and
+``16:9`` are read as 2.35 and 1.78). These four columns are optional in the file; a value that is not
+a plain name or code (control characters, markup, over-long text, an unknown colour word, a ratio
+that is not a number such as ``wide``, a ratio outside 0.5..5) becomes null and is counted.
 Post-release columns (IMDb score, votes, gross, critic/user review counts, Facebook likes and the
 poster's face count) are read only where the catalog already stores them (score, votes, gross).
 
@@ -104,11 +105,40 @@ def _brief_facts(raw: pd.Series | None, column: str, n: int, report: Report, pat
         if bad.any():
             report.repair("color_not_a_colour_word_nulled", int(bad.sum()), example=shown(raw[bad].iloc[0]))
         return value.astype(object)
-    ratio = numeric_column(pd.DataFrame({column: raw}), column, path)
+    ratio = _aspect_ratios(raw, report)
     shorthand = ratio.isin(list(ASPECT_SHORTHAND))
     report.repair("aspect_ratio_shorthand_read", int(shorthand.sum()), example="16 -> 1.78, 4 -> 1.33")
     ratio = ratio.mask(shorthand, ratio.map(ASPECT_SHORTHAND))
     return null_out_of_range(ratio, 0.5, 5.0, "impossible_aspect_ratio_nulled", report, column=column)
+
+
+_RATIO_PAIR = re.compile(r"(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)")
+
+
+def _aspect_ratio(value) -> float | None:
+    """``2.35``, ``2.35:1`` or ``16:9`` as a float (a pair rounded to 2 decimals); None otherwise."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    pair = _RATIO_PAIR.fullmatch(text)
+    if pair:
+        width, height = float(pair.group(1)), float(pair.group(2))
+        return round(width / height, 2) if height > 0 else None
+    number = pd.to_numeric(pd.Series([text]), errors="coerce").iloc[0]
+    return None if pd.isna(number) else float(number)
+
+
+def _aspect_ratios(raw: pd.Series, report: Report) -> pd.Series:
+    """The optional ``aspect_ratio`` column as floats: ``x:y`` is read as x/y; any other text that is
+    not a number (``wide``) is nulled and counted, never aborting the import."""
+    ratio = raw.map(_aspect_ratio).astype("float64")
+    written = raw.map(lambda v: isinstance(v, str) and bool(v.strip()))
+    bad = written & ratio.isna()
+    if bad.any():
+        report.repair("aspect_ratio_not_a_number_nulled", int(bad.sum()), example=shown(raw[bad].iloc[0]))
+    pairs = written & raw.map(lambda v: isinstance(v, str) and _RATIO_PAIR.fullmatch(v.strip()) is not None) & ~bad
+    report.repair("aspect_ratio_pair_read", int(pairs.sum()), example="2.35:1 -> 2.35, 16:9 -> 1.78")
+    return ratio
 
 
 def _dedupe(frame: pd.DataFrame, report: Report) -> pd.DataFrame:
