@@ -184,7 +184,7 @@ def casting_brief(body: CastingBriefRequest, res: Resources = Depends(resources)
     if body.director_weight is not None:
         trained = with_weights(trained, director_weight=body.director_weight)
     brief = Brief(year=body.year, budget_musd=body.budget_musd, genres=tuple(body.genres), bill_order=body.bill_order,
-                  n=body.n, director=body.director, language=body.language)
+                  n=body.n, director=body.director, language=body.language, country=body.country)
     try:
         result = cast_brief(trained, brief)
     except MarqueeError as exc:
@@ -198,7 +198,8 @@ def casting_brief(body: CastingBriefRequest, res: Resources = Depends(resources)
 def _brief_field(message: str) -> str | None:
     """The brief field a core refusal is about (validate_brief names it in words)."""
     for words, field in (("year", "year"), ("budget", "budget_musd"), ("genre", "genres"), ("bill order", "bill_order"),
-                         ("slate size", "n"), ("language", "language"), ("director", "director")):
+                         ("slate size", "n"), ("language", "language"), ("director", "director"),
+                         ("country", "country")):
         if words in message.split(":")[0].lower():
             return field
     return None

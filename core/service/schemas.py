@@ -140,6 +140,8 @@ class CastingBriefRequest(Request):
     n: int = Field(5, ge=1, le=50, description="slate size")
     director: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     language: Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}$")] | None = None
+    country: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[^\W\d_](?:[^\W\d_]|[ .'\-])*$",
+                                  description="main production country as the catalog names it (\"USA\")")] | None = None
     director_weight: float | None = Field(None, ge=0.0, le=2.0, description="director synergy weight (default: the model's)")
 
 

@@ -34,9 +34,34 @@ def test_casting_brief_matches_core(client, trained, api_catalog):
     ({"year": 2020, "genres": ["Drama"], "language": "zz"}, 422, "language"),
     ({"year": 2020, "genres": ["Drama"], "catalog": "nope"}, 404, "catalog"),
     ({"genres": ["Drama"]}, 422, "year"),
+    ({"year": 2020, "genres": ["Drama"], "country": "A" * 61}, 422, "country"),
+    ({"year": 2020, "genres": ["Drama"], "country": "[Verify your login](https://evil.example/x)"}, 422, "country"),
+    ({"year": 2020, "genres": ["Drama"], "country": "USA\x00"}, 422, "country"),
+    ({"year": 2020, "genres": ["Drama"], "country": ""}, 422, "country"),
 ])
 def test_bad_briefs(client, trained, body, status, field):
     assert_refused(client.post("/casting/brief", json=body), status, field)
+
+
+def test_a_briefs_country_reaches_core(client, trained, monkeypatch):
+    """``country`` is a brief field like on the page and the CLI (it was refused as an unknown
+    field): it goes into the Brief, and core's check of it (the demo catalog records no
+    countries) comes back as a 422 naming it."""
+    import core.casting as casting
+
+    body = assert_refused(client.post("/casting/brief", json={"year": 2020, "genres": ["Drama"], "country": "USA"}),
+                          422, "country")
+    assert "unknown country 'USA'" in body["error"], body
+    seen = []
+    real = casting.cast_brief
+
+    def recording(trained_model, brief):
+        seen.append(brief)
+        return real(trained_model, brief.with_changes(country=None))
+    monkeypatch.setattr(casting, "cast_brief", recording)
+    response = client.post("/casting/brief", json={"year": 2020, "genres": ["Drama"], "country": "Côte d'Ivoire"})
+    assert response.status_code == 200, response.text
+    assert [b.country for b in seen] == ["Côte d'Ivoire"]
 
 
 def test_brief_with_nan_budget(client, trained):
