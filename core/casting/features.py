@@ -60,16 +60,24 @@ GENRE_BUDGET_YEARS = 5     # budget relative to films of the same genre released
 DIRECTOR_SHRINK = 3.0      # pseudo-films pulling a short directing record towards the base rate
 ALL_GENRES_KEY = "*"
 # Brief-time facts of the film beyond genres/runtime/language/budget (IMDB-5000 has them; other
-# catalogs leave them unknown): main production country and content rating as one-hot columns over
-# the most frequent training values plus "other", and the picture format (black and white, aspect
-# ratio). All three are in the "brief" contract, chosen on validation years 2008-10
-# (benchmarks/bench_casting_ablation.py, IMDB-5000 ens 0.803 -> 0.809 with all three, the best of
-# each group alone and all together; content rating alone -0.000).
+# catalogs leave them unknown). Candidate groups (FACT_GROUPS, measured by
+# benchmarks/bench_casting_ablation.py): main production country and content rating as one-hot
+# columns over the most frequent training values plus "other", and the picture format (black and
+# white, aspect ratio). The default "brief" contract has the country only (DEFAULT_FACT_GROUPS):
+# - format is out: no brief states it (Brief has no such field), so serving would always feed it
+#   missing while training saw real values;
+# - content rating is out: chosen between {country} and {country + content rating} on validation
+#   years 2008-10 with the head-selection rule (the smaller set stays unless the larger wins by more
+#   than 0.005): + country logit / ens IMDB-5000 0.8008 / 0.8076, Wiki+IMDB 0.8420 / 0.8344;
+#   + country and content rating 0.8008 / 0.8056, 0.8372 / 0.8346 (never better by 0.005, lower on
+#   three of four). Content rating alone lowered validation on both catalogs (logit -0.001 / -0.006),
+#   and IMDB-5000's rating is today's certificate (TV-*, "Unrated" DVD cuts), not clearly brief-time.
 N_COUNTRIES = 8
 N_RATINGS = 8
 MIN_RATING_FILMS = 20      # a content rating needs this many training films for its own column
 FORMAT_FEATURES = ["black_and_white", "aspect_ratio"]
-FACT_GROUPS = ("country", "content_rating", "format")
+FACT_GROUPS = ("country", "content_rating", "format")   # candidates (the ablation measures each)
+DEFAULT_FACT_GROUPS = ("country",)                      # the default contract (see above)
 DIRECTOR_FEATURES = ["dtr3", "director_films_prior", *DIRECTOR_EXTRA]
 
 
@@ -154,7 +162,7 @@ class CastingFeaturizer:
 
     def __init__(self, target: str = "vote_average", quantile: float = 0.75, cutoff: int = 2010,
                  n_genres: int = 24, n_languages: int = 8, feature_set: str = "seed",
-                 fact_groups: tuple[str, ...] = FACT_GROUPS):
+                 fact_groups: tuple[str, ...] = DEFAULT_FACT_GROUPS):
         if feature_set not in FEATURE_SETS:
             raise MarqueeError(f"unknown casting feature set {feature_set!r}: choose {' or '.join(FEATURE_SETS)}")
         self.target = target
