@@ -38,11 +38,8 @@ def brief_form(trained, options: dict, shown):
                                 key=key + "language")
         runtime = l2.number_input("Runtime (minutes, 0 = not known yet)", 0, 600, clamp(int(brief.runtime or 0), 0, 600),
                                   step=5, key=key + "runtime")
-        f1, f2 = st.columns(2)
-        country = _optional_select(f1, "Production country (optional)", options["countries"], brief.country,
+        country = _optional_select(st, "Production country (optional)", options["countries"], brief.country,
                                    key=key + "country")
-        rating = _optional_select(f2, "Content rating (optional)", options["content_ratings"], brief.content_rating,
-                                  key=key + "rating")
         co_stars = st.text_input("Co-stars already cast (optional, comma-separated names)", ", ".join(brief.co_stars),
                                  help=co_star_help(trained.config.feature_set), key=key + "co-stars")
         d1, d2 = st.columns([3, 1])
@@ -59,7 +56,7 @@ def brief_form(trained, options: dict, shown):
                 return shown
             submitted = (Brief(int(year), float(budget), tuple(genres), int(bill), int(size),
                                None if director == "(none)" else director, language,
-                               float(runtime) if runtime else None, names, country, rating), float(weight))
+                               float(runtime) if runtime else None, names, country), float(weight))
             casting.brief_to_url(*submitted)
             return submitted
     return shown

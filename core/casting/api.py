@@ -106,6 +106,5 @@ def brief_options(trained: TrainedCasting) -> dict:
         "directors": sorted(directors.index[directors >= 2]), "languages": list(featurizer.known_languages_),
         "default_language": featurizer.default_language_,
         "countries": list(getattr(featurizer, "known_countries_", [])),
-        "content_ratings": list(getattr(featurizer, "known_ratings_", [])),
     }
 

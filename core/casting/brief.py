@@ -29,7 +29,6 @@ class Brief:
     runtime: float | None = None      # minutes; optional (the model treats it as unknown)
     co_stars: tuple[str, ...] = ()    # actors already cast (names as in the catalog); optional
     country: str | None = None        # main production country as the catalog names it ("USA"); optional
-    content_rating: str | None = None  # the certification aimed for ("PG-13"); optional
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -99,11 +98,8 @@ def validate_brief(brief: Brief, trained) -> Brief:
                            f"(co-stars are named as in the catalog)")
     co_stars = tuple(dict.fromkeys(names[c.strip().lower()][1] for c in co_stars if c.strip()))
     country = _known_value(brief.country, getattr(featurizer, "known_countries_", []), "country", "countries")
-    rating = _known_value(brief.content_rating, getattr(featurizer, "known_ratings_", []), "content rating",
-                          "content ratings")
     return Brief(year=year, budget_musd=budget, genres=genres, bill_order=int(brief.bill_order), n=int(brief.n),
-                 director=director, language=language, runtime=runtime, co_stars=co_stars, country=country,
-                 content_rating=rating)
+                 director=director, language=language, runtime=runtime, co_stars=co_stars, country=country)
 
 
 def _known_value(value, known: list[str], what: str, plural: str) -> str | None:

@@ -41,7 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--runtime", type=arg_float(1, 600), help="runtime in minutes (default: not known yet)")
     p.add_argument("--country", type=arg_text(60), help="main production country as the catalog names it, e.g. USA "
                                                          "(default: not known)")
-    p.add_argument("--content-rating", type=arg_text(16), help="content rating aimed for, e.g. PG-13 (default: not known)")
     p.add_argument("--co-stars", type=arg_text(2000), help="comma-separated names of actors already cast: left out of the slate; with a "
                    "brief_co_stars model their records also set the base chance")
     p.add_argument("--director-weight", type=arg_float(0, 5), help="weight of the director synergy bump (default 0.5)")
@@ -97,7 +96,7 @@ def _brief(args) -> int:
     genres = tuple(g.strip() for g in args.genres.split(",") if g.strip())
     brief = Brief(year=args.year, budget_musd=args.budget, genres=genres, bill_order=args.bill_order, n=args.n,
                   director=args.director, language=args.language, runtime=args.runtime,
-                  co_stars=parse_co_stars(args.co_stars), country=args.country, content_rating=args.content_rating)
+                  co_stars=parse_co_stars(args.co_stars), country=args.country)
     result = cast_brief(trained, brief)
     written = [str(p) for p in write_brief_exports(result, trained, args.out)] if args.out else []
     payload = {

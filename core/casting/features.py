@@ -72,6 +72,7 @@ ALL_GENRES_KEY = "*"
 #   + country and content rating 0.8008 / 0.8056, 0.8372 / 0.8346 (never better by 0.005, lower on
 #   three of four). Content rating alone lowered validation on both catalogs (logit -0.001 / -0.006),
 #   and IMDB-5000's rating is today's certificate (TV-*, "Unrated" DVD cuts), not clearly brief-time.
+OTHER = "other"            # the catch-all value of a one-hot group: its column name is reserved
 N_COUNTRIES = 8
 N_RATINGS = 8
 MIN_RATING_FILMS = 20      # a content rating needs this many training films for its own column
@@ -191,8 +192,8 @@ class CastingFeaturizer:
         self.languages_ = sorted(lang_counts.index[: self.n_languages], key=lambda l: (-lang_counts[l], l))
         self.default_language_ = self.languages_[0] if self.languages_ else UNKNOWN_LANGUAGE
         self.known_languages_ = sorted(set(table.films["language"]) - {UNKNOWN_LANGUAGE})
-        self.countries_ = _top_values(train["country"], N_COUNTRIES, 1)
-        self.ratings_ = _top_values(train["content_rating"], N_RATINGS, MIN_RATING_FILMS)
+        self.countries_ = _top_values(train["country"], N_COUNTRIES, 1, country_slug)
+        self.ratings_ = _top_values(train["content_rating"], N_RATINGS, MIN_RATING_FILMS, rating_slug)
         self.known_countries_ = sorted(set(table.films["country"]) - {UNKNOWN_LANGUAGE})
         self.known_ratings_ = sorted(set(table.films["content_rating"]) - {UNKNOWN_LANGUAGE})
         # a fact group joins the contract only when training films record it (a catalog without
@@ -255,24 +256,27 @@ class CastingFeaturizer:
         """Contract columns of the film fact groups (country / content_rating / format)."""
         out = []
         if "country" in groups:
-            out += [country_slug(c) for c in self.countries_] + ["country_other"]
+            out += [country_slug(c) for c in self.countries_] + [country_slug(OTHER)]
         if "content_rating" in groups:
-            out += [rating_slug(r) for r in self.ratings_] + ["rating_other"]
+            out += [rating_slug(r) for r in self.ratings_] + [rating_slug(OTHER)]
         if "format" in groups:
             out += FORMAT_FEATURES
         return out
 
     def fact_frame(self, spec: FilmSpec) -> dict[str, np.ndarray]:
-        """Every fact group's columns for ``spec`` (unknown country / rating: all zeros)."""
+        """Every fact group's columns for ``spec`` (unknown country / rating: all zeros). A value
+        counts in the column of its slug, so spellings of one value ("PG-13", "PG 13") share it."""
         n = len(spec.year)
         out = {}
-        for values, vocab, slug, other in ((spec.country, self.countries_, country_slug, "country_other"),
-                                           (spec.content_rating, self.ratings_, rating_slug, "rating_other")):
+        for values, vocab, slug in ((spec.country, self.countries_, country_slug),
+                                    (spec.content_rating, self.ratings_, rating_slug)):
             values = np.full(n, UNKNOWN_LANGUAGE, dtype=object) if values is None else np.asarray(values, dtype=object)
             known = np.array([isinstance(v, str) and v != UNKNOWN_LANGUAGE and v != "" for v in values])
-            for item in vocab:
-                out[slug(item)] = (values == item).astype(float)
-            out[other] = (known & ~np.isin(values, vocab)).astype(float)
+            slugs = pd.Series(values).map({v: slug(v) for v in set(values[known])}).to_numpy(dtype=object)
+            columns = [slug(item) for item in vocab]
+            for column in columns:
+                out[column] = (slugs == column).astype(float)
+            out[slug(OTHER)] = (known & ~np.isin(slugs, columns)).astype(float)
         for name, values in (("black_and_white", spec.black_and_white), ("aspect_ratio", spec.aspect_ratio)):
             values = np.full(n, np.nan) if values is None else np.asarray(values, dtype=float)
             out[name] = np.where(np.isfinite(values), values, np.nan)
@@ -538,10 +542,22 @@ def co_star_pairs(movie_ids, person_ids) -> tuple[np.ndarray, np.ndarray]:
     return pairs["row_x"].to_numpy(np.int64), pairs["row_y"].to_numpy(np.int64)
 
 
-def _top_values(values: pd.Series, top: int, min_count: int) -> list[str]:
-    """The ``top`` most frequent known values with at least ``min_count`` films (ties by name)."""
-    counts = values[values != UNKNOWN_LANGUAGE].value_counts()
-    ranked = sorted(((v, int(c)) for v, c in counts.items() if c >= min_count), key=lambda vc: (-vc[1], vc[0]))
+def _top_values(values: pd.Series, top: int, min_count: int, slug) -> list[str]:
+    """The ``top`` most frequent known values with at least ``min_count`` films (ties by name),
+    counted per column name: spellings with one slug ("PG-13", "PG 13") are one value, shown in its
+    most frequent spelling, and a value named like the catch-all column ("Other") stays in it."""
+    known = values[(values != UNKNOWN_LANGUAGE) & values.notna() & (values != "")]
+    spellings = known.value_counts()
+    by_slug: dict[str, list] = {}
+    for value, count in sorted(spellings.items(), key=lambda vc: (-vc[1], vc[0])):
+        column = slug(value)
+        if column == slug(OTHER):
+            continue
+        if column in by_slug:
+            by_slug[column][1] += int(count)
+        else:
+            by_slug[column] = [value, int(count)]
+    ranked = sorted((vc for vc in by_slug.values() if vc[1] >= min_count), key=lambda vc: (-vc[1], vc[0]))
     return [v for v, _ in ranked[:top]]
 
 

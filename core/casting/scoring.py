@@ -52,8 +52,7 @@ def film_spec(trained: TrainedCasting, brief: Brief, n: int, director_id: float)
                     genres=[brief.genres] * n, language=np.full(n, brief.language, dtype=object),
                     director_id=np.full(n, director_id), bill_order=np.full(n, brief.bill_order - 1),
                     runtime=np.full(n, np.nan if brief.runtime is None else float(brief.runtime)),
-                    country=np.full(n, brief.country or UNKNOWN_LANGUAGE, dtype=object),
-                    content_rating=np.full(n, brief.content_rating or UNKNOWN_LANGUAGE, dtype=object))
+                    country=np.full(n, brief.country or UNKNOWN_LANGUAGE, dtype=object))
 
 
 def score_actors(trained: TrainedCasting, brief: Brief, person_ids, director_id: float = float("nan"),

@@ -48,7 +48,8 @@ def forget_models(_snapshot=None) -> None:
 
 # ------------------------------------------------------------------ the brief in the URL
 BRIEF_PARAMS = ("year", "budget", "genres", "bill", "n", "director", "language", "runtime", "co_star", "country",
-                "rating", "dw")
+                "dw")
+OLD_PARAMS = ("rating",)  # links made before the content rating left the brief: ignored, and dropped on the next cast
 
 
 def brief_from_url(options: dict, default_weight: float):
@@ -71,14 +72,13 @@ def brief_from_url(options: dict, default_weight: float):
     runtime = validation.finite_float(params["runtime"], "runtime", 1, 600) if params.get("runtime") else None
     co_stars = tuple(validation.plain_text(c, "co_star", max_length=200) for c in params.get_all("co_star"))
     country = validation.plain_text(params["country"], "country", 60) if params.get("country") else None
-    rating = validation.plain_text(params["rating"], "rating", 16) if params.get("rating") else None
     weight = validation.finite_float(params.get("dw", default_weight), "dw", 0.0, 2.0)
-    return Brief(year, budget, genres, bill, size, director, language, runtime, co_stars, country, rating), weight
+    return Brief(year, budget, genres, bill, size, director, language, runtime, co_stars, country), weight
 
 
 def brief_to_url(brief, weight: float) -> None:
     """Put the brief into the URL (a shared link reproduces the slate)."""
-    for key in BRIEF_PARAMS:
+    for key in BRIEF_PARAMS + OLD_PARAMS:
         st.query_params.pop(key, None)
     st.query_params.update({"year": str(brief.year), "budget": f"{brief.budget_musd:g}", "genres": list(brief.genres),
                             "bill": str(brief.bill_order), "n": str(brief.n), "dw": f"{weight:g}",
@@ -86,8 +86,7 @@ def brief_to_url(brief, weight: float) -> None:
                             **({"language": brief.language} if brief.language else {}),
                             **({"runtime": f"{brief.runtime:g}"} if brief.runtime else {}),
                             **({"co_star": list(brief.co_stars)} if brief.co_stars else {}),
-                            **({"country": brief.country} if brief.country else {}),
-                            **({"rating": brief.content_rating} if brief.content_rating else {})})
+                            **({"country": brief.country} if brief.country else {})})
 
 
 SLATE_COLUMNS = {

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.casting.features import CastingFeaturizer, enforce_contract
+from core.casting.features import FACT_GROUPS, CastingFeaturizer, enforce_contract
 from core.casting.history import TrailingHistory
 from core.casting.longtable import build_long_table
 from core.errors import MarqueeError
@@ -168,7 +168,9 @@ def facts_catalog(demo_catalog):
 
 @pytest.fixture(scope="module")
 def facts_featurizer(facts_catalog):
-    return CastingFeaturizer(cutoff=2010, n_genres=40, feature_set="brief_co_stars").fit(build_long_table(facts_catalog))
+    """Every candidate fact group (the default contract has the country only): the no-peek tests cover them all."""
+    return CastingFeaturizer(cutoff=2010, n_genres=40, feature_set="brief_co_stars",
+                             fact_groups=FACT_GROUPS).fit(build_long_table(facts_catalog))
 
 
 def test_film_facts_are_in_the_contract_with_training_years_vocabularies(facts_catalog, facts_featurizer):
@@ -180,7 +182,7 @@ def test_film_facts_are_in_the_contract_with_training_years_vocabularies(facts_c
     later = movies["year"] > 2010
     movies.loc[later, "country"] = "Narnia"
     movies.loc[later, "content_rating"] = "TV-MA"
-    refit = CastingFeaturizer(cutoff=2010, n_genres=40, feature_set="brief_co_stars").fit(
+    refit = CastingFeaturizer(cutoff=2010, n_genres=40, feature_set="brief_co_stars", fact_groups=FACT_GROUPS).fit(
         build_long_table(catalog_with(facts_catalog, movies=movies)))
     assert refit.countries_ == facts_featurizer.countries_ and refit.ratings_ == facts_featurizer.ratings_
     assert refit.feature_names_ == names
@@ -316,3 +318,27 @@ def test_post_release_columns_never_reach_the_catalog_or_the_contract(facts_feat
     assert set(OPTIONAL_COLUMNS) == {"content_rating", "color", "aspect_ratio"}
     leaky = ("vote", "popularity", "revenue", "gross", "roi", "keyword", "likes", "imdb_score", "critic", "facenumber")
     assert not [n for n in facts_featurizer.feature_names_ if any(w in n for w in leaky)]
+
+
+def test_fact_columns_are_unique_and_the_catch_all_name_is_reserved(facts_catalog):
+    """A country called "Other" counts in the catch-all column instead of colliding with it, and
+    spellings of one rating ("PG-13", "PG 13") share one column, counted together."""
+    movies = facts_catalog.movies.copy()
+    train = (movies["year"] <= 2010).to_numpy()
+    spelled = train & (movies["content_rating"] == "PG-13").to_numpy() & (np.arange(len(movies)) % 2 == 0)
+    movies.loc[spelled, "content_rating"] = "PG 13"
+    other = train & (movies["country"] == "UK").to_numpy()
+    movies.loc[other, "country"] = "Other"   # now the second most frequent training country
+    catalog = catalog_with(facts_catalog, movies=movies)
+    featurizer = CastingFeaturizer(cutoff=2010, n_genres=40, feature_set="brief", fact_groups=FACT_GROUPS).fit(
+        build_long_table(catalog))
+    names = featurizer.feature_names_
+    assert len(names) == len(set(names))
+    assert "Other" not in featurizer.countries_ and names.count("country_other") == 1
+    assert sum(r in ("PG-13", "PG 13") for r in featurizer.ratings_) == 1
+    data, X = _brief_features(catalog, featurizer)
+    rows, X = data.rows.reset_index(drop=True), X.reset_index(drop=True)
+    assert (X.loc[rows["content_rating"].isin(["PG-13", "PG 13"]), "rating_pg_13"] == 1).all()
+    assert (X.loc[rows["country"] == "Other", "country_other"] == 1).all()
+    assert (X.loc[rows["country"] == "Other", [c for c in names if c.startswith("country_") and c != "country_other"]]
+            .sum(axis=1) == 0).all()
