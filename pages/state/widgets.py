@@ -78,7 +78,8 @@ def escape_markdown(text: str) -> str:
 
 
 _LINE_SPECIALS = re.compile(r"([\\`*\[\]<>!$|~#])")
-_AUTOLINK = re.compile(r"(?i)(:)(?=//)|\b(www)(\.)")
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(?=://)|(?<=\bwww)(?=\.)")
+WORD_JOINER = "\u2060"
 
 
 def plain_line(text) -> str:
@@ -86,9 +87,12 @@ def plain_line(text) -> str:
     a URL parameter, a typed query, a file's or the catalog's text: one line in which no link,
     image, HTML, LaTeX or Streamlit directive can start (``[Verify](https://evil)`` shows as typed
     and is not clickable). Unlike ``escape_markdown`` it leaves ``_``, ``:``, ``-`` and ``.`` as
-    they are, except that ``://`` and ``www.`` are broken up so no bare URL becomes a link."""
+    they are. Bare URLs: the browser's GFM autolinking runs on the text after backslash escapes
+    are undone (checked in Chromium: ``https\\://x`` and ``www\\.x`` still became links), so an
+    invisible word joiner (U+2060) goes before ``://`` and after ``www``: the line reads the same
+    and no URL in it is clickable."""
     line = _LINE_SPECIALS.sub(r"\\\1", " ".join(str(text).split()))
-    return _AUTOLINK.sub(lambda m: "\\:" if m.group(1) else m.group(2) + "\\.", line)
+    return _AUTOLINK.sub(WORD_JOINER, line)
 
 
 FILM_LINK_COLUMNS = {

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.catalog import store
-from pages.state.widgets import plain_line
+from pages.state.widgets import WORD_JOINER, plain_line
 from tests.casting.conftest import casting_demo  # noqa: F401  (the trained demo casting model)
 from tests.conftest import PROJECT_ROOT
 
@@ -18,9 +18,13 @@ PHISH = "[Verify your login](https://evil.example/x)"
 
 
 def _inert(markdown: str) -> None:
-    """No link, image, HTML tag or bare URL can start anywhere in ``markdown``."""
+    """No link, image, HTML tag or bare URL can start anywhere in ``markdown``. GFM autolinks
+    bare URLs in the text after backslash escapes are undone (seen in Chromium), so that text
+    must hold no ``scheme://`` and no ``www.`` (checked by hand in Chromium: with a word joiner
+    before ``://`` and after ``www`` no link is made)."""
     assert not re.search(r"(?<!\\)[\[\]<>!`$]", markdown), markdown
-    assert not re.search(r"(?<!\\):(?=//)", markdown) and "www." not in markdown.lower(), markdown
+    text = re.sub(r"\\(.)", r"\1", markdown).lower()
+    assert not re.search(r"[a-z]://", text) and "www." not in text, markdown
 
 
 @pytest.mark.parametrize("text", [PHISH, "![x](http://evil/t.png) <img src=x> :red[alarm] $$\\href{http://e}{x}$$",
@@ -30,7 +34,8 @@ def test_plain_line_leaves_no_markdown_that_links(text):
     line = plain_line(text)
     _inert(line)
     assert "\n" not in line
-    assert re.sub(r"\\(.)", r"\1", line) == " ".join(text.split())  # what a reader sees is what was typed
+    shown = re.sub(r"\\(.)", r"\1", line).replace(WORD_JOINER, "")  # the joiner is invisible
+    assert shown == " ".join(text.split())  # what a reader sees is what was typed
 
 
 def test_plain_line_keeps_ordinary_messages_readable():
