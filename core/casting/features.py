@@ -117,20 +117,26 @@ class Histories:
     genre_budget: TrailingHistory | None = None
 
 
+def _column_name(prefix: str, value: str) -> str:
+    """A contract column for one value of a one-hot group: lower-case, runs of anything but a-z0-9
+    as one "_" (so "PG-13" and "PG 13" share a column)."""
+    return prefix + re.sub(r"[^a-z0-9]+", "_", str(value).lower()).strip("_")
+
+
 def genre_slug(genre: str) -> str:
-    return "genre_" + re.sub(r"[^a-z0-9]+", "_", genre.lower()).strip("_")
+    return _column_name("genre_", genre)
 
 
 def language_slug(language: str) -> str:
-    return "lang_" + re.sub(r"[^a-z0-9]+", "_", str(language).lower()).strip("_")
+    return _column_name("lang_", language)
 
 
 def country_slug(country: str) -> str:
-    return "country_" + re.sub(r"[^a-z0-9]+", "_", str(country).lower()).strip("_")
+    return _column_name("country_", country)
 
 
 def rating_slug(rating: str) -> str:
-    return "rating_" + re.sub(r"[^a-z0-9]+", "_", str(rating).lower()).strip("_")
+    return _column_name("rating_", rating)
 
 
 def film_level_columns(names: list[str]) -> list[str]:
