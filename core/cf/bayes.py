@@ -24,9 +24,16 @@ from core.progress import ProgressFn, null_progress
 
 def fit_bayes_mf(ratings: pd.DataFrame, n_factors: int = 10, n_samples: int = 200, burn_in: int = 40,
                  thin: int = 2, seed: int = 0, rating_scale: tuple[float, float] | None = None,
-                 progress: ProgressFn | None = None) -> FactorModel:
+                 noise_sd: float | None = None, progress: ProgressFn | None = None) -> FactorModel:
     """Gibbs-sample a biased BPMF on ``ratings`` (user_id, movie_id, rating); the posterior-mean
-    predictor over the samples kept after ``burn_in`` (every ``thin``-th) as one FactorModel."""
+    predictor over the samples kept after ``burn_in`` (every ``thin``-th) as one FactorModel.
+
+    ``noise_sd`` fixes the rating noise (precision α = 1/noise_sd², as in the BPMF paper, which
+    fixes α = 2); ``None`` samples α from its Gamma posterior every sweep. Sampled, the noise on
+    ML-100K keeps shrinking as the chain runs (sd 0.91 after 10 sweeps, 0.79 after 100, 0.78
+    after 200) and later samples predict worse (on fold 1's inner validation split of ML-100K the
+    mean of sweeps 20-200 scores 0.9021, of 20-300 0.9033); fixed at 0.85 the chain improves with
+    its length (20-200: 0.9011, 20-300: 0.9006)."""
     progress = progress or null_progress
     rng = np.random.default_rng(seed)
     user_codes, users = pd.factorize(ratings["user_id"].to_numpy())
@@ -41,16 +48,17 @@ def fit_bayes_mf(ratings: pd.DataFrame, n_factors: int = 10, n_samples: int = 20
     # state: user rows (b_u, p_u), item rows (b_i, q_i)
     U = np.hstack([np.zeros((n_users, 1)), 0.1 * rng.standard_normal((n_users, n_factors))])
     V = np.hstack([np.zeros((n_items, 1)), 0.1 * rng.standard_normal((n_items, n_factors))])
-    alpha = 2.0
+    alpha = 2.0 if noise_sd is None else 1.0 / float(noise_sd) ** 2
     kept: list[FactorModel] = []
     for sweep in range(n_samples):
         mu_u, lam_u = _sample_hyper(U, rng)
         U = _sample_side(by_user, V, mu_u, lam_u, alpha, rng)
         mu_v, lam_v = _sample_hyper(V, rng)
         V = _sample_side(by_item, U, mu_v, lam_v, alpha, rng)
-        predicted = _predict(U, V, user_codes, item_codes)
-        sse = float(((residual - predicted) ** 2).sum())
-        alpha = rng.gamma(1.0 + len(values) / 2.0, 1.0 / (1.0 + sse / 2.0))
+        if noise_sd is None:
+            predicted = _predict(U, V, user_codes, item_codes)
+            sse = float(((residual - predicted) ** 2).sum())
+            alpha = rng.gamma(1.0 + len(values) / 2.0, 1.0 / (1.0 + sse / 2.0))
         if sweep >= burn_in and (sweep - burn_in) % thin == 0:
             kept.append(FactorModel(mu=mu, bu=U[:, 0].copy(), bi=V[:, 0].copy(), pu=U[:, 1:].copy(),
                                     qi=V[:, 1:].copy(), user_ids=users, item_ids=items, rating_scale=scale))

@@ -97,6 +97,28 @@ def test_bayes_mf_learns_low_rank_taste_and_is_seeded(synthetic):
     assert model.model_.n_factors == 4 * ((40 - 10 + 1) // 2)  # kept samples, thinned by 2
 
 
+def test_fixed_noise_is_used_instead_of_sampled(synthetic):
+    """``noise_sd`` fixes the rating noise of the Gibbs sampler: a huge noise lets the prior win
+    (predictions shrink towards the mean), a realistic one learns the taste; seeded; a noise of 0
+    or below is refused naming the field."""
+    params = {"algorithm": "bayes-mf", "n_factors": 3, "n_epochs": 30, "burn_in": 5, "random_state": 1}
+    films = synthetic["movie_id"].to_numpy()
+    users = synthetic["user_id"].to_numpy()
+    fixed = CFRecommender(**params, noise_sd=0.5).fit(synthetic)
+    again = CFRecommender(**params, noise_sd=0.5).fit(synthetic)
+    np.testing.assert_array_equal(fixed.model_.qi, again.model_.qi)
+    sampled = CFRecommender(**params).fit(synthetic)
+    assert not np.allclose(fixed.model_.qi, sampled.model_.qi)
+    vague = CFRecommender(**params, noise_sd=50.0).fit(synthetic)
+    spread = {name: float(np.std(model.predict(users, films))) for name, model in
+              (("fixed", fixed), ("vague", vague))}
+    assert spread["vague"] < 0.25 * spread["fixed"]
+    assert rmse(synthetic["rating"], fixed.predict(users, films)) < 0.6
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(MarqueeError, match="noise_sd"):
+            CFRecommender(**params, noise_sd=bad).check_params()
+
+
 def fold_in_vs_refit(params: dict, ratings: pd.DataFrame, new_user: int):
     """(folded, expected, popularity) for every film: ``new_user`` folded in over ``ratings`` by a
     model trained without them, a refit with them, and the without-model's popularity answer."""
