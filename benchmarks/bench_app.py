@@ -81,7 +81,10 @@ RUN_DURATION = """(t0) => {
   const end = runs[runs.length - 1][0];
   const started = runs.find(r => r[1] === 'running')[0];
   const inputs = window.__marqueeInputs.filter(t => t >= t0 && t <= started);  // the one that started the run
-  return [end - (inputs.length ? inputs[inputs.length - 1] : t0), end - t0];
+  const input = inputs.length ? inputs[inputs.length - 1] : t0;
+  const frames = (window.__marqueeFrames || []).filter(t => t >= input && t <= end);
+  return [end - input, end - t0, frames.length ? frames[0] - input : null,
+          frames.length ? frames[frames.length - 1] - input : null];
 }"""
 
 QUERIES = ["lone astronaut on a frozen moon", "heist on a train", "haunted farmhouse", "courtroom drama",
@@ -98,6 +101,64 @@ class Version:
     url: str = ""
     server: subprocess.Popen | None = None
     tab: object = None
+    received: list = field(default_factory=lambda: [0, 0])  # websocket messages and bytes the tab received
+    kinds: dict = field(default_factory=dict)  # bytes by message kind ('element:arrow_data_frame', …), per step
+    cdp: object = None  # a DevTools session on the tab: the renderer's main-thread busy time
+
+
+def browser_busy_s(version: Version) -> float:
+    """Seconds the tab's renderer main thread has spent on tasks so far (DevTools TaskDuration)."""
+    metrics = version.cdp.send("Performance.getMetrics")["metrics"]
+    return next(m["value"] for m in metrics if m["name"] == "TaskDuration")
+
+
+def watch_messages(version: Version) -> None:
+    """Count what the server sends the tab (one websocket message per Streamlit ForwardMsg: each
+    element, each block, the run's start and end), to compare how much a run emits."""
+    def on_frame(payload) -> None:
+        version.received[0] += 1
+        version.received[1] += len(payload)
+        kind = message_kind(payload)
+        count, size = version.kinds.get(kind, (0, 0))
+        version.kinds[kind] = (count + 1, size + len(payload))
+
+    version.tab.on("websocket", lambda ws: ws.on("framereceived", on_frame))
+    # and when each message arrives, on the page's clock: server time (input -> last message) vs browser time
+    version.tab.add_init_script("""(() => {
+      window.__marqueeFrames = [];
+      const Native = window.WebSocket;
+      window.WebSocket = function (...args) {
+        const ws = new Native(...args);
+        ws.addEventListener('message', () => window.__marqueeFrames.push(performance.now()));
+        return ws;
+      };
+      window.WebSocket.prototype = Native.prototype;
+      Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+    })()""")
+
+
+def message_kind(payload) -> str:
+    """'element:<type>', 'block', or the ForwardMsg's own type; '?' when it cannot be read."""
+    try:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        msg = ForwardMsg()
+        msg.ParseFromString(payload if isinstance(payload, bytes) else payload.encode("latin-1"))
+        kind = msg.WhichOneof("type")
+        if kind != "delta":
+            return kind or "?"
+        delta = msg.delta.WhichOneof("type")
+        if delta == "new_element":
+            return f"element:{msg.delta.new_element.WhichOneof('type')}"
+        return "block" if delta == "add_block" else str(delta)
+    except Exception:
+        return "?"
+
+
+def server_cpu_s(version: Version) -> float:
+    """CPU seconds (user + system, all threads) the version's server process has used so far."""
+    fields = (Path("/proc") / str(version.server.pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class NotANewRun(Exception):
@@ -108,6 +169,8 @@ class Timing(float):
     """Milliseconds from the person's input event to the end of the run it caused (the float), with
     ``from_action``: the same end measured from the start of Playwright's action."""
     from_action: float
+    first_message: float | None  # input event -> first websocket message of the run (ms)
+    last_message: float | None  # input event -> last message before the run's end (the rest is the browser's)
 
 
 def timed(tab, action, timeout_ms: float = 120_000) -> Timing:
@@ -115,9 +178,10 @@ def timed(tab, action, timeout_ms: float = 120_000) -> Timing:
     t0 = tab.evaluate("performance.now()")
     action()
     tab.wait_for_function(RUN_FINISHED, arg=t0, timeout=timeout_ms)
-    from_input, from_action = tab.evaluate(RUN_DURATION, t0)
+    from_input, from_action, first_message, last_message = tab.evaluate(RUN_DURATION, t0)
     timing = Timing(from_input)
     timing.from_action = float(from_action)
+    timing.first_message, timing.last_message = first_message, last_message
     return timing
 
 
@@ -135,6 +199,23 @@ def summary(samples: list[float]) -> dict[str, float]:
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return {"median_ms": round(statistics.median(ordered), 1), "p95_ms": round(p95, 1),
             "min_ms": round(ordered[0], 1), "n": len(ordered)}
+
+
+def median_of(values: list) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(statistics.median(known), 1) if known else None
+
+
+def sent(counts: list[tuple[int, int, float, float]]) -> dict:
+    """Over the timed steps: websocket messages and bytes the server sent (medians), the server
+    process's CPU (clock ticks of 10 ms, so the mean is the better figure) and the tab's renderer
+    main-thread busy time (ms; includes Playwright's own actions on the page)."""
+    if not counts:
+        return {}
+    messages, size, cpu, busy = zip(*counts)
+    return {"messages_median": statistics.median(messages), "bytes_median": statistics.median(size),
+            "server_cpu_ms_median": round(statistics.median(cpu), 1), "server_cpu_ms_mean": round(statistics.mean(cpu), 1),
+            "browser_busy_ms_median": round(statistics.median(busy), 1)}
 
 
 def idle(tab) -> None:
@@ -354,12 +435,17 @@ def main() -> int:
                     str(version.work / "profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
                     viewport={"width": 1400, "height": 1000})
                 version.tab = context.new_page()
+                watch_messages(version)
+                version.cdp = context.new_cdp_session(version.tab)
+                version.cdp.send("Performance.enable")
                 results["startup"][version.name] = {"server_start_to_first_page_s": round(start_server(version), 2)}
             for scenario, make in SCENARIOS.items():
                 if only and scenario not in only:
                     continue
                 prepare, step = make()
                 samples: dict[str, list[float]] = {v.name: [] for v in versions}
+                counts: dict[str, list[tuple[int, int, float, float]]] = {v.name: [] for v in versions}
+                kinds: dict[str, dict] = {v.name: {} for v in versions}
                 lost: dict[str, int] = {v.name: 0 for v in versions}
                 dropped: dict[str, int] = {v.name: 0 for v in versions}
                 try:
@@ -368,7 +454,14 @@ def main() -> int:
                     for i in range(args.repeats):
                         for version in (versions if i % 2 == 0 else versions[::-1]):
                             try:
+                                before = (*version.received, server_cpu_s(version), browser_busy_s(version))
+                                version.kinds.clear()
                                 samples[version.name].append(step(version.tab, i))
+                                counts[version.name].append((version.received[0] - before[0],
+                                                             version.received[1] - before[1],
+                                                             1000 * (server_cpu_s(version) - before[2]),
+                                                             1000 * (browser_busy_s(version) - before[3])))
+                                kinds[version.name] = dict(version.kinds)
                             except PlaywrightTimeout:  # counted, not hidden: a run that never ended
                                 lost[version.name] += 1
                                 open_and_arm(version.tab, version.tab.url, "")
@@ -379,8 +472,13 @@ def main() -> int:
                     traceback.print_exc()
                     continue
                 results["interactions"][scenario] = {
-                    name: {**summary(s), "from_action": summary([t.from_action for t in s]), "timed_out": lost[name],
-                           "input_dropped": dropped[name]}
+                    name: {**summary(s), "from_action": summary([t.from_action for t in s]),
+                           "input_to_first_message_ms_median": median_of([t.first_message for t in s]),
+                           "input_to_last_message_ms_median": median_of([t.last_message for t in s]),
+                           "timed_out": lost[name],
+                           "input_dropped": dropped[name], **sent(counts[name]),
+                           "last_step_messages_by_kind": {k: {"n": n, "bytes": b} for k, (n, b) in
+                                                          sorted(kinds[name].items())}}
                     if s else {"timed_out": lost[name], "input_dropped": dropped[name]} for name, s in samples.items()}
                 print(scenario, json.dumps(results["interactions"][scenario]), flush=True)
     finally:
