@@ -32,6 +32,9 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--passage-words", type=int, default=None,
                         help="also time with plot passages of this size (default: the index default, if on)")
+    parser.add_argument("--reranker", type=Path,
+                        help="a saved SearchReranker folder (e.g. the slice's, from bench_search_rerank.py): "
+                             "also time hybrid with the learned re-ranker on the passages index (cost only)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "search_latency.json")
     args = parser.parse_args()
     from bench_search import LATENCY_QUERIES, _setup_env, import_catalog
@@ -67,8 +70,17 @@ def main() -> int:
         pr = table["row"].to_numpy(dtype=np.int64) if pv is not None else None
         searcher = Searcher(assemble_index(documents, vectors, passage_vectors=pv, passage_rows=pr), encoder)
         out = {"documents": len(documents), "passages": 0 if pv is None else len(pv)}
-        for method in ("retrieval", "bm25", "hybrid"):
-            params = SearchParams(method=method, k=10, min_score=0.0)
+        runs = [(m, SearchParams(method=m, k=10, min_score=0.0)) for m in ("retrieval", "bm25", "hybrid")]
+        if args.reranker and pv is not None:
+            from core.search.learned import SearchReranker
+
+            searcher.reranker = SearchReranker.load(args.reranker)
+            started = time.perf_counter()
+            searcher.fielded_bm25
+            out["fielded_bm25_fit_seconds"] = round(time.perf_counter() - started, 2)
+            runs = [(m, SearchParams(method=m, k=10, min_score=0.0, learned_rerank=False)) for m in ("retrieval", "bm25", "hybrid")]
+            runs.append(("hybrid + learned re-ranker", SearchParams(k=10, min_score=0.0)))
+        for method, params in runs:
             searcher.search(LATENCY_QUERIES[0], params)
             seconds = []
             for r in range(args.repeats):

@@ -1,24 +1,27 @@
-"""A learned re-ranker over the hybrid top-N, fitted on validation queries only.
+"""The learned re-ranker of the hybrid search (``core.search.learned``), chosen on validation only.
 
 On the slice and query sets of ``bench_search_quality.py`` (1990s, stemmed BM25, 40-word plot
-passages, the default hybrid), each validation query's hybrid top ``--depth`` films get features:
+passages, the default hybrid). Two stages, so the test split is read once:
 
-* scores of the pipeline: fused score, text relevance, hybrid rank;
-* dense: document cosine, best plot-passage cosine;
-* sparse: stemmed BM25 share of the query, and per field (title, plot, people, labels) the
-  share from a fielded BM25;
-* query understanding: year match, genre share, language match, named-people share;
-* title-word overlap (share of the query's content terms in the title);
-* **prominence** (plot length, credits count, popularity percentile, vote count): these exploit
-  how the query sets were built (targets are IMDb-5000 / MovieLens films, i.e. well-known ones),
-  so every model is fitted and reported with and without them.
+``--stage validation`` (validation queries only):
 
-Models (logistic regression, XGBoost ``rank:pairwise``) and their hyper-parameters are chosen by
-5-fold cross-validation over validation queries, folds grouped by query (MRR@10 over all
-validation queries; a query whose film is not in the top N counts 0). The chosen model is then
-fitted on all validation queries and the test split is read once.
+* candidate recall: recall@10/50/100/200 and MRR@10 of the hybrid with dense/sparse candidate
+  pools of 50, 100, 200 and 400 films before fusion (the pool is ``max(dense_k, k)``, so each pool
+  is read with ``k = min(pool, 200)``);
+* the re-ranker (XGBoost ``rank:pairwise``, ``core.search.learned.SearchReranker``) over the hybrid
+  top 50 or top 100, features from ``Searcher.candidate_features`` (the searcher's own function),
+  hyper-parameters and depth chosen by 5-fold cross-validation over validation queries (folds
+  grouped by query; MRR@10 over all validation queries, a query whose film is not among the
+  candidates counts 0). Writes the choice into the results JSON.
 
-    python benchmarks/bench_search_rerank.py --queries /tmp/search-eval-queries.json
+``--stage final``: the chosen model fitted on all validation queries, saved in the artifact store
+(``Slot("search-reranker", catalog)``, the bench's artifacts folder) and attached to the searcher;
+then the test split, once: recall@10 / MRR@10 per method (dense, BM25, hybrid without and with the
+re-ranker, all through ``Searcher.search``) and per query kind, and the re-rank step's cost per
+query (the same queries with and without the re-ranker, query vectors memoised).
+
+    python benchmarks/bench_search_rerank.py --queries /tmp/search-eval-queries.json --stage validation
+    python benchmarks/bench_search_rerank.py --queries /tmp/search-eval-queries.json --stage final
 """
 from __future__ import annotations
 
@@ -38,135 +41,118 @@ import bench_search_no_match as nm  # noqa: E402
 import bench_search_quality as quality  # noqa: E402
 
 K = 10
-PROMINENCE = ("log_plot_words", "log_credits", "popularity_pct", "log_votes")
+POOLS = (50, 100, 200, 400)
+DEPTHS = (50, 100)
+SPECS = [{"n_estimators": n, "max_depth": d, "learning_rate": lr, "min_child_weight": w}
+         for n in (100, 300) for d in (2, 4) for lr in (0.05, 0.1) for w in (1, 5)]
 
 
-def features(searcher, fielded, query: str, depth: int):
-    """Rows of the hybrid top ``depth`` and their feature matrix (names, matrix)."""
+def rank_of(searcher, item, params) -> int | None:
+    response = searcher.search(item["query"], params)
+    ids = [h.movie_id for h in response.hits]
+    return ids.index(int(item["movie_id"])) + 1 if int(item["movie_id"]) in ids else None
+
+
+def recall_at(ranks, k) -> float:
+    return round(float(np.mean([r is not None and r <= k for r in ranks])), 4)
+
+
+def pools(searcher, items) -> dict:
     from core.search.engine import SearchParams
 
-    params = SearchParams(k=depth, min_score=0.0)
-    response = searcher.search(query, params)
-    rows = np.array([searcher.row_of_movie[h.movie_id] for h in response.hits], dtype=np.int64)
-    if not len(rows):
-        return rows, [], np.zeros((0, 0))
-    intent = searcher.analyze(query)
-    if response.intent.get("corrections"):
-        intent = searcher.analyzer.analyze(" ".join(response.intent["corrections"].get(w, w) for w in query.split()))
-    index, docs = searcher.index, searcher.docs
-    cols: dict[str, np.ndarray] = {}
-    cols["score"] = np.array([h.score for h in response.hits])
-    cols["relevance"] = np.nan_to_num(np.array([h.method_score if h.method_score is not None else np.nan
-                                                for h in response.hits], dtype=float), nan=0.0)
-    cols["inv_rank"] = 1.0 / np.arange(1, len(rows) + 1)
-    if intent.dense_text:
-        qvec = searcher.query_vector(intent.dense_text)
-        cols["doc_cos"] = index.vectors[rows] @ qvec
-        cols["film_cos"] = index.film_cosines(qvec)[rows]
-    else:
-        cols["doc_cos"] = cols["film_cos"] = np.zeros(len(rows))
-    content = intent.content
-    upper = index.bm25.upper_bound(content)
-    cols["bm25_share"] = (index.bm25.scores(content)[rows] / upper) if upper > 0 else np.zeros(len(rows))
-    for field, model in fielded.fields_.items():
-        up = model.upper_bound(content)
-        cols[f"bm25_{field}"] = (model.scores(content)[rows] / up) if up > 0 else np.zeros(len(rows))
-    years = searcher.years[rows]
-    low = intent.year_min if intent.year_min is not None else -np.inf
-    high = intent.year_max if intent.year_max is not None else np.inf
-    has_years = intent.year_min is not None or intent.year_max is not None
-    cols["year_match"] = np.where(has_years, ((years >= low) & (years <= high)).astype(float), 0.0)
-    cols["year_distance"] = np.where(has_years, np.nan_to_num(np.maximum(low - years, years - high).clip(0), nan=10.0), 0.0)
-    if intent.genres:
-        wanted = set(intent.genres)
-        cols["genre_share"] = np.array([len(wanted & searcher.genre_sets[r]) / len(wanted) for r in rows])
-    else:
-        cols["genre_share"] = np.zeros(len(rows))
-    cols["language_match"] = (np.isin(searcher.languages[rows], intent.languages).astype(float)
-                              if intent.languages else np.zeros(len(rows)))
-    if intent.people:
-        people = set(intent.people)
-        cols["people_share"] = np.array([len(people & (set(docs["cast_ids"].iat[r]) | set(docs["director_ids"].iat[r])))
-                                         / len(people) for r in rows])
-    else:
-        cols["people_share"] = np.zeros(len(rows))
-    query_terms = set(index.bm25.terms(content))
-    cols["title_overlap"] = np.array([len(query_terms & set(index.bm25.terms(docs["title"].iat[r]))) / max(len(query_terms), 1)
-                                      for r in rows])
-    cols["log_plot_words"] = np.log1p([len(str(docs["overview"].iat[r]).split()) for r in rows])
-    cols["log_credits"] = np.log1p([len(docs["cast"].iat[r]) + len(docs["directors"].iat[r]) for r in rows])
-    cols["popularity_pct"] = searcher.popularity[rows]
-    cols["log_votes"] = np.log1p(np.nan_to_num(searcher.votes[rows], nan=0.0))
-    names = list(cols)
-    return rows, names, np.column_stack([cols[n] for n in names]).astype(float)
-
-
-def table(searcher, fielded, items, depth):
-    out = []
-    for n, item in enumerate(items):
-        rows, names, X = features(searcher, fielded, item["query"], depth)
-        target = searcher.row_of_movie[item["movie_id"]]
-        out.append({"rows": rows, "X": X, "y": (rows == target).astype(int), "kind": item["kind"], "names": names})
-        if n % 100 == 0:
-            print("features", n, len(items), flush=True)
+    out = {}
+    for pool in POOLS:   # the pool is max(dense_k, k): k = min(pool, 200) keeps it at ``pool``
+        k = min(pool, 200)
+        ranks = [rank_of(searcher, item, SearchParams(k=k, dense_k=pool, sparse_k=pool, min_score=0.0,
+                                                      learned_rerank=False)) for item in items]
+        out[str(pool)] = {**quality.metrics(ranks), **{f"recall@{n}": recall_at(ranks, n) for n in (50, 100, 200) if n <= k}}
+        print("pool", pool, out[str(pool)], flush=True)
     return out
 
 
-def ranks_after(groups, scorer) -> list[int | None]:
+def ranks_after(groups, scorer, depth) -> list[int | None]:
     ranks = []
     for g in groups:
-        if not len(g["rows"]) or not g["y"].any():
+        y = g["y"][:depth]
+        if not y.any():
             ranks.append(None)
             continue
-        s = scorer(g)
+        s = scorer(g["X"][:depth])
         order = np.lexsort((np.arange(len(s)), -s))
-        ranks.append(int(np.flatnonzero(g["y"][order])[0]) + 1)
+        ranks.append(int(np.flatnonzero(y[order])[0]) + 1)
     return ranks
 
 
-def metrics(ranks, kinds=None) -> dict:
-    out = quality.metrics(ranks)
-    if kinds is not None:
-        out["by_kind"] = {k: quality.metrics([r for r, q in zip(ranks, kinds) if q == k]) for k in sorted(set(kinds))}
-    return out
+def cut(groups, depth):
+    return [{**g, "rows": g["rows"][:depth], "X": g["X"][:depth], "y": g["y"][:depth]} for g in groups]
 
 
-def make_model(spec: dict):
-    if spec["model"] == "logistic":
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
+def cross_validated(spec, groups, depth, folds=5) -> dict:
+    from core.search.learned import SearchReranker, fit_groups
 
-        return make_pipeline(StandardScaler(), LogisticRegression(C=spec["C"], max_iter=2000))
-    import xgboost
-
-    return xgboost.XGBRanker(objective="rank:pairwise", n_estimators=spec["n_estimators"], max_depth=spec["max_depth"],
-                             learning_rate=spec["learning_rate"], subsample=0.8, colsample_bytree=0.8,
-                             min_child_weight=spec.get("min_child_weight", 1), random_state=0, n_jobs=1)
-
-
-def fit(spec, groups, columns):
-    train = [g for g in groups if len(g["rows"]) and g["y"].any()]
-    X = np.vstack([g["X"][:, columns] for g in train])
-    y = np.concatenate([g["y"] for g in train])
-    model = make_model(spec)
-    if spec["model"] == "logistic":
-        model.fit(X, y)
-        return lambda g: model.predict_proba(g["X"][:, columns])[:, 1]
-    model.fit(X, y, group=[len(g["rows"]) for g in train])
-    return lambda g: model.predict(g["X"][:, columns])
-
-
-def cross_validated(spec, groups, columns, folds=5) -> dict:
-    ids = np.arange(len(groups))
     fold_of = np.random.default_rng(0).permutation(len(groups)) % folds   # folds of queries
     ranks: list = [None] * len(groups)
     for f in range(folds):
-        scorer = fit(spec, [groups[i] for i in ids[fold_of != f]], columns)
-        held = [groups[i] for i in ids[fold_of == f]]
-        for i, r in zip(ids[fold_of == f], ranks_after(held, scorer)):
+        model = fit_groups(SearchReranker(depth=depth, **spec), cut([g for g, h in zip(groups, fold_of) if h != f], depth))
+        held = [i for i in range(len(groups)) if fold_of[i] == f]
+        for i, r in zip(held, ranks_after([groups[i] for i in held], lambda X: model.predict_flagged(X).values, depth)):
             ranks[i] = r
-    return metrics(ranks)
+    return quality.metrics(ranks)
+
+
+def stage_validation(searcher, val, report) -> None:
+    from core.search.learned import training_groups
+
+    report["validation candidate pools (hybrid, k=200)"] = pools(searcher, val)
+    groups = training_groups(searcher, val, max(DEPTHS), progress=lambda n, t: print("features", n, t, flush=True))
+    report["validation hybrid (no re-ranking)"] = quality.metrics(ranks_after(groups, lambda X: -np.arange(len(X)), K))
+    for depth in DEPTHS:
+        report[f"validation recall@{depth} of the candidates (ceiling)"] = quality.metrics(
+            [1 if g["y"][:depth].any() else None for g in groups])
+    grid = {}
+    for depth in DEPTHS:
+        for spec in SPECS:
+            key = json.dumps({"depth": depth, **spec}, sort_keys=True)
+            grid[key] = cross_validated(spec, groups, depth)
+            print(key, grid[key], flush=True)
+    best = max(grid, key=lambda k: (grid[k]["mrr"], grid[k]["recall"]))
+    report["validation cross-validated"] = {"grid": grid, "chosen": json.loads(best), "best": grid[best]}
+
+
+def stage_final(searcher, val, test, report, chosen: dict, catalog: str) -> None:
+    from core.search.engine import SearchParams
+    from core.search.learned import SearchReranker, fit_groups, save_reranker, training_groups
+
+    spec = dict(chosen)
+    depth = spec.pop("depth")
+    groups = training_groups(searcher, val, depth)
+    model = fit_groups(SearchReranker(depth=depth, **spec), groups)
+    version = save_reranker(model, searcher, catalog, metrics={"validation_cv_mrr": report.get("validation_cv_mrr", 0.0)},
+                            note="bench_search_rerank.py: validation queries only")
+    report["saved"] = {"slot": f"search-reranker/{catalog}", "version": version.name, "params": model.get_params()}
+    # test, once
+    kinds = [item["kind"] for item in test]
+    table = {}
+    methods = {"dense retrieval": dict(method="retrieval"), "BM25": dict(method="bm25"),
+               "hybrid (no re-ranking)": dict(method="hybrid", learned_rerank=False),
+               "hybrid + learned re-ranker (default)": dict(method="hybrid")}
+    searcher.reranker = model
+    for label, kw in methods.items():
+        ranks = [rank_of(searcher, item, SearchParams(k=K, min_score=0.0, **kw)) for item in test]
+        table[label] = {**quality.metrics(ranks), "by_kind": {
+            k: quality.metrics([r for r, q in zip(ranks, kinds) if q == k]) for k in sorted(set(kinds))}}
+        print("test", label, table[label], flush=True)
+    report["test (read once)"] = table
+    # the re-rank step's cost: same queries, vectors memoised, with and without the re-ranker
+    timings = {}
+    for label, on in (("without", False), ("with", True)):
+        ms = []
+        for item in test:
+            started = time.perf_counter()
+            searcher.search(item["query"], SearchParams(learned_rerank=on))
+            ms.append((time.perf_counter() - started) * 1000)
+        timings[label] = {"p50_ms": round(float(np.percentile(ms, 50)), 2), "p95_ms": round(float(np.percentile(ms, 95)), 2)}
+    report["query ms on the slice, vectors memoised (test queries)"] = timings
 
 
 def main() -> int:
@@ -174,52 +160,30 @@ def main() -> int:
     parser.add_argument("--queries", type=Path, required=True)
     parser.add_argument("--catalog", default="wiki1990s")
     parser.add_argument("--per-kind", type=int, default=150)
-    parser.add_argument("--depth", type=int, default=50)
+    parser.add_argument("--stage", choices=("validation", "final"), required=True)
     parser.add_argument("--memo", type=Path)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "search_rerank.json")
     args = parser.parse_args()
     started = time.perf_counter()
-    from core.search.bm25 import FieldedBM25
-
     searcher, encoder, val, test = nm.slice_searcher(args.catalog, args.queries, args.per_kind, args.memo)
-    fielded = FieldedBM25(stem=True).fit_documents(searcher.docs)
-    val_groups = table(searcher, fielded, val, args.depth)
-    test_groups = table(searcher, fielded, test, args.depth)
+    report = json.loads(args.out.read_text()) if args.stage == "final" else {}
+    if args.stage == "validation":
+        report.update({"catalog": args.catalog, "queries": {"validation": len(val), "test": len(test)},
+                       "features": list(__import__("core.search.learned", fromlist=["FEATURES"]).FEATURES)})
+        report["machine validation"] = {"cpus": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 1)}
+        stage_validation(searcher, val, report)
+    else:
+        if "validation cross-validated" not in report:
+            raise SystemExit("run --stage validation first")
+        if "test (read once)" in report:
+            raise SystemExit("the test split was already read for this choice (see the results JSON)")
+        report["validation_cv_mrr"] = report["validation cross-validated"]["best"]["mrr"]
+        report["machine final"] = {"cpus": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 1)}
+        stage_final(searcher, val, test, report, report["validation cross-validated"]["chosen"], args.catalog)
     encoder.save()
-    names = val_groups[0]["names"]
-    all_columns = list(range(len(names)))
-    no_prominence = [i for i, n in enumerate(names) if n not in PROMINENCE]
-    specs = [{"model": "logistic", "C": c} for c in (0.01, 0.1, 1.0, 10.0)]
-    specs += [{"model": "xgboost", "n_estimators": n, "max_depth": d, "learning_rate": lr, "min_child_weight": w}
-              for n in (100, 300) for d in (2, 4) for lr in (0.05, 0.1) for w in (1, 5)]
-    report = {"catalog": args.catalog, "depth": args.depth, "features": names, "prominence_features": list(PROMINENCE),
-              "queries": {"validation": len(val), "test": len(test)},
-              "machine": {"cpus": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 1)},
-              "validation hybrid (no re-ranking)": metrics(ranks_after(val_groups, lambda g: -np.arange(len(g["rows"])))),
-              "validation cross-validated": {}}
-    chosen = {}
-    for label, columns in (("without prominence", no_prominence), ("with prominence", all_columns)):
-        grid = {}
-        for spec in specs:
-            key = json.dumps(spec, sort_keys=True)
-            grid[key] = cross_validated(spec, val_groups, columns)
-            print(label, key, grid[key], flush=True)
-        best = max(grid, key=lambda k: (grid[k]["mrr"], grid[k]["recall"]))
-        chosen[label] = (json.loads(best), columns)
-        report["validation cross-validated"][label] = {"grid": grid, "chosen": json.loads(best), "best": grid[best]}
-    # test, once: the chosen models fitted on all validation queries
-    kinds = [g["kind"] for g in test_groups]
-    report["test"] = {"hybrid (no re-ranking)": metrics(ranks_after(test_groups, lambda g: -np.arange(len(g["rows"]))), kinds)}
-    for label, (spec, columns) in chosen.items():
-        scorer = fit(spec, val_groups, columns)
-        report["test"][f"re-ranked, {label}"] = metrics(ranks_after(test_groups, scorer), kinds)
-        print("test", label, report["test"][f"re-ranked, {label}"], flush=True)
-    report["test recall@{} of the candidates (ceiling)".format(args.depth)] = quality.metrics(
-        [1 if g["y"].any() else None for g in test_groups])
-    report["seconds"] = round(time.perf_counter() - started, 1)
+    report[f"seconds {args.stage}"] = round(time.perf_counter() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))
-    print(json.dumps(report["test"], indent=1))
     return 0
 
 

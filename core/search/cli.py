@@ -95,8 +95,9 @@ def _params(args):
 
 def _search(args) -> int:
     from core.search import Encoder
-    from core.search.engine import Filters, Searcher
-    from core.search.index import index_status, load_index
+    from core.search.engine import Filters
+    from core.search.index import index_status
+    from core.search.serving import load_searcher
 
     if sum(bool(x) for x in (args.query, args.queries_file, args.like)) != 1:
         raise MarqueeError("give exactly one of: a QUERY, --queries-file FILE or --like TITLE")
@@ -109,7 +110,7 @@ def _search(args) -> int:
     if status["exists"] and not status["fresh"]:
         print(f"warning: the search index of {name!r} is stale ({status['reason']}); "
               f"run `python -m core index build --catalog {name}`", file=sys.stderr)
-    searcher = Searcher(load_index(name), Encoder())
+    searcher = load_searcher(name, Encoder())
     if batch is not None:
         for query in batch:
             try:

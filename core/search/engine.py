@@ -26,7 +26,10 @@ Every text query runs the same pipeline:
    its best film scores below ``min_score``, the answer is no films and the reason
    (``SearchResponse.no_match``) instead of ten unrelated films;
 5. **order** — by score, or MMR (``mmr``), or cross-encoder rerank of the head (``ce``; its scores
-   are the logistic of the cross-encoder logit, also in [0, 1]).
+   are the logistic of the cross-encoder logit, also in [0, 1]). ``hybrid`` with a trained
+   re-ranker (``core.search.learned``, stored per catalog) reorders its top ``depth`` films by the
+   re-ranker; their scores stay the bounded scores above (so a film may be listed above one with a
+   higher score), and "no good match" is decided on them as without it.
 
 Under ``auto-hard`` the pipeline runs within the requested language first and tops up from the
 other languages only when fewer than ``k`` films match.
@@ -49,6 +52,7 @@ from core.search import fusion
 from core.search.explain import explain
 from core.search.index import SearchIndex
 from core.search.intent import QueryAnalyzer, QueryIntent
+from core.search.learned import FEATURES, candidate_features
 from core.search.rerank import load_cross_encoder, rerank
 from core.search.spelling import Speller
 from core.search.text import fold_token, terms, tokens
@@ -87,6 +91,7 @@ class SearchParams:
     prf_weight: float = 0.5        # ... by this weight of their mean vector
     ignore: tuple = ()             # understood parts (chip keys) to leave out
     spelling: bool = True          # correct words unknown to the catalog one edit from a common one
+    learned_rerank: bool = True    # hybrid: reorder the top films with the catalog's trained re-ranker, if any
 
     def validate(self) -> "SearchParams":
         if self.method not in METHODS:
@@ -206,12 +211,17 @@ def clean_query(query: str | None) -> tuple[str, list[str]]:
 
 
 class Searcher:
-    """Searches one ``SearchIndex`` with one encoder (and optionally a cross-encoder)."""
+    """Searches one ``SearchIndex`` with one encoder (and optionally a cross-encoder and a trained
+    re-ranker, ``core.search.learned.SearchReranker``, applied to the hybrid top films)."""
 
-    def __init__(self, index: SearchIndex, encoder, cross_encoder=None):
+    def __init__(self, index: SearchIndex, encoder, cross_encoder=None, reranker=None):
         self.index = index
         self.encoder = encoder
         self.cross_encoder = cross_encoder
+        self.reranker = reranker
+        self._capture: list | None = None    # candidate_features: (rows, features) seen by _ranked
+        self._capture_depth = 0
+        self._fielded = None
         docs = index.documents
         self.docs = docs
         self.years = pd.to_numeric(docs["year"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -269,6 +279,30 @@ class Searcher:
         hits = [self._hit(r, s, m, explain(self.docs.iloc[r], query_terms, intent)) for r, s, m in zip(rows, scores, raw)]
         return SearchResponse(text, params.method, hits, intent.as_dict(), notices,
                               (time.perf_counter() - started) * 1000, no_match=no_match)
+
+    def candidate_features(self, query: str, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the hybrid top ``depth`` films of ``query`` and their re-ranker features, exactly
+        as the search computes them before re-ranking (for training; empty when the query lists no
+        films, e.g. "like <title>" or no words)."""
+        self._capture, self._capture_depth = [], int(depth)
+        try:
+            self.search(query, SearchParams(k=int(depth), min_score=0.0, learned_rerank=False))
+            captured = self._capture
+        finally:
+            self._capture = None
+        if not captured:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, len(FEATURES)))
+        return captured[0]
+
+    @property
+    def fielded_bm25(self):
+        """BM25 per field (title, plot, people, labels) over the index's documents, fitted on first
+        use (the re-ranker's features); same stemming as the index's BM25."""
+        if self._fielded is None:
+            from core.search.bm25 import FieldedBM25
+
+            self._fielded = FieldedBM25(stem=bool(getattr(self.index.bm25, "stem", False))).fit_documents(self.docs)
+        return self._fielded
 
     def _feedback(self, qvec, intent: QueryIntent, mask: np.ndarray, params: SearchParams, wanted) -> np.ndarray:
         """Pseudo-relevance feedback (Rocchio on the dense side): the query vector plus
@@ -439,6 +473,8 @@ class Searcher:
             order = rrf_order
         else:
             order = np.lexsort((rows, -score))
+        if params.method == "hybrid" and (self._capture is not None or (self.reranker is not None and params.learned_rerank)):
+            order = self._learned_order(order, qvec, intent, rows, score, raw, dense, sparse)
         if params.method == "mmr":
             order = np.asarray(fusion.mmr(score, self.index.vectors[rows], params.k, params.mmr_lambda), dtype=np.int64)
         elif params.method == "ce":
@@ -451,6 +487,18 @@ class Searcher:
             score[order[:len(ce_scores)]] = np.where(np.isnan(ce), score[order[:len(ce_scores)]], ce)
         order = order[:params.k]
         return rows[order], score[order], raw[order]
+
+    def _learned_order(self, order, qvec, intent: QueryIntent, rows, score, raw, dense, sparse) -> np.ndarray:
+        """The hybrid order with its top ``depth`` films reordered by the trained re-ranker (the
+        scores are not changed); under ``candidate_features`` the features are captured instead."""
+        depth = self._capture_depth if self._capture is not None else int(self.reranker.depth)
+        head = order[:depth]
+        X = candidate_features(self, intent, qvec, rows[head], score[head], raw[head],
+                               None if dense is None else dense[head], None if sparse is None else sparse[head])
+        if self._capture is not None:
+            self._capture.append((rows[head], X))
+            return order
+        return np.concatenate([head[self.reranker.order(X)], order[depth:]]).astype(np.int64)
 
     def has_any_genre(self, genres) -> np.ndarray:
         """Per film: whether it has at least one of ``genres`` (unknown genres match no film)."""

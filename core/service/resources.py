@@ -115,7 +115,7 @@ class Resources:
             status = search.index_status(name)
             manifest = status.get("manifest") or {}
             version = f"{manifest.get('created_at')}|{manifest.get('data_checksum')}|{manifest.get('documents')}"
-            return version, status
+            return f"{version}|{search.reranker_version(name)}", status
 
         version, status = self.current(("search-index", name, None), probe)
         if not status["exists"]:
@@ -124,7 +124,7 @@ class Resources:
         encoder = self.encoder()
         try:
             searcher = self.get(("search-index", name, None), version,
-                                lambda: search.Searcher(search.load_index(name), encoder))
+                                lambda: search.load_searcher(name, encoder))
         except MarqueeError as exc:  # an index that must be rebuilt (edited files, older format)
             raise ApiError(409, "catalog", str(exc)) from None
         return searcher, version

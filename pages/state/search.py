@@ -27,12 +27,17 @@ def index_version(status: dict) -> str:
 
 @st.cache_resource(show_spinner="Loading the search index…", max_entries=2)
 def _searcher(name: str, version: str) -> search.Searcher:
-    return search.Searcher(search.load_index(name), encoder())
+    return search.load_searcher(name, encoder())
 
 
 def searcher(name: str, status: dict) -> search.Searcher:
     """The catalog's searcher, reloaded when its index is rebuilt."""
-    return _searcher(name, index_version(status))
+    return _searcher(name, _key(name, status))
+
+
+def _key(name: str, status: dict) -> str:
+    """Index version plus the catalog's trained re-ranker version (a new one is loaded afresh)."""
+    return f"{index_version(status)}|{search.reranker_version(name)}"
 
 
 @st.cache_resource(max_entries=2)
@@ -47,7 +52,7 @@ def _title_options(name: str, version: str) -> dict[str, int]:
 
 def title_options(name: str, status: dict) -> dict[str, int]:
     """"Title (Year)" → movie_id for the seed-title picker, built once per index version."""
-    return _title_options(name, index_version(status))
+    return _title_options(name, _key(name, status))
 
 
 def index_job_key(name: str) -> str:
@@ -97,4 +102,4 @@ def _filter_options(name: str, version: str) -> dict:
 
 def filter_options(name: str, status: dict) -> dict:
     """Year range, genres and languages the filters offer, computed once per index version."""
-    return _filter_options(name, index_version(status))
+    return _filter_options(name, _key(name, status))

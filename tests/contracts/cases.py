@@ -22,6 +22,7 @@ MODEL_MODULES = (
     "core.casting.model",
     "core.personal.model",
     "core.personal.shared",
+    "core.search.learned",
 )
 
 
@@ -261,4 +262,39 @@ CASES.append(ModelCase(
     predict=lambda model, request: model.predict_flagged(*SHARED_KNOWN, np.arange(11, 31)),
     predict_unknown=lambda model, request: model.predict_flagged(*SHARED_KNOWN, np.array([11, 999_999])),
     unknown_flags={Flag.UNKNOWN_ITEM},
+))
+
+
+# ---------------------------------------------------------------- search: learned re-ranker
+def _rerank_data(groups: int = 40, size: int = 12, seed: int = 0):
+    """Candidate lists shaped like the re-ranker's features; the wanted film has the best mix of
+    two of them (noisy), so the ranker has something to learn."""
+    from core.search.learned import FEATURES
+
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 1, size=(groups * size, len(FEATURES)))
+    y = np.zeros(len(X))
+    for g in range(groups):
+        block = slice(g * size, (g + 1) * size)
+        y[g * size + int(np.argmax(X[block, 0] + 0.5 * X[block, 5] + 0.2 * rng.normal(size=size)))] = 1
+    return X, y, [size] * groups
+
+
+RERANK_X, RERANK_Y, RERANK_GROUPS = _rerank_data()
+RERANK_MISSING = RERANK_X[:3].copy()
+RERANK_MISSING[1, 4] = np.nan     # a candidate with a feature that could not be computed
+
+
+def _reranker_class():
+    return __import__("core.search.learned", fromlist=["SearchReranker"]).SearchReranker
+
+
+CASES.append(ModelCase(
+    name="search-reranker",
+    model_class=_reranker_class(),
+    make=lambda: _reranker_class()(n_estimators=20, max_depth=2),
+    fit=lambda model, request: model.fit(RERANK_X, RERANK_Y, RERANK_GROUPS),
+    predict=lambda model, request: model.predict_flagged(RERANK_X[:24]),
+    predict_unknown=lambda model, request: model.predict_flagged(RERANK_MISSING),
+    unknown_flags={Flag.MISSING_FEATURES},
 ))
