@@ -73,11 +73,12 @@ PASSAGE_WORDS = 40    # plot passages of at most this many words (0: one vector 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\u201c])")
 
 
-def plot_windows(overview: str, words: int) -> list[str]:
+def plot_windows(overview: str, words: int, every_plot: bool = False) -> list[str]:
     """The plot cut into windows of whole sentences, each at most ``words`` words (a longer
-    sentence is a window of its own); no windows when the plot already fits in one."""
+    sentence is a window of its own); no windows when the plot already fits in one (unless
+    ``every_plot``: then a short plot is one window)."""
     text = " ".join(str(overview or "").split())
-    if words <= 0 or len(text.split()) <= words:
+    if words <= 0 or not text or (len(text.split()) <= words and not every_plot):
         return []
     windows, current, size = [], [], 0
     for sentence in _SENTENCE_END.split(text):
@@ -92,18 +93,23 @@ def plot_windows(overview: str, words: int) -> list[str]:
     return windows
 
 
-def passages(documents: pd.DataFrame, words: int = PASSAGE_WORDS) -> pd.DataFrame:
+def passages(documents: pd.DataFrame, words: int = PASSAGE_WORDS, every_plot: bool = False,
+             prefix: bool = True) -> pd.DataFrame:
     """Plot passages of the films whose plot is longer than ``words`` words: one row per window
     (``row`` = the document's row, ``text`` = "title (year) · genres · window", ``hash``).
 
     The encoder reads at most ~256 word pieces, so a long plot's end never reaches the film's
     single vector; each passage gets its own vector, and a film's dense similarity is the best of
     its document and its passages (max-pool). Passages are keyed by content hash in the embedding
-    cache like documents, so a rebuild embeds only passages whose text changed."""
+    cache like documents, so a rebuild embeds only passages whose text changed.
+
+    ``every_plot`` and ``prefix=False`` (windows of short plots too; windows without the
+    "title (year) · genres" head) are build-time variants measured by ``bench_search_dense_side.py``
+    with header-only documents (:func:`header_text`); not the default."""
     rows, texts = [], []
     for row, (title, year, genres, overview) in enumerate(zip(documents["title"], documents["year"],
                                                                documents["genres"], documents["overview"])):
-        windows = plot_windows(overview, words)
+        windows = plot_windows(overview, words, every_plot)
         if not windows:
             continue
         head = f"{title} ({int(year)})" if _present(year) else str(title)
@@ -111,9 +117,15 @@ def passages(documents: pd.DataFrame, words: int = PASSAGE_WORDS) -> pd.DataFram
             head += " · " + ", ".join(genres)
         for window in windows:
             rows.append(row)
-            texts.append(f"{head} · {window}")
+            texts.append(f"{head} · {window}" if prefix else window)
     return pd.DataFrame({"row": np.asarray(rows, dtype=np.int64), "text": texts,
                          "hash": [content_hash("passage\x1f" + t) for t in texts]})
+
+
+def header_text(title: str, year, genres: list[str], language: str, cast: list[str], directors: list[str]) -> str:
+    """The document text without the plot (title, year, genres, language, people): the short
+    header of the header-plus-passages variant (see :func:`passages`)."""
+    return document_text(title, year, genres, language, "", cast, directors)
 
 
 def _names_by_film(credits: pd.DataFrame, top: int | None) -> dict[str, dict[int, list]]:
