@@ -79,7 +79,7 @@ class CFRecommender(Model):
     ``svdpp`` (Surprise's SVD++, served with the user vector p_u + |N(u)|^-1/2 Σ y_j of the films
     rated in training), ``bayes-mf`` (Gibbs-sampled Bayesian MF, :mod:`core.cf.bayes`: ``n_epochs``
     sweeps, ``burn_in`` discarded, every ``thin``-th kept; ``noise_sd`` fixes the rating noise, None
-    samples it) and ``blend`` (``members``: parameter
+    samples it; ``user_noise_prior`` gives each user a noise around it) and ``blend`` (``members``: parameter
     sets of the others, each with a ``weight``; the weighted mean of their predictions as one
     factor model, :meth:`FactorModel.blend`). Other names come from :meth:`from_factors`
     (``als``, ``spark-als``, …). Whatever the algorithm, scoring is the same NumPy dot product.
@@ -93,7 +93,8 @@ class CFRecommender(Model):
                  random_state: int = 0, min_ratings: int = 5, fallback_min_votes: int = 10,
                  fallback_damping: float = 10.0, fold_in_reg: float = 0.1, fold_in_prior: float = 3.0,
                  rating_scale: tuple[float, float] | None = None, algorithm: str = SVD, reg_yj: float | None = None,
-                 burn_in: int | None = None, thin: int = 2, noise_sd: float | None = None, alpha: float = 10.0, members: list[dict[str, Any]] | None = None,
+                 burn_in: int | None = None, thin: int = 2, noise_sd: float | None = None,
+                 user_noise_prior: float | None = None, alpha: float = 10.0, members: list[dict[str, Any]] | None = None,
                  k: int = 40, min_k: int = 1, shrinkage: float = 100.0, max_neighbours: int = 1000,
                  list_by: str = "score", recent_days: float = 14.0, recent_pool: int = 20):
         self.n_factors = n_factors
@@ -116,6 +117,7 @@ class CFRecommender(Model):
         self.burn_in = burn_in
         self.thin = thin
         self.noise_sd = noise_sd
+        self.user_noise_prior = user_noise_prior
         self.alpha = alpha
         self.members = members
         self.k = k
@@ -132,7 +134,7 @@ class CFRecommender(Model):
         for name, (low, high) in INTEGER_RANGES.items():
             integer(getattr(self, name), PARAMETER_FIELDS.get(name, name), low, high)
         for name, (low, high, low_open) in NUMBER_RANGES.items():
-            if getattr(self, name) is not None or name not in ("reg_bias", "reg_yj", "noise_sd"):
+            if getattr(self, name) is not None or name not in ("reg_bias", "reg_yj", "noise_sd", "user_noise_prior"):
                 finite_float(getattr(self, name), PARAMETER_FIELDS.get(name, name), low, high, low_open=low_open)
         if self.rating_scale is not None:
             scale = tuple(self.rating_scale) if isinstance(self.rating_scale, (tuple, list)) else ()
@@ -144,6 +146,8 @@ class CFRecommender(Model):
             raise MarqueeError(f"algorithm {self.algorithm!r}: expected a name such as 'svd'")
         if self.burn_in is not None:
             integer(self.burn_in, "burn_in", 0, self.n_epochs - 1)
+        if self.user_noise_prior is not None and self.noise_sd is None:
+            raise MarqueeError("user_noise_prior: needs noise_sd (the centre of each user's noise prior)")
         if self.algorithm == BLEND:
             if not isinstance(self.members, (list, tuple)) or not self.members:
                 raise MarqueeError("members: a blend needs a list of member parameter sets, each with a weight")
@@ -223,7 +227,7 @@ class CFRecommender(Model):
                 burn_in = self.n_epochs // 5 if self.burn_in is None else self.burn_in
                 bags.append(fit_bayes_mf(ratings, n_factors=self.n_factors, n_samples=self.n_epochs, burn_in=burn_in,
                                          thin=self.thin, seed=self.random_state + bag, rating_scale=self.rating_scale,
-                                         noise_sd=self.noise_sd))
+                                         noise_sd=self.noise_sd, user_noise_prior=self.user_noise_prior))
                 continue
             from surprise import SVD as SurpriseSVD, SVDpp as SurpriseSVDpp
 
@@ -642,5 +646,5 @@ INTEGER_RANGES = {"n_factors": (1, 10_000), "k": (1, 100_000), "min_k": (1, 100_
                   "random_state": (0, 2 ** 32 - 1), "recent_pool": (1, 100_000), "min_ratings": (1, 1_000_000),
                   "fallback_min_votes": (0, 1_000_000_000)}
 NUMBER_RANGES = {"lr_all": (0.0, 10.0, True), "reg_all": (0.0, 1e6, False), "reg_bias": (0.0, 1e6, False),
-                 "init_std_dev": (0.0, 1e3, False), "reg_yj": (0.0, 1e6, False), "noise_sd": (0.0, 1e3, True), "alpha": (0.0, 1e6, False), "shrinkage": (0.0, 1e9, False), "recent_days": (0.0, 1e6, True), "fallback_damping": (0.0, 1e9, False),
+                 "init_std_dev": (0.0, 1e3, False), "reg_yj": (0.0, 1e6, False), "noise_sd": (0.0, 1e3, True), "user_noise_prior": (0.0, 1e9, True), "alpha": (0.0, 1e6, False), "shrinkage": (0.0, 1e9, False), "recent_days": (0.0, 1e6, True), "fallback_damping": (0.0, 1e9, False),
                  "fold_in_reg": (0.0, 1e6, False), "fold_in_prior": (0.0, 1e9, False)}

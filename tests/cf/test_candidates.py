@@ -119,6 +119,32 @@ def test_fixed_noise_is_used_instead_of_sampled(synthetic):
             CFRecommender(**params, noise_sd=bad).check_params()
 
 
+def test_per_user_noise_fits_an_erratic_user_more_loosely(synthetic):
+    """``user_noise_prior``: each user's noise precision is drawn from their own residuals, so a
+    user who rates at random gets a wider noise and smaller taste factors than under one fixed
+    noise for everyone, while consistent users keep theirs; seeded; needs ``noise_sd``."""
+    rng = np.random.default_rng(7)
+    erratic = synthetic[synthetic["user_id"] <= 10].copy()
+    erratic["rating"] = rng.integers(1, 6, len(erratic)).astype(float)
+    ratings = pd.concat([erratic, synthetic[synthetic["user_id"] > 10]], ignore_index=True)
+    params = {"algorithm": "bayes-mf", "n_factors": 3, "n_epochs": 40, "burn_in": 10, "random_state": 3,
+              "noise_sd": 0.5}
+    one = CFRecommender(**params).fit(ratings)
+    own = CFRecommender(**params, user_noise_prior=5.0).fit(ratings)
+    again = CFRecommender(**params, user_noise_prior=5.0).fit(ratings)
+    np.testing.assert_array_equal(own.model_.pu, again.model_.pu)
+
+    def taste(model, users):
+        rows = model.model_.user_inner(np.asarray(users))
+        return float(np.linalg.norm(model.model_.pu[rows], axis=1).mean())
+
+    random_users, steady_users = np.arange(1, 11), np.arange(11, 121)
+    assert taste(own, random_users) < 0.6 * taste(one, random_users)
+    assert taste(own, steady_users) > 0.8 * taste(one, steady_users)
+    with pytest.raises(MarqueeError, match="user_noise_prior"):
+        CFRecommender(algorithm="bayes-mf", user_noise_prior=5.0).check_params()
+
+
 def fold_in_vs_refit(params: dict, ratings: pd.DataFrame, new_user: int):
     """(folded, expected, popularity) for every film: ``new_user`` folded in over ``ratings`` by a
     model trained without them, a refit with them, and the without-model's popularity answer."""
