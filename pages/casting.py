@@ -19,6 +19,7 @@ def brief_form(trained, options: dict, shown):
     key = f"casting-brief-{trained.catalog_name}-"
 
     with st.form("casting-brief"):
+        # One row of four columns for every small field (each column is one more element sent per brief).
         c1, c2, c3, c4 = st.columns(4)
         year = c1.number_input("Release year", options["year_min"], options["year_max"],
                                clamp(brief.year, options["year_min"], options["year_max"]), step=1,
@@ -28,26 +29,26 @@ def brief_form(trained, options: dict, shown):
         bill = c3.number_input("Bill order (1 = top billed)", 1, 50, clamp(brief.bill_order, 1, 50), step=1,
                                key=key + "bill")
         size = c4.number_input("Slate size", 1, 20, clamp(brief.n, 1, 20), step=1, key=key + "n")
-        genres = st.multiselect("Genres", options["genres"], default=[g for g in brief.genres if g in options["genres"]],
-                                key=key + "genres")
-        l1, l2 = st.columns(2)
         languages = options["languages"] or [options["default_language"]]
-        language = l1.selectbox("Original language", languages,
+        language = c1.selectbox("Original language", languages,
                                 index=languages.index(brief.language or options["default_language"])
                                 if (brief.language or options["default_language"]) in languages else 0,
                                 key=key + "language")
-        runtime = l2.number_input("Runtime (minutes, 0 = not known yet)", 0, 600, clamp(int(brief.runtime or 0), 0, 600),
+        runtime = c2.number_input("Runtime (minutes, 0 = not known yet)", 0, 600, clamp(int(brief.runtime or 0), 0, 600),
                                   step=5, key=key + "runtime")
-        country = _optional_select(st, "Production country (optional)", options["countries"], brief.country,
+        country = _optional_select(c3, "Production country (optional)", options["countries"], brief.country,
                                    key=key + "country")
-        co_stars = st.text_input("Co-stars already cast (optional, comma-separated names)", ", ".join(brief.co_stars),
-                                 help=co_star_help(trained.config.feature_set), key=key + "co-stars")
-        d1, d2 = st.columns([3, 1])
+        weight = c4.number_input("Director synergy weight", 0.0, 2.0, float(weight), step=0.1, key=key + "dw",
+                                 help="Weight of the director bump in the ranking score (the director's record, and "
+                                      "their past films with the actor); used when a director is chosen below.")
+        genres = st.multiselect("Genres", options["genres"], default=[g for g in brief.genres if g in options["genres"]],
+                                key=key + "genres")
         directors = ["(none)"] + options["directors"]
-        director = d1.selectbox("Director (optional)", directors,
+        director = st.selectbox("Director (optional)", directors,
                                 index=directors.index(brief.director) if brief.director in directors else 0,
                                 key=key + "director")
-        weight = d2.number_input("Director synergy weight", 0.0, 2.0, float(weight), step=0.1, key=key + "dw")
+        co_stars = st.text_input("Co-stars already cast (optional, comma-separated names)", ", ".join(brief.co_stars),
+                                 help=co_star_help(trained.config.feature_set), key=key + "co-stars")
         if st.form_submit_button("Cast this brief", type="primary"):
             try:
                 names = parse_co_stars(co_stars)
@@ -101,10 +102,19 @@ def results(trained, brief: Brief, options: dict) -> None:
     st.dataframe(result.slate[list(casting.SLATE_COLUMNS)], hide_index=True, width="stretch", key="casting-slate",
                  column_config=casting.SLATE_COLUMNS)
     details(result)
-    with st.expander("Downloads"):
-        for i, (file_name, build) in enumerate(casting.brief_downloads(result, trained).items()):
-            st.download_button(file_name, build, file_name=file_name, key=f"casting-dl-{i}", on_click="ignore")
+    downloads(trained, result)
     what_if(trained, result, options)
+
+
+@st.fragment
+@widgets.guarded("casting downloads")
+def downloads(trained, result) -> None:
+    """The brief's files; a lazy expander: closed, its buttons are not sent, and opening it reruns
+    only this part."""
+    with st.expander("Downloads", key=casting.DOWNLOADS_OPEN, on_change="rerun") as box:
+        if box.open:
+            for i, (file_name, build) in enumerate(casting.brief_downloads(result, trained).items()):
+                st.download_button(file_name, build, file_name=file_name, key=f"casting-dl-{i}", on_click="ignore")
 
 
 @st.fragment

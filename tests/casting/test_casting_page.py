@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.catalog import store
+from pages.state.casting import DOWNLOADS_OPEN, WHAT_IF_OPEN
 from tests.conftest import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -40,6 +41,9 @@ def test_casting_page_fills_a_brief_and_shows_a_slate(casting_demo):
     next(m for m in at.multiselect if m.label == "Genres").set_value(["Action", "Adventure"])
     next(b for b in at.form_submit_button if b.label == "Cast this brief").click().run()
     assert not at.exception
+    assert not any(b.label.endswith(".csv") for b in at.get("download_button"))  # a closed lazy expander sends nothing
+    at.session_state[DOWNLOADS_OPEN] = True  # the person opens "Downloads"
+    at.run()
     slate = next(d for d in at.dataframe if "p_cal" in d.value.columns).value
     assert len(slate) == 4 and slate["rank"].tolist() == [1, 2, 3, 4]
     assert ((slate["p_cal"] > 0) & (slate["p_cal"] < 1)).all()
@@ -64,6 +68,7 @@ def test_the_brief_lives_in_the_url_and_a_shared_link_reproduces_the_slate(casti
     url = {k: v if isinstance(v, list) else [v] for k, v in dict(at.query_params).items()}
     assert url["budget"] == ["80"] and url["n"] == ["4"] and url["genres"] == ["Action", "Adventure"]
     assert url["runtime"] == ["125"] and url["language"] == [language.value]
+    assert url["catalog"] == ["demo"]  # the brief replaces only its own parameters
     slate = next(d for d in at.dataframe if "p_cal" in d.value.columns).value
 
     shared = AppTest.from_file(APP, default_timeout=300)  # a new session opening the shared link
@@ -129,6 +134,9 @@ def test_casting_page_shows_a_clear_error_for_a_bad_brief(casting_demo):
 def test_casting_page_what_if_compares_side_by_side(casting_demo):
     at = _open(casting_demo)
     next(b for b in at.form_submit_button if b.label == "Cast this brief").click().run()
+    assert not any(s.label == "Swap out" for s in at.selectbox)  # a closed lazy expander sends nothing
+    at.session_state[WHAT_IF_OPEN] = True  # the person opens "What if…"
+    at.run()
     slate = next(d for d in at.dataframe if "p_cal" in d.value.columns).value
     next(s for s in at.selectbox if s.label == "Swap out").set_value(slate["actor"].iloc[0])
     next(b for b in at.form_submit_button if b.label == "Compare").click().run()
