@@ -103,7 +103,7 @@ def stage_validate(args, report) -> None:
         of_kind = [i for i in chunk if i["kind"] == kind]
         val += [of_kind[j] for j in sorted(rng.permutation(len(of_kind))[:args.per_kind])]
     out = report.setdefault("validate (1990s slice, validation queries only)", {})
-    cache = EmbeddingCache()
+    cache = EmbeddingCache(encoder.model_id, encoder.dim)
     from core.search.documents import content_hash
 
     for variant in args.variants:

@@ -25,6 +25,30 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
+def _time_rerank_step(searcher) -> list[float]:
+    """Milliseconds of each re-rank step (the features of the top ``depth`` + the model's order),
+    collected while the timed queries run (wraps the two calls of Searcher._learned_order)."""
+    import core.search.engine as engine
+
+    step: list[float] = []
+    features, order = engine.candidate_features, searcher.reranker.order
+
+    def timed_features(*a, **k):
+        started = time.perf_counter()
+        out = features(*a, **k)
+        step.append((time.perf_counter() - started) * 1000)
+        return out
+
+    def timed_order(X):
+        started = time.perf_counter()
+        out = order(X)
+        step[-1] += (time.perf_counter() - started) * 1000
+        return out
+
+    engine.candidate_features, searcher.reranker.order = timed_features, timed_order
+    return step
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("~/.cache/marquee-bench-search").expanduser())
@@ -80,6 +104,7 @@ def main() -> int:
             out["fielded_bm25_fit_seconds"] = round(time.perf_counter() - started, 2)
             runs = [(m, SearchParams(method=m, k=10, min_score=0.0, learned_rerank=False)) for m in ("retrieval", "bm25", "hybrid")]
             runs.append(("hybrid + learned re-ranker", SearchParams(k=10, min_score=0.0)))
+            step_ms = _time_rerank_step(searcher)
         for method, params in runs:
             searcher.search(LATENCY_QUERIES[0], params)
             seconds = []
@@ -93,6 +118,10 @@ def main() -> int:
             out[method] = {"p50_ms": round(float(np.percentile(ms, 50)), 2),
                            "p95_ms": round(float(np.percentile(ms, 95)), 2), "n": len(ms)}
             print(name, method, out[method], flush=True)
+        if args.reranker and pv is not None:
+            out["re-rank step alone (features + predict), ms"] = {
+                "p50": round(float(np.percentile(step_ms, 50)), 2), "p95": round(float(np.percentile(step_ms, 95)), 2),
+                "n": len(step_ms), "depth": int(searcher.reranker.depth)}
         report["latency"][name] = out
     report["machine"]["load_1min_end"] = round(os.getloadavg()[0], 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)

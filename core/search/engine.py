@@ -222,6 +222,7 @@ class Searcher:
         self._capture: list | None = None    # candidate_features: (rows, features) seen by _ranked
         self._capture_depth = 0
         self._fielded = None
+        self._title_terms: list | None = None
         docs = index.documents
         self.docs = docs
         self.years = pd.to_numeric(docs["year"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -303,6 +304,14 @@ class Searcher:
 
             self._fielded = FieldedBM25(stem=bool(getattr(self.index.bm25, "stem", False))).fit_documents(self.docs)
         return self._fielded
+
+    @property
+    def title_terms(self) -> list[frozenset]:
+        """Each film's title terms as the index's BM25 reads them (stems), computed on first use."""
+        if self._title_terms is None:
+            terms_of = self.index.bm25.terms
+            self._title_terms = [frozenset(terms_of(str(t))) for t in self.docs["title"]]
+        return self._title_terms
 
     def _feedback(self, qvec, intent: QueryIntent, mask: np.ndarray, params: SearchParams, wanted) -> np.ndarray:
         """Pseudo-relevance feedback (Rocchio on the dense side): the query vector plus

@@ -13,4 +13,5 @@ def load_searcher(catalog: str, encoder, cross_encoder=None):
     searcher.reranker = load_reranker(catalog, searcher)
     if searcher.reranker is not None:
         searcher.fielded_bm25   # fitted now (seconds on 36k films), not during the first query
+        searcher.title_terms
     return searcher
