@@ -168,6 +168,22 @@ def test_fold_in_scores_like_a_refit(synthetic):
     assert gap.mean() < 0.5 * np.abs(popularity - expected).mean()  # far closer than the non-personal answer
 
 
+def test_champion_shaped_blend_folds_in_like_a_refit(synthetic):
+    """The champion's shape (two fixed-noise Gibbs chains + the item KNN, ``CHAMPION_PARAMS`` with
+    fewer sweeps): a user unknown at training time, folded in, scores like a refit with them."""
+    from core.cf import CHAMPION_PARAMS
+
+    members = [{**m, "n_factors": 4, "n_epochs": 40, "burn_in": 10} if m.get("algorithm") == "bayes-mf" else m
+               for m in CHAMPION_PARAMS["members"]]
+    assert any(m.get("noise_sd") for m in members) and any(m.get("algorithm") == "knn-baseline" for m in members)
+    params = {**CHAMPION_PARAMS, "members": members, "random_state": 0, "min_ratings": 5}
+    folded, expected, popularity = fold_in_vs_refit(params, synthetic, new_user=1)
+    gap = np.abs(folded - expected)
+    assert np.corrcoef(folded, expected)[0, 1] > 0.9
+    assert gap.mean() < 0.15
+    assert gap.mean() < 0.5 * np.abs(popularity - expected).mean()
+
+
 # ---------------------------------------------------------------- implicit feedback (watch logs)
 def watch_log(seed: int = 0, users: int = 150, films: int = 120, per_user: int = 25) -> pd.DataFrame:
     """Each user watches films drawn by a rank-2 taste (softmax over affinities); no ratings."""
