@@ -114,6 +114,17 @@ def test_casting_brief_gives_a_slate(page, app_server):
     assert_no_exception(page)
     screenshot(page, "casting-second-pick")
 
+    # Downloads and What if… are lazy expanders: opening one builds its content (and reruns only its part).
+    assert page.get_by_role("button", name="slate.csv").count() == 0
+    click_and_wait(page, page.get_by_text("Downloads", exact=True))
+    expect(page.get_by_role("button", name="slate.csv")).to_be_visible()
+    expect(page.get_by_role("button", name="reasons.csv")).to_be_visible()
+    click_and_wait(page, page.get_by_text("What if… (swap an actor, another year or budget)", exact=True))
+    expect(page.get_by_role("button", name="Compare")).to_be_visible()
+    expect(picker).to_have_value(second)  # the details kept their pick
+    assert_no_exception(page)
+    screenshot(page, "casting-downloads-what-if")
+
 
 def test_search_finds_films(page, app_server):
     open_page(page, app_server, "search", "Search")
