@@ -87,8 +87,8 @@ def candidate_features(searcher, intent, qvec, rows: np.ndarray, score: np.ndarr
                               if intent.languages else zeros)
     if intent.people:
         people = set(intent.people)
-        cast, directors = docs["cast_ids"], docs["director_ids"]
-        cols["people_share"] = np.array([len(people & (set(cast.iat[r]) | set(directors.iat[r]))) / len(people)
+        cast, directors = docs["cast_ids"].to_numpy(), docs["director_ids"].to_numpy()   # no per-row .iat
+        cols["people_share"] = np.array([len(people.intersection(cast[r]) | people.intersection(directors[r])) / len(people)
                                          for r in rows], dtype=float)
     else:
         cols["people_share"] = zeros
