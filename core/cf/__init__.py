@@ -7,7 +7,8 @@ Public entry points::
 
     from core.cf import CFRecommender, train_champion, load_champion
 
-    model = CFRecommender(**CHAMPION_PARAMS).fit(ratings)          # ratings: user_id, movie_id, rating
+    model = CFRecommender(**CHAMPION_PARAMS).fit(ratings, films=movies)  # ratings: user_id, movie_id, rating;
+                                                                    # films: the catalog's films (side information)
     model.predict_flagged(users, films, history=ratings)            # values + a Flag per prediction
     model.recommend(ratings, user_ids=[1], n=10)                    # user_id, rank, movie_id, score, source, flag
 

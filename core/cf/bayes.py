@@ -25,7 +25,8 @@ from core.progress import ProgressFn, null_progress
 def fit_bayes_mf(ratings: pd.DataFrame, n_factors: int = 10, n_samples: int = 200, burn_in: int = 40,
                  thin: int = 2, seed: int = 0, rating_scale: tuple[float, float] | None = None,
                  noise_sd: float | None = None, user_noise_prior: float | None = None,
-                 progress: ProgressFn | None = None) -> FactorModel:
+                 user_features: pd.DataFrame | None = None, item_features: pd.DataFrame | None = None,
+                 side_prior: float = 10.0, progress: ProgressFn | None = None) -> FactorModel:
     """Gibbs-sample a biased BPMF on ``ratings`` (user_id, movie_id, rating); the posterior-mean
     predictor over the samples kept after ``burn_in`` (every ``thin``-th) as one FactorModel.
 
@@ -39,7 +40,14 @@ def fit_bayes_mf(ratings: pd.DataFrame, n_factors: int = 10, n_samples: int = 20
     ``user_noise_prior`` (needs ``noise_sd``) gives each user their own noise precision τ_u with a
     Gamma prior of that many pseudo-ratings centred on 1/noise_sd², drawn every sweep from the
     user's residuals: a user whose ratings the factors explain poorly is fitted more loosely
-    (heteroscedastic noise, as in robust Bayesian MF)."""
+    (heteroscedastic noise, as in robust Bayesian MF).
+
+    ``user_features`` / ``item_features`` (side information, indexed by user_id / movie_id, one
+    numeric column per feature) make each row's prior mean ``m + Bᵀx`` instead of ``m`` (BPMF with
+    side information, Porteous et al. 2010; Macau): the link matrix B has a matrix-normal prior
+    (row precision ``side_prior``, column precision the side's Λ) and is drawn every sweep from
+    the rows given the features. An entity absent from the table (or with all-zero features) keeps
+    the plain prior mean. Only the training posterior changes: the result is the same FactorModel."""
     progress = progress or null_progress
     rng = np.random.default_rng(seed)
     user_codes, users = pd.factorize(ratings["user_id"].to_numpy())
@@ -60,13 +68,27 @@ def fit_bayes_mf(ratings: pd.DataFrame, n_factors: int = 10, n_samples: int = 20
         if noise_sd is None:
             raise ValueError("user_noise_prior needs noise_sd (the prior's centre)")
         tau, user_n = np.full(n_users, alpha), np.bincount(user_codes, minlength=n_users)
+    Xu = _features(user_features, users)
+    Xv = _features(item_features, items)
+    Bu = None if Xu is None else np.zeros((Xu.shape[1], d))
+    Bv = None if Xv is None else np.zeros((Xv.shape[1], d))
+    link_u = None if Xu is None else _Link(Xu, side_prior)
+    link_v = None if Xv is None else _Link(Xv, side_prior)
     kept: list[FactorModel] = []
     for sweep in range(n_samples):
         by_rating = None if tau is None else tau[user_codes]
-        mu_u, lam_u = _sample_hyper(U, rng)
-        U = _sample_side(by_user, V, mu_u, lam_u, alpha, rng, None if tau is None else by_rating[by_user.order])
-        mu_v, lam_v = _sample_hyper(V, rng)
-        V = _sample_side(by_item, U, mu_v, lam_v, alpha, rng, None if tau is None else by_rating[by_item.order])
+        offset_u = 0.0 if Bu is None else Xu @ Bu
+        mu_u, lam_u = _sample_hyper(U - offset_u, rng)
+        if Bu is not None:
+            Bu = link_u.sample(U - mu_u, lam_u, rng)
+            offset_u = Xu @ Bu
+        U = _sample_side(by_user, V, mu_u + offset_u, lam_u, alpha, rng, None if tau is None else by_rating[by_user.order])
+        offset_v = 0.0 if Bv is None else Xv @ Bv
+        mu_v, lam_v = _sample_hyper(V - offset_v, rng)
+        if Bv is not None:
+            Bv = link_v.sample(V - mu_v, lam_v, rng)
+            offset_v = Xv @ Bv
+        V = _sample_side(by_item, U, mu_v + offset_v, lam_v, alpha, rng, None if tau is None else by_rating[by_item.order])
         if tau is not None:
             sse_u = np.bincount(user_codes, (residual - _predict(U, V, user_codes, item_codes)) ** 2, minlength=n_users)
             tau = rng.gamma(user_noise_prior + user_n / 2.0, 1.0 / (user_noise_prior / alpha + sse_u / 2.0))
@@ -79,6 +101,38 @@ def fit_bayes_mf(ratings: pd.DataFrame, n_factors: int = 10, n_samples: int = 20
                                     qi=V[:, 1:].copy(), user_ids=users, item_ids=items, rating_scale=scale))
         progress(sweep + 1, n_samples, f"Gibbs sweep {sweep + 1}/{n_samples}, noise sd {alpha ** -0.5:.3f}")
     return FactorModel.average(kept)
+
+
+def _features(table: pd.DataFrame | None, ids) -> np.ndarray | None:
+    """The side-information rows of ``ids`` (0 for an id absent from ``table``), or None."""
+    if table is None or table.shape[1] == 0:
+        return None
+    values = table.reindex(pd.Index(ids)).to_numpy(dtype=float)
+    return np.ascontiguousarray(np.nan_to_num(values, nan=0.0))  # row-major: XᵀX is ~1000x slower on a column-major copy
+
+
+class _Link:
+    """The regression of one side's rows on its features, ``R = X B + E`` (rows of E ~ N(0, Λ⁻¹)),
+    prior B ~ MN(0, (prior·I)⁻¹, Λ⁻¹): posterior MN(M, A⁻¹, Λ⁻¹), A = XᵀX + prior·I,
+    M = A⁻¹XᵀR. A does not change between sweeps: factorised once."""
+
+    def __init__(self, X: np.ndarray, prior: float):
+        A = X.T @ X + prior * np.eye(X.shape[1])
+        self.chol = np.linalg.cholesky(A)                 # A = L Lᵀ
+        self.projection = np.linalg.solve(A, X.T)         # A⁻¹Xᵀ (f × n)
+
+    def sample(self, R: np.ndarray, lam: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        M = self.projection @ R
+        Z = rng.standard_normal(M.shape)
+        # row covariance A⁻¹ = L⁻ᵀL⁻¹, column covariance Λ⁻¹ = L_Λ⁻ᵀL_Λ⁻¹
+        left = np.linalg.solve(self.chol.T, Z)
+        return M + np.linalg.solve(np.linalg.cholesky(lam).T, left.T).T
+
+
+def _sample_link(X: np.ndarray, R: np.ndarray, lam: np.ndarray, prior: float,
+                 rng: np.random.Generator) -> np.ndarray:
+    """One draw of B given the rows R (see :class:`_Link`)."""
+    return _Link(X, prior).sample(R, lam, rng)
 
 
 class _Groups:
@@ -123,7 +177,7 @@ def _sample_side(groups: _Groups, other: np.ndarray, prior_mean: np.ndarray, pri
     if weights is not None:
         alpha = 1.0
     precision = prior_prec[None] + alpha * gram
-    b = (prior_prec @ prior_mean)[None] + alpha * rhs
+    b = np.atleast_2d(prior_mean) @ prior_prec.T + alpha * rhs  # one prior mean, or one per row
     chol = np.linalg.cholesky(precision)                                   # Λ* = L Lᵀ
     mean = np.linalg.solve(precision, b[..., None])[..., 0]
     noise = np.linalg.solve(np.swapaxes(chol, 1, 2), rng.standard_normal((n, d))[..., None])[..., 0]  # L⁻ᵀ z

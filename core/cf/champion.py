@@ -55,7 +55,7 @@ def holdout_baseline(ratings: pd.DataFrame, movies: pd.DataFrame, params: dict[s
     train, test = split_ratings(ratings, "temporal", holdout_fraction)
     if train.empty or test.empty:
         raise MarqueeError("ratings: the temporal holdout left no training or no test ratings")
-    model = CFRecommender(**params).fit(train)
+    model = CFRecommender(**params).fit(train, films=movies)
     ranking = list_quality(model, train, test, float(ratings["rating"].max()), k)
     if model.implicit:
         test = preference_pairs(ratings, test)
@@ -132,7 +132,7 @@ def train_champion(catalog, params: dict[str, Any] | None = None, promote: bool 
     progress(0, 2, "measuring the baseline on a temporal holdout")
     baseline = holdout_baseline(ratings, catalog.movies, params, holdout_fraction)
     progress(1, 2, f"training on all {len(ratings):,} ratings")
-    model = CFRecommender(**params).fit(ratings)
+    model = CFRecommender(**params).fit(ratings, films=catalog.movies)
     model.metrics_ = headline(baseline)
     model.data_checksum_ = catalog.data_checksum
     slot = cf_slot(catalog.name)

@@ -141,7 +141,8 @@ def _evaluate(args) -> int:
         emit(result, args.json, text=_evaluation_text)
         return 0
     models = tuple(m.strip() for m in args.models.split(",")) if args.models else DEFAULT_MODELS
-    rows = compare_models(catalog.ratings, models, folds=args.folds, seed=args.seed, progress=StderrProgress("evaluate"))
+    rows = compare_models(catalog.ratings, models, folds=args.folds, seed=args.seed, progress=StderrProgress("evaluate"),
+                          films=catalog.movies)
     result = {"catalog": catalog.name, "ratings": int(len(catalog.ratings)), "folds": args.folds, "seed": args.seed,
               "models": rows}
     if args.holdout != "none":

@@ -95,9 +95,10 @@ def kfold_indices(n_rows: int, folds: int, seed: int = 0) -> list[tuple[np.ndarr
 
 def compare_models(ratings: pd.DataFrame, models=DEFAULT_MODELS, folds: int = 5, seed: int = 0,
                    progress: ProgressFn | None = None, factories: dict[str, Callable[[], Any]] | None = None,
-                   ) -> list[dict[str, Any]]:
+                   films: pd.DataFrame | None = None) -> list[dict[str, Any]]:
     """Mean and standard deviation of RMSE, MAE and R² over the same ``folds`` for each model,
-    with mean fit and predict seconds per fold. ``factories`` adds or overrides named models."""
+    with mean fit and predict seconds per fold. ``factories`` adds or overrides named models;
+    ``films`` (the catalog's films table) reaches the Marquee models' fit (side information)."""
     progress = progress or null_progress
     ratings = check_ratings(ratings).reset_index(drop=True)
     factories = {**{name: MODELS[name][1] for name in MODELS}, **(factories or {})}
@@ -111,7 +112,7 @@ def compare_models(ratings: pd.DataFrame, models=DEFAULT_MODELS, folds: int = 5,
         train, test = ratings.iloc[train_idx], ratings.iloc[test_idx]
         for name in models:
             started = time.perf_counter()
-            model = factories[name]().fit(train)
+            model = _fit(factories[name](), train, films)
             fitted = time.perf_counter()
             predicted = model.predict(test["user_id"].to_numpy(), test["movie_id"].to_numpy())
             finished = time.perf_counter()
@@ -170,6 +171,11 @@ def split_ratings(ratings: pd.DataFrame, split: str = "temporal", test_fraction:
     raise MarqueeError(f"unknown split {split!r}: use temporal or random")
 
 
+def _fit(estimator, train: pd.DataFrame, movies: pd.DataFrame | None):
+    """Fit ``estimator`` on ``train``; a CFRecommender also gets the films table (side information)."""
+    return estimator.fit(train, films=movies) if isinstance(estimator, CFRecommender) else estimator.fit(train)
+
+
 def holdout_report(ratings: pd.DataFrame, movies: pd.DataFrame, estimator: CFRecommender | None = None,
                    split: str = "temporal", test_fraction: float = 0.2, k: int = 10,
                    relevance: float | None = None, seed: int = 0) -> dict[str, Any]:
@@ -180,7 +186,7 @@ def holdout_report(ratings: pd.DataFrame, movies: pd.DataFrame, estimator: CFRec
     train, test = split_ratings(ratings, split, test_fraction, seed)
     if train.empty or test.empty:
         raise MarqueeError(f"ratings: the {split} split left an empty train or test part")
-    estimator.fit(train)
+    _fit(estimator, train, movies)
     predictions = estimator.predict(test["user_id"].to_numpy(), test["movie_id"].to_numpy(), history=train)
     scored = test.assign(prediction=predictions)
     accuracy = metrics.segment_metrics(scored, genre_table(movies))
@@ -305,7 +311,7 @@ def ranking_comparison(ratings: pd.DataFrame, movies: pd.DataFrame, estimators: 
     for number, (name, estimator) in enumerate(estimators.items()):
         progress(number, total, f"fitting {name} on {len(train):,} ratings")
         started = time.perf_counter()
-        estimator.fit(train)
+        _fit(estimator, train, movies)
         fitted = time.perf_counter() - started
         recs = estimator.recommend(train, user_ids=users, n=k)
         lists = recs.groupby("user_id")["movie_id"].agg(list).to_dict()

@@ -26,6 +26,7 @@ import pandas as pd
 
 from core.cf.data import build_trainset, check_ratings, recent_counts
 from core.cf.bayes import fit_bayes_mf
+from core.cf.side import SIDE_INFO, film_features
 from core.cf.factors import ARRAYS, FactorModel
 from core.cf.implicit import fit_implicit_als, watch_strengths
 from core.cf.neighbours import ARRAYS as NEIGHBOUR_ARRAYS, Neighbourhood, Profile
@@ -79,7 +80,9 @@ class CFRecommender(Model):
     ``svdpp`` (Surprise's SVD++, served with the user vector p_u + |N(u)|^-1/2 Σ y_j of the films
     rated in training), ``bayes-mf`` (Gibbs-sampled Bayesian MF, :mod:`core.cf.bayes`: ``n_epochs``
     sweeps, ``burn_in`` discarded, every ``thin``-th kept; ``noise_sd`` fixes the rating noise, None
-    samples it; ``user_noise_prior`` gives each user a noise around it) and ``blend`` (``members``: parameter
+    samples it; ``user_noise_prior`` gives each user a noise around it; ``side_info`` puts the films'
+    genres/year/IMDb figures into the prior, :mod:`core.cf.side`, fitted with ``fit(ratings, films=...)``,
+    served like any factor model) and ``blend`` (``members``: parameter
     sets of the others, each with a ``weight``; the weighted mean of their predictions as one
     factor model, :meth:`FactorModel.blend`). Other names come from :meth:`from_factors`
     (``als``, ``spark-als``, …). Whatever the algorithm, scoring is the same NumPy dot product.
@@ -96,7 +99,8 @@ class CFRecommender(Model):
                  burn_in: int | None = None, thin: int = 2, noise_sd: float | None = None,
                  user_noise_prior: float | None = None, alpha: float = 10.0, members: list[dict[str, Any]] | None = None,
                  k: int = 40, min_k: int = 1, shrinkage: float = 100.0, max_neighbours: int = 1000,
-                 list_by: str = "score", recent_days: float = 14.0, recent_pool: int = 20):
+                 list_by: str = "score", recent_days: float = 14.0, recent_pool: int = 20,
+                 side_info: list[str] | None = None, side_prior: float = 10.0):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
         self.lr_all = lr_all
@@ -127,6 +131,8 @@ class CFRecommender(Model):
         self.list_by = list_by
         self.recent_days = recent_days
         self.recent_pool = recent_pool
+        self.side_info = side_info
+        self.side_prior = side_prior
 
     # ------------------------------------------------------------------ parameters
     def check_params(self) -> "CFRecommender":
@@ -146,6 +152,11 @@ class CFRecommender(Model):
             raise MarqueeError(f"algorithm {self.algorithm!r}: expected a name such as 'svd'")
         if self.burn_in is not None:
             integer(self.burn_in, "burn_in", 0, self.n_epochs - 1)
+        if self.side_info is not None:
+            if isinstance(self.side_info, str) or not all(isinstance(k, str) and k in SIDE_INFO for k in self.side_info):
+                raise MarqueeError(f"side_info {self.side_info!r}: a list of {', '.join(SIDE_INFO)}")
+            if self.side_info and self.algorithm != BAYES_MF:
+                raise MarqueeError("side_info: only bayes-mf takes side information")
         if self.user_noise_prior is not None and self.noise_sd is None:
             raise MarqueeError("user_noise_prior: needs noise_sd (the centre of each user's noise prior)")
         if self.algorithm == BLEND:
@@ -172,7 +183,10 @@ class CFRecommender(Model):
         return ("scikit-learn", "scikit-surprise")
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, ratings: pd.DataFrame, progress: ProgressFn | None = None) -> "CFRecommender":
+    def fit(self, ratings: pd.DataFrame, progress: ProgressFn | None = None,
+            films: pd.DataFrame | None = None) -> "CFRecommender":
+        """Train on ``ratings``. ``films`` (the catalog's films table: movie_id, genres, year, …)
+        feeds ``side_info`` (a bayes-mf model or member that names some needs it; others ignore it)."""
         self.check_params()
         if self.algorithm not in FIT_ALGORITHMS:
             raise MarqueeError(f"algorithm {self.algorithm!r}: fit trains {', '.join(FIT_ALGORITHMS)}; build other "
@@ -183,7 +197,7 @@ class CFRecommender(Model):
             raise MarqueeError("ratings: no rows to train the recommender on")
         started = time.perf_counter()
         self.neighbours_, self.neighbour_weight_ = None, 0.0
-        factors = self._fit_factors(ratings, progress)
+        factors = self._fit_factors(ratings, progress, films)
         neighbours, weight = self.neighbours_, self.neighbour_weight_
         counts = ratings.groupby("user_id").size().reindex(factors.user_ids).to_numpy(np.int64)
         stats = ratings.groupby("movie_id")["rating"].agg(["sum", "count"]).reindex(factors.item_ids)
@@ -193,7 +207,7 @@ class CFRecommender(Model):
         progress(1, 1, f"trained on {len(ratings):,} ratings in {self.fit_seconds_:.1f}s")
         return self
 
-    def _fit_factors(self, ratings: pd.DataFrame, progress: ProgressFn) -> FactorModel:
+    def _fit_factors(self, ratings: pd.DataFrame, progress: ProgressFn, films: pd.DataFrame | None = None) -> FactorModel:
         """One factor model: a blend of member recommenders, or ``n_bags`` seeds of one algorithm
         averaged. A neighbourhood (knn-baseline, alone or as a blend member) is set on ``self``."""
         if self.algorithm == BLEND:
@@ -203,7 +217,7 @@ class CFRecommender(Model):
                 progress(number, len(self.members) + 1, f"training blend member {number + 1}/{len(self.members)} "
                                                         f"({params.get('algorithm', SVD)})")
                 fitted.append(CFRecommender(**{"random_state": self.random_state, "rating_scale": self.rating_scale,
-                                               **params}).fit(ratings))
+                                               **params}).fit(ratings, films=films))
             blend, self.neighbours_, self.neighbour_weight_ = blend_parts(fitted, [m["weight"] for m in self.members])
             return blend
         if self.algorithm == KNN_BASELINE:
@@ -220,6 +234,12 @@ class CFRecommender(Model):
             return fit_implicit_als(ratings, n_factors=self.n_factors, n_iterations=self.n_epochs, reg=self.reg_all,
                                     alpha=self.alpha, seed=self.random_state, progress=progress)
         trainset = None
+        item_features = None
+        if self.algorithm == BAYES_MF and self.side_info:
+            if films is None:
+                raise MarqueeError(f"side_info {list(self.side_info)}: pass the catalog's films table, "
+                                   f"fit(ratings, films=catalog.movies)")
+            item_features = film_features(films, self.side_info)
         bags = []
         for bag in range(self.n_bags):
             progress(bag, self.n_bags + 1, f"training {self.algorithm} {bag + 1}/{self.n_bags}")
@@ -227,7 +247,8 @@ class CFRecommender(Model):
                 burn_in = self.n_epochs // 5 if self.burn_in is None else self.burn_in
                 bags.append(fit_bayes_mf(ratings, n_factors=self.n_factors, n_samples=self.n_epochs, burn_in=burn_in,
                                          thin=self.thin, seed=self.random_state + bag, rating_scale=self.rating_scale,
-                                         noise_sd=self.noise_sd, user_noise_prior=self.user_noise_prior))
+                                         noise_sd=self.noise_sd, user_noise_prior=self.user_noise_prior,
+                                         item_features=item_features, side_prior=self.side_prior))
                 continue
             from surprise import SVD as SurpriseSVD, SVDpp as SurpriseSVDpp
 
@@ -647,4 +668,4 @@ INTEGER_RANGES = {"n_factors": (1, 10_000), "k": (1, 100_000), "min_k": (1, 100_
                   "fallback_min_votes": (0, 1_000_000_000)}
 NUMBER_RANGES = {"lr_all": (0.0, 10.0, True), "reg_all": (0.0, 1e6, False), "reg_bias": (0.0, 1e6, False),
                  "init_std_dev": (0.0, 1e3, False), "reg_yj": (0.0, 1e6, False), "noise_sd": (0.0, 1e3, True), "user_noise_prior": (0.0, 1e9, True), "alpha": (0.0, 1e6, False), "shrinkage": (0.0, 1e9, False), "recent_days": (0.0, 1e6, True), "fallback_damping": (0.0, 1e9, False),
-                 "fold_in_reg": (0.0, 1e6, False), "fold_in_prior": (0.0, 1e9, False)}
+                 "fold_in_reg": (0.0, 1e6, False), "fold_in_prior": (0.0, 1e9, False), "side_prior": (0.0, 1e9, True)}

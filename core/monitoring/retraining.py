@@ -53,7 +53,7 @@ class RetrainingReviewer:
         seen = pd.concat([history, adapt[history.columns]], ignore_index=True)
         params = {**context.champion.get_params(), **self.challenger_params,
                   "random_state": context.seed * 1000 + number}
-        challenger = CFRecommender(**params).fit(seen)
+        challenger = CFRecommender(**params).fit(seen, films=context.films)
         users, items = validation["user_id"].to_numpy(), validation["movie_id"].to_numpy()
         both = validation.assign(champion=context.champion.predict(users, items, history=seen),
                                  challenger=challenger.predict(users, items, history=seen))

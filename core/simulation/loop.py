@@ -56,6 +56,7 @@ class RoundContext:
     data_checksum: str
     catalog_ratings: int
     behaviour: Behaviour
+    films: pd.DataFrame | None = None  # the catalog's films table (side information for a refit)
 
 
 @dataclass
@@ -143,7 +144,7 @@ class Simulation:
         progress(0, 4, "measuring real held-out accuracy on a temporal holdout")
         holdout = holdout_baseline(ratings, catalog.movies, params, behaviour.holdout_fraction)
         progress(1, 4, "training the first champion on all ratings")
-        champion = CFRecommender(**params).fit(ratings)
+        champion = CFRecommender(**params).fit(ratings, films=catalog.movies)
         progress(2, 4, "fitting the simulated world")
         world_model = CFRecommender(**{**WORLD_PARAMS, "random_state": int(seed) + 1}).fit(ratings)
         progress(3, 4, "calibrating the rating noise")
@@ -290,7 +291,7 @@ class Simulation:
             number=number, champion_version=version, champion=champion, baseline=baseline, metrics=metrics,
             history=history, fresh=fresh, genres=genres, rng=rng, models=self.models, slot=self.slot, seed=seed,
             data_checksum=self.config["data_checksum"], catalog_ratings=int(len(self.catalog.ratings)),
-            behaviour=behaviour))
+            behaviour=behaviour, films=movies))
 
         fresh = fresh.astype({c: history[c].dtype for c in HISTORY_COLUMNS})
         simulated = pd.concat([self.simulated, fresh], ignore_index=True) if len(self.simulated) else fresh

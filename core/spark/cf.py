@@ -115,7 +115,8 @@ def evaluate_spark(catalog, spark, params: ALSParams | None = None, models: tupl
     models named in ``models``) over the same seeded folds; ``holdout`` adds the ranking report."""
     params = (params or ALSParams()).validate()
     factories = {SPARK_MODEL: lambda: SparkALS(spark, params)}
-    rows = compare_models(catalog.ratings, models, folds=folds, seed=seed, progress=progress, factories=factories)
+    rows = compare_models(catalog.ratings, models, folds=folds, seed=seed, progress=progress, factories=factories,
+                          films=catalog.movies)
     for row in rows:
         if row["model"] == SPARK_MODEL:
             row["description"] = (f"Spark MLlib ALS (biased residuals), rank {params.rank}, regParam "

@@ -145,11 +145,21 @@ def test_per_user_noise_fits_an_erratic_user_more_loosely(synthetic):
         CFRecommender(algorithm="bayes-mf", user_noise_prior=5.0).check_params()
 
 
+def films_of(ratings: pd.DataFrame) -> pd.DataFrame:
+    """A films table for ``ratings`` (genres and year, seeded): side information to train with."""
+    ids = np.sort(ratings["movie_id"].unique())
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"movie_id": ids, "genres": [list(rng.choice(["A", "B", "C"], size=2, replace=False))
+                                                     for _ in ids], "year": rng.integers(1950, 2000, len(ids))})
+
+
 def fold_in_vs_refit(params: dict, ratings: pd.DataFrame, new_user: int):
     """(folded, expected, popularity) for every film: ``new_user`` folded in over ``ratings`` by a
-    model trained without them, a refit with them, and the without-model's popularity answer."""
-    without = CFRecommender(**params).fit(ratings[ratings["user_id"] != new_user])
-    refit = CFRecommender(**params).fit(ratings)
+    model trained without them, a refit with them, and the without-model's popularity answer.
+    Both fits get the same films table (used by a model with ``side_info``)."""
+    films = films_of(ratings)
+    without = CFRecommender(**params).fit(ratings[ratings["user_id"] != new_user], films=films)
+    refit = CFRecommender(**params).fit(ratings, films=films)
     films = np.sort(ratings["movie_id"].unique())
     users = np.full(len(films), new_user)
     folded = without.predict_flagged(users, films, history=ratings)

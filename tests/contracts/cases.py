@@ -49,6 +49,8 @@ def small_ratings(seed: int = 0, users: int = 30, films: int = 40, per_user: int
 RATINGS = small_ratings()
 KNOWN_FILMS = np.sort(RATINGS["movie_id"].unique())[:10]
 KNOWN_USERS = np.sort(RATINGS["user_id"].unique())[:10]
+FILMS = pd.DataFrame({"movie_id": np.arange(100, 140), "genres": [["A"] if f % 3 else ["B", "C"] for f in range(40)],
+                      "year": 1980 + np.arange(40)})  # the films of RATINGS (side information)
 
 
 def _cf():
@@ -71,6 +73,15 @@ def _cf_blend():
         {"algorithm": "svd", "n_factors": 4, "n_epochs": 5, "n_bags": 2, "weight": 0.4}])
 
 
+def _cf_blend_side():
+    from core.cf import CFRecommender
+
+    return CFRecommender(algorithm="blend", min_ratings=3, random_state=1, members=[
+        {"algorithm": "bayes-mf", "n_factors": 3, "n_epochs": 12, "burn_in": 4, "noise_sd": 0.9,
+         "user_noise_prior": 10.0, "side_info": ["genres", "year"], "weight": 0.8},
+        {"algorithm": "knn-baseline", "k": 10, "weight": 0.2}])
+
+
 def _cf_knn():
     from core.cf import CFRecommender
 
@@ -85,12 +96,12 @@ def _cf_blend_knn():
         {"algorithm": "knn-baseline", "k": 10, "weight": 0.3}])
 
 
-def _cf_case(name: str, make) -> ModelCase:
+def _cf_case(name: str, make, films: pd.DataFrame | None = None) -> ModelCase:
     return ModelCase(
         name=name,
         model_class=__import__("core.cf.recommender", fromlist=["CFRecommender"]).CFRecommender,
         make=make,
-        fit=lambda model, request: model.fit(RATINGS),
+        fit=lambda model, request: model.fit(RATINGS, films=films),
         predict=lambda model, request: model.predict_flagged(KNOWN_USERS, KNOWN_FILMS),
         predict_unknown=lambda model, request: model.predict_flagged(
             np.array([999_999, KNOWN_USERS[0], KNOWN_USERS[1]]), np.array([KNOWN_FILMS[0], 999_999, KNOWN_FILMS[1]])),
@@ -122,6 +133,7 @@ CASES: list[ModelCase] = [
     _cf_case("cf-blend", _cf_blend),
     _cf_case("cf-knn", _cf_knn),
     _cf_case("cf-blend-knn", _cf_blend_knn),
+    _cf_case("cf-blend-side-info", _cf_blend_side, films=FILMS),
 ]
 
 
