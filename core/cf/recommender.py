@@ -667,5 +667,5 @@ INTEGER_RANGES = {"n_factors": (1, 10_000), "k": (1, 100_000), "min_k": (1, 100_
                   "random_state": (0, 2 ** 32 - 1), "recent_pool": (1, 100_000), "min_ratings": (1, 1_000_000),
                   "fallback_min_votes": (0, 1_000_000_000)}
 NUMBER_RANGES = {"lr_all": (0.0, 10.0, True), "reg_all": (0.0, 1e6, False), "reg_bias": (0.0, 1e6, False),
-                 "init_std_dev": (0.0, 1e3, False), "reg_yj": (0.0, 1e6, False), "noise_sd": (0.0, 1e3, True), "user_noise_prior": (0.0, 1e9, True), "alpha": (0.0, 1e6, False), "shrinkage": (0.0, 1e9, False), "recent_days": (0.0, 1e6, True), "fallback_damping": (0.0, 1e9, False),
+                 "init_std_dev": (0.0, 1e3, False), "reg_yj": (0.0, 1e6, False), "noise_sd": (1e-3, 1e3, False), "user_noise_prior": (0.0, 1e9, True), "alpha": (0.0, 1e6, False), "shrinkage": (0.0, 1e9, False), "recent_days": (0.0, 1e6, True), "fallback_damping": (0.0, 1e9, False),
                  "fold_in_reg": (0.0, 1e6, False), "fold_in_prior": (0.0, 1e9, False), "side_prior": (0.0, 1e9, True)}

@@ -119,6 +119,21 @@ def test_fixed_noise_is_used_instead_of_sampled(synthetic):
             CFRecommender(**params, noise_sd=bad).check_params()
 
 
+def test_a_vanishing_noise_is_refused_naming_the_field_and_the_lower_bound_fits(synthetic):
+    """A positive noise_sd so small that 1/noise_sd² overflows (1e-200: ZeroDivisionError in fit)
+    or is inf/NaN downstream (1e-160) is refused by check_params and by fit as a MarqueeError
+    naming ``noise_sd``; the smallest accepted value, 1e-3, fits to finite predictions."""
+    params = {"algorithm": "bayes-mf", "n_factors": 2, "n_epochs": 6, "burn_in": 2, "random_state": 1}
+    for bad in (1e-200, 1e-160, 9.9e-4):
+        with pytest.raises(MarqueeError, match="noise_sd"):
+            CFRecommender(**params, noise_sd=bad).check_params()
+        with pytest.raises(MarqueeError, match="noise_sd"):
+            CFRecommender(**params, noise_sd=bad).fit(synthetic)
+    smallest = CFRecommender(**params, noise_sd=1e-3).fit(synthetic)
+    predicted = smallest.predict(synthetic["user_id"].to_numpy(), synthetic["movie_id"].to_numpy())
+    assert np.isfinite(predicted).all()
+
+
 def test_per_user_noise_fits_an_erratic_user_more_loosely(synthetic):
     """``user_noise_prior``: each user's noise precision is drawn from their own residuals, so a
     user who rates at random gets a wider noise and smaller taste factors than under one fixed
