@@ -16,7 +16,13 @@ from core.validation import ValidationError, integer
 API_KEY_HEADER = "X-API-Key"
 KEYS_VARIABLE = "MARQUEE_API_KEYS"
 MIN_KEY_LENGTH = 16
-DEFAULT_MAX_BODY = 64 * 1024   # bytes: a search or a brief is a few hundred; label batches fit easily
+# Bytes. Every body the request schemas accept must fit, or a client keeping to the published
+# schema gets a 413 for a valid request. The largest, as json.dumps writes them by default
+# (ASCII escapes: a character outside the BMP is 12 bytes; a longer body needs padding whitespace):
+# 1,000 labels with 500-character titles ~6.08 MB, a search ~265 kB, a fold-in of 2,000 ratings
+# ~142 kB, a brief ~27 kB, a predict ~21 kB (largest_bodies in tests/service/test_api_models.py).
+# The limit only bounds the memory of one request; the schemas bound the work.
+DEFAULT_MAX_BODY = 8 * 1024 * 1024
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 

@@ -27,8 +27,8 @@ def _env(**extra) -> dict:
 def server(api_catalog):
     """``python -m core serve --port 0`` with an API key; yields (base URL, captured output)."""
     process = subprocess.Popen([sys.executable, "-m", "core", "serve", "--port", "0"], cwd=PROJECT_ROOT,
-                               env=_env(MARQUEE_API_KEYS=KEY), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
+                               env=_env(MARQUEE_API_KEYS=KEY, MARQUEE_API_MAX_BODY="65536"),  # the 413s below
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     found = threading.Event()
     url: list[str] = []
