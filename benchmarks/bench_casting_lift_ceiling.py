@@ -182,13 +182,11 @@ def choose(scores: dict[str, float]) -> str:
     return best if scores[best] > scores["logit"] + FLIP_MARGIN else "logit"
 
 
-def measure(name: str) -> dict:
-    from sklearn.metrics import roc_auc_score
-    from threadpoolctl import threadpool_limits
-
+def featurized(name: str):
+    """Catalog ``name``'s long table through the casting featurizer (fitted with ``cutoff`` = 2010):
+    (catalog, featurizer, annotated data, today's contract features of every row)."""
     from core.casting.config import CastingConfig
-    from core.casting.features import CastingFeaturizer, film_attribute_columns, film_level_columns
-    from core.casting.heads import per_year_auroc
+    from core.casting.features import CastingFeaturizer
     from core.casting.longtable import build_long_table
     from core.catalog import store
 
@@ -198,19 +196,32 @@ def measure(name: str) -> dict:
     featurizer = CastingFeaturizer(config.target, config.quantile, config.cutoff, config.n_genres,
                                    config.n_languages, config.feature_set).fit(table)
     data = featurizer.annotate(table)
-    hist = featurizer.histories(data)
-    X = featurizer.transform(data, hist)
+    return catalog, featurizer, data, featurizer.transform(data, featurizer.histories(data))
+
+
+def labelled(data) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The labelled rows up to 2010 (no later label is read): (mask, label, year, movie_id)."""
+    rows = data.rows
+    keep = (rows["label"].notna() & (rows["year"] <= CUTOFF)).to_numpy()
+    return (keep, rows.loc[keep, "label"].astype(int).to_numpy(), rows.loc[keep, "year"].to_numpy(),
+            rows.loc[keep, "movie_id"].to_numpy())
+
+
+def measure(name: str) -> dict:
+    from sklearn.metrics import roc_auc_score
+    from threadpoolctl import threadpool_limits
+
+    from core.casting.features import film_attribute_columns, film_level_columns
+    from core.casting.heads import per_year_auroc
+
+    catalog, featurizer, data, X = featurized(name)
     contract = list(featurizer.feature_names_)
     oracles = {"all years": oracle_features(data, featurizer.base_rate_, None),
                "to 2010": oracle_features(data, featurizer.base_rate_, CUTOFF),
                "all years, shrink 1": oracle_features(data, featurizer.base_rate_, None, shrink=1.0)}
-    rows = data.rows
-    keep = (rows["label"].notna() & (rows["year"] <= CUTOFF)).to_numpy()
+    keep, y, years, films = labelled(data)
     frames = [X] + [o.add_suffix(f" [{w}]") for w, o in oracles.items()]
     X = pd.concat(frames, axis=1)[keep]
-    y = rows.loc[keep, "label"].astype(int).to_numpy()
-    years = rows.loc[keep, "year"].to_numpy()
-    films = rows.loc[keep, "movie_id"].to_numpy()
     film_only = film_attribute_columns(contract)
     variants = {"film_only": film_only, "film_director": film_level_columns(contract), "full (today's contract)": contract}
     for window in oracles:

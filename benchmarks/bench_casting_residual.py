@@ -121,32 +121,18 @@ def residual_features(featurizer, data, X: pd.DataFrame, last_year: int = CUTOFF
 def measure(name: str) -> dict:
     from threadpoolctl import threadpool_limits
 
-    from bench_casting_lift_ceiling import VALIDATION_YEARS, choose, rolling_predictions
-    from core.casting.config import CastingConfig
+    from bench_casting_lift_ceiling import VALIDATION_YEARS, choose, featurized, labelled, rolling_predictions
     from core.casting.evaluation import auroc_interval, paired_auroc_difference
-    from core.casting.features import CastingFeaturizer, film_attribute_columns
+    from core.casting.features import film_attribute_columns
     from core.casting.heads import per_year_auroc
-    from core.casting.longtable import build_long_table
-    from core.catalog import store
 
-    catalog = store.load_catalog(name)
-    config = CastingConfig(cutoff=CUTOFF)
-    table = build_long_table(catalog)
-    featurizer = CastingFeaturizer(config.target, config.quantile, config.cutoff, config.n_genres,
-                                   config.n_languages, config.feature_set).fit(table)
-    data = featurizer.annotate(table)
-    hist = featurizer.histories(data)
-    X = featurizer.transform(data, hist)
+    catalog, featurizer, data, X = featurized(name)
     started = time.perf_counter()
     R = residual_features(featurizer, data, X)
     residual_seconds = round(time.perf_counter() - started, 1)
     contract = list(featurizer.feature_names_)
-    rows = data.rows
-    keep = (rows["label"].notna() & (rows["year"] <= CUTOFF)).to_numpy()
+    keep, y, years, films = labelled(data)
     X = pd.concat([X, R], axis=1)[keep]
-    y = rows.loc[keep, "label"].astype(int).to_numpy()
-    years = rows.loc[keep, "year"].to_numpy()
-    films = rows.loc[keep, "movie_id"].to_numpy()
     scored = np.isin(years, VALIDATION_YEARS)
     ys, yrs, fs = y[scored], years[scored], films[scored]
     variants = {"film_only": film_attribute_columns(contract), "full (today's contract)": contract,
