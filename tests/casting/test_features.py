@@ -9,7 +9,7 @@ from core.casting.features import FACT_GROUPS, CastingFeaturizer, enforce_contra
 from core.casting.history import TrailingHistory
 from core.casting.longtable import build_long_table
 from core.errors import MarqueeError
-from tests.casting.conftest import catalog_with
+from tests.casting.conftest import catalog_with, change_films_from, unmoved_rows
 
 
 def _features(catalog, featurizer=None, cutoff=2010):
@@ -213,35 +213,16 @@ def test_no_peek_per_feature_group(facts_catalog, facts_featurizer, year, group)
     each other)."""
     demo_catalog, brief_featurizer = facts_catalog, facts_featurizer
     rng = np.random.default_rng(year)
-    movies = demo_catalog.movies.astype({"runtime": float, "budget": float, "popularity": float})
-    in_year = movies.index[movies["year"] == year]
-    kept = set(movies.loc[in_year[::2], "movie_id"])
-    changed = (movies["year"] >= year) & ~movies["movie_id"].isin(kept)
-    k = int(changed.sum())
-    movies.loc[changed, "vote_average"] = rng.uniform(1, 10, k).round(1)
-    movies.loc[changed, "popularity"] = rng.uniform(0, 100, k)
-    movies.loc[changed, "budget"] = rng.uniform(1e5, 3e8, k)
-    movies.loc[changed, "runtime"] = rng.uniform(60, 200, k)
-    movies.loc[changed, "original_language"] = rng.choice(["en", "fr", "ja"], k)
-    movies.loc[changed, "genres"] = pd.Series([["Horror"] if i % 2 else ["Drama", "War"] for i in range(k)],
-                                              index=movies.index[changed])
+    movies, credits, kept, changed = change_films_from(demo_catalog, year, rng)
     facts = _with_facts(movies.loc[changed], rng)
     for column in ("country", "content_rating", "color", "aspect_ratio"):
         movies.loc[changed, column] = facts[column]
-    credits = demo_catalog.credits
-    drop = credits["movie_id"].isin(set(movies.loc[changed, "movie_id"])) & (np.arange(len(credits)) % 2 == 0)
-    perturbed = catalog_with(demo_catalog, movies=movies, credits=credits[~drop])
+    perturbed = catalog_with(demo_catalog, movies=movies, credits=credits)
     data, X = _brief_features(demo_catalog, brief_featurizer)
     data_p, X_p = _brief_features(perturbed, brief_featurizer)
     columns = _groups(brief_featurizer.feature_names_)[group]
+    before, after = unmoved_rows(data, X[columns], year, kept), unmoved_rows(data_p, X_p[columns], year, kept)
     key = ["movie_id", "person_id"]
-
-    def watched(d, frame):
-        rows = d.rows
-        mask = (rows["year"] < year) | rows["movie_id"].isin(kept)
-        return pd.concat([rows[key], frame[columns]], axis=1)[mask].sort_values(key).reset_index(drop=True)
-
-    before, after = watched(data, X), watched(data_p, X_p)
     assert len(before) > 100 and before[key].equals(after[key])
     pd.testing.assert_frame_equal(before, after)
 
