@@ -194,8 +194,9 @@ def test_fold_in_scores_like_a_refit(synthetic):
 
 
 def test_champion_shaped_blend_folds_in_like_a_refit(synthetic):
-    """The champion's shape (two fixed-noise Gibbs chains + the item KNN, ``CHAMPION_PARAMS`` with
-    fewer sweeps): a user unknown at training time, folded in, scores like a refit with them."""
+    """The champion's shape (two per-user-noise Gibbs chains with the films' side information +
+    the item KNN, ``CHAMPION_PARAMS`` with fewer sweeps): a user unknown at training time, folded
+    in, scores like a refit with them."""
     from core.cf import CHAMPION_PARAMS
 
     members = [{**m, "n_factors": 4, "n_epochs": 40, "burn_in": 10} if m.get("algorithm") == "bayes-mf" else m
