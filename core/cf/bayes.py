@@ -77,18 +77,10 @@ def fit_bayes_mf(ratings: pd.DataFrame, n_factors: int = 10, n_samples: int = 20
     kept: list[FactorModel] = []
     for sweep in range(n_samples):
         by_rating = None if tau is None else tau[user_codes]
-        offset_u = 0.0 if Bu is None else Xu @ Bu
-        mu_u, lam_u = _sample_hyper(U - offset_u, rng)
-        if Bu is not None:
-            Bu = link_u.sample(U - mu_u, lam_u, rng)
-            offset_u = Xu @ Bu
-        U = _sample_side(by_user, V, mu_u + offset_u, lam_u, alpha, rng, None if tau is None else by_rating[by_user.order])
-        offset_v = 0.0 if Bv is None else Xv @ Bv
-        mu_v, lam_v = _sample_hyper(V - offset_v, rng)
-        if Bv is not None:
-            Bv = link_v.sample(V - mu_v, lam_v, rng)
-            offset_v = Xv @ Bv
-        V = _sample_side(by_item, U, mu_v + offset_v, lam_v, alpha, rng, None if tau is None else by_rating[by_item.order])
+        U, Bu = _half_sweep(U, by_user, V, Xu, link_u, Bu, alpha, rng,
+                            None if tau is None else by_rating[by_user.order])
+        V, Bv = _half_sweep(V, by_item, U, Xv, link_v, Bv, alpha, rng,
+                            None if tau is None else by_rating[by_item.order])
         if tau is not None:
             sse_u = np.bincount(user_codes, (residual - _predict(U, V, user_codes, item_codes)) ** 2, minlength=n_users)
             tau = rng.gamma(user_noise_prior + user_n / 2.0, 1.0 / (user_noise_prior / alpha + sse_u / 2.0))
@@ -101,6 +93,20 @@ def fit_bayes_mf(ratings: pd.DataFrame, n_factors: int = 10, n_samples: int = 20
                                     qi=V[:, 1:].copy(), user_ids=users, item_ids=items, rating_scale=scale))
         progress(sweep + 1, n_samples, f"Gibbs sweep {sweep + 1}/{n_samples}, noise sd {alpha ** -0.5:.3f}")
     return FactorModel.average(kept)
+
+
+def _half_sweep(rows: np.ndarray, groups: "_Groups", other: np.ndarray, X: np.ndarray | None,
+                link: "_Link | None", B: np.ndarray | None, alpha: float, rng: np.random.Generator,
+                precisions: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """One side's half of a Gibbs sweep: its hyper-parameters given the rows less their side-information
+    offset, then its link matrix B (when it has side information), then its rows given the other side.
+    Returns the new rows and B."""
+    offset = 0.0 if B is None else X @ B
+    mean, lam = _sample_hyper(rows - offset, rng)
+    if B is not None:
+        B = link.sample(rows - mean, lam, rng)
+        offset = X @ B
+    return _sample_side(groups, other, mean + offset, lam, alpha, rng, precisions), B
 
 
 def _features(table: pd.DataFrame | None, ids) -> np.ndarray | None:
