@@ -41,6 +41,7 @@ import re
 import time
 import unicodedata
 from collections import OrderedDict
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import Any, Sequence
 
@@ -62,6 +63,9 @@ LANGUAGE_POLICIES = ("off", "auto-soft", "auto-hard")
 MAX_QUERY_CHARS = 2000
 QUERY_CACHE = 64
 TYPED_WORDS_RULE = True   # "no word known as typed" (numbers, corrections don't count) vs "no word known"; validation
+# Searcher.candidate_features: (list the hybrid's top rows and features are appended to, depth),
+# per thread/context so a searcher shared by page sessions and API threads never mixes queries.
+_CAPTURE: ContextVar[tuple[list, int] | None] = ContextVar("search_candidate_capture", default=None)
 
 
 @dataclass
@@ -219,8 +223,6 @@ class Searcher:
         self.encoder = encoder
         self.cross_encoder = cross_encoder
         self.reranker = reranker
-        self._capture: list | None = None    # candidate_features: (rows, features) seen by _ranked
-        self._capture_depth = 0
         self._fielded = None
         self._title_terms: list | None = None
         docs = index.documents
@@ -285,12 +287,12 @@ class Searcher:
         """Rows of the hybrid top ``depth`` films of ``query`` and their re-ranker features, exactly
         as the search computes them before re-ranking (for training; empty when the query lists no
         films, e.g. "like <title>" or no words)."""
-        self._capture, self._capture_depth = [], int(depth)
+        captured: list = []
+        token = _CAPTURE.set((captured, int(depth)))   # per thread/context: a served searcher is shared
         try:
             self.search(query, SearchParams(k=int(depth), min_score=0.0, learned_rerank=False))
-            captured = self._capture
         finally:
-            self._capture = None
+            _CAPTURE.reset(token)
         if not captured:
             return np.zeros(0, dtype=np.int64), np.zeros((0, len(FEATURES)))
         return captured[0]
@@ -482,8 +484,9 @@ class Searcher:
             order = rrf_order
         else:
             order = np.lexsort((rows, -score))
-        if params.method == "hybrid" and (self._capture is not None or (self.reranker is not None and params.learned_rerank)):
-            order = self._learned_order(order, qvec, intent, rows, score, raw, dense, sparse)
+        capture = _CAPTURE.get()
+        if params.method == "hybrid" and (capture is not None or (self.reranker is not None and params.learned_rerank)):
+            order = self._learned_order(order, qvec, intent, rows, score, raw, dense, sparse, capture)
         if params.method == "mmr":
             order = np.asarray(fusion.mmr(score, self.index.vectors[rows], params.k, params.mmr_lambda), dtype=np.int64)
         elif params.method == "ce":
@@ -497,15 +500,16 @@ class Searcher:
         order = order[:params.k]
         return rows[order], score[order], raw[order]
 
-    def _learned_order(self, order, qvec, intent: QueryIntent, rows, score, raw, dense, sparse) -> np.ndarray:
+    def _learned_order(self, order, qvec, intent: QueryIntent, rows, score, raw, dense, sparse,
+                       capture: tuple[list, int] | None) -> np.ndarray:
         """The hybrid order with its top ``depth`` films reordered by the trained re-ranker (the
         scores are not changed); under ``candidate_features`` the features are captured instead."""
-        depth = self._capture_depth if self._capture is not None else int(self.reranker.depth)
+        depth = capture[1] if capture is not None else int(self.reranker.depth)
         head = order[:depth]
         X = candidate_features(self, intent, qvec, rows[head], score[head], raw[head],
                                None if dense is None else dense[head], None if sparse is None else sparse[head])
-        if self._capture is not None:
-            self._capture.append((rows[head], X))
+        if capture is not None:
+            capture[0].append((rows[head], X))
             return order
         return np.concatenate([head[self.reranker.order(X)], order[depth:]]).astype(np.int64)
 

@@ -4,6 +4,8 @@ and "no good match" unchanged), and it is stored and loaded through the artifact
 the index it was trained on. A bag-of-words encoder stands in for the model (no torch)."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -116,3 +118,37 @@ def test_stored_reranker_loads_only_for_its_index(searcher, reranker, tmp_path):
     np.testing.assert_array_equal(loaded.predict_flagged(X).values, reranker.predict_flagged(X).values)
     other = Searcher(searcher.index, BagOfWords(model_id="another-encoder"))
     assert learned.load_reranker("tiny", other, store) is None             # trained on another encoder's vectors
+
+
+def test_capturing_features_leaves_a_concurrent_served_search_alone(searcher, reranker):
+    """A served searcher is shared (page sessions, API threads): while one thread captures training
+    features, a search in another thread is re-ranked as usual and adds nothing to the capture."""
+    spy, served, inner = Spy(reranker), {}, searcher.encoder
+
+    class Interleaving:
+        """Runs a served search in another thread while the capturing search encodes its query."""
+
+        fired = False
+
+        def __getattr__(self, name):
+            return getattr(inner, name)
+
+        def encode_query(self, text):
+            if not Interleaving.fired:
+                Interleaving.fired = True
+                other = threading.Thread(target=lambda: served.update(
+                    response=searcher.search("pirate dragon castle river", SearchParams(k=5, min_score=0.0))))
+                other.start()
+                other.join()
+            return inner.encode_query(text)
+
+    searcher.encoder, searcher.reranker = Interleaving(), spy
+    try:
+        rows, X = searcher.candidate_features("heist station detective jewel", reranker.depth)
+    finally:
+        searcher.encoder, searcher.reranker = inner, None
+    assert Interleaving.fired and served["response"].hits
+    assert len(spy.seen) == 1                       # the served search was re-ranked, not captured
+    assert len(rows) and X.shape == (len(rows), len(learned.FEATURES))
+    expected_rows, _ = searcher.candidate_features("heist station detective jewel", reranker.depth)
+    np.testing.assert_array_equal(rows, expected_rows)   # the capture holds the capturing query only
